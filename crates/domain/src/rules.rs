@@ -1,0 +1,730 @@
+//! The ledger's rules (SPEC 2.3, 2.4): who may append what, in which state,
+//! in which order. [`Txn::admit`] checks a submission against the state and,
+//! when it passes, folds it in; [`Txn::replay`] folds an event already in the
+//! log. Each rule is written once, here.
+
+use uuid::Uuid;
+
+use crate::catalog::*;
+use crate::envelope::Submission;
+use crate::error::{ErrorCode as C, Rejection};
+use crate::state::{
+    AgencyRec, EntityKey, EntityKind, EntityState, EventMeta, FreezeAnswer, FreezeState, MeetingState, PairState, Ref,
+    Sym, TaskState, TaskStatus, Txn,
+};
+use crate::values::{AgencyId, EntityId, Timestamp};
+
+/// How far `occurred_at` may be after the ledger's clock (SPEC 2.1).
+pub const MAX_FUTURE_MICROS: i64 = 5 * 60 * 1_000_000;
+
+type Check = Result<(), Rejection>;
+
+fn reject(code: C, field: &str, message: impl Into<String>) -> Rejection {
+    Rejection::at(code, field, message)
+}
+
+impl Txn<'_> {
+    /// Checks `sub` against the state (including this change's earlier
+    /// events) and, if every rule holds, folds it in as the next event.
+    /// Returns its `seq`. On rejection the change is as it was.
+    pub fn admit(&mut self, id: Uuid, sub: &Submission, recorded_at: Timestamp) -> Result<u64, Rejection> {
+        self.check(sub, recorded_at)?;
+        Ok(self.apply(id, sub))
+    }
+
+    /// Folds in an event that is already in the log, without checking it.
+    pub fn replay(&mut self, id: Uuid, sub: &Submission) -> u64 {
+        self.apply(id, sub)
+    }
+
+    /// Checks every rule for `sub` as the next event. Does not change anything.
+    pub fn check(&self, sub: &Submission, recorded_at: Timestamp) -> Check {
+        if sub.occurred_at.micros() > recorded_at.micros().saturating_add(MAX_FUTURE_MICROS) {
+            return Err(reject(
+                C::OccurredInFuture,
+                "occurred_at",
+                format!(
+                    "occurred_at {} is more than 5 minutes after the ledger's time {}; check the client's clock and time zone",
+                    sub.occurred_at, recorded_at
+                ),
+            ));
+        }
+        if self.live_agencies() == 0 {
+            return check_bootstrap(sub);
+        }
+        let actor_id = sub.actor.as_str();
+        let Some(actor) = self.agency(actor_id) else {
+            return Err(reject(C::ActorUnknown, "actor", format!("actor {actor_id:?} is not a registered agency")));
+        };
+        let ctx = Ctx { tx: self, sub, actor, actor_sym: self.sym(actor_id).unwrap_or(Sym::MAX) };
+        match &sub.payload {
+            Payload::AgencyRegistered(p) => ctx.agency_registered(p),
+            Payload::JointMeetingConvened(p) => ctx.meeting_convened(p),
+            Payload::JointMeetingHeld(p) => ctx.meeting_held(p),
+            Payload::ResponsibilityAssigned(p) => ctx.responsibility_assigned(p),
+            Payload::TaskAcknowledged(p) => ctx.task_step(&p.task_id, TaskStep::Acknowledge),
+            Payload::TaskCompleted(p) => ctx.task_step(&p.task_id, TaskStep::Complete),
+            Payload::TaskDeadlineExtended(p) => ctx.task_step(&p.task_id, TaskStep::Extend(p.due_at)),
+            Payload::TaskCancelled(p) => ctx.task_step(&p.task_id, TaskStep::Cancel),
+            Payload::FraudCaseReported(p) => {
+                ctx.actor_kind(AgencyKind::PublicSecurity)?;
+                ctx.new_id(EntityKind::Case, &p.case_id, "case_id", C::CaseExists)
+            }
+            Payload::FreezeRequested(p) => ctx.freeze_requested(p),
+            Payload::FreezeExecuted(p) => ctx.freeze_answer(&p.freeze_id),
+            Payload::FreezeRejected(p) => ctx.freeze_answer(&p.freeze_id),
+            Payload::FreezeReleased(p) => ctx.freeze_after_execution(&p.freeze_id, None),
+            Payload::FundsReturned(p) => ctx.freeze_after_execution(&p.freeze_id, Some(p.amount_minor.0)),
+            Payload::ClueReferred(p) => {
+                ctx.new_id(EntityKind::Clue, &p.clue_id, "clue_id", C::ClueExists)?;
+                ctx.registered(&p.to, "data.to")?;
+                if p.to == sub.actor {
+                    return Err(reject(C::ClueSelfReferral, "data.to", "a clue is referred to another agency, not to the actor itself"));
+                }
+                Ok(())
+            }
+            Payload::ClueFeedbackGiven(p) => ctx.pair_answer(EntityKind::Clue, &p.clue_id, "clue_id", PairErrors::CLUE),
+            Payload::EarlyWarningIssued(p) => {
+                ctx.actor_kind(AgencyKind::PublicSecurity)?;
+                ctx.new_id(EntityKind::Warning, &p.warning_id, "warning_id", C::WarningExists)?;
+                ctx.registered(&p.to, "data.to")
+            }
+            Payload::DissuasionRecorded(p) => {
+                ctx.pair_answer(EntityKind::Warning, &p.warning_id, "warning_id", PairErrors::WARNING)
+            }
+            Payload::CardBreakingAction(p) => {
+                ctx.new_id(EntityKind::CardAction, &p.action_id, "action_id", C::CardActionExists)
+            }
+            Payload::PenaltyImposed(p) => ctx.penalty_imposed(p),
+            Payload::PenaltyRevoked(p) => {
+                ctx.pair_answer(EntityKind::Penalty, &p.penalty_id, "penalty_id", PairErrors::PENALTY)
+            }
+            Payload::PublicityDelivered(p) => {
+                ctx.new_id(EntityKind::Activity, &p.activity_id, "activity_id", C::PublicityExists)
+            }
+            Payload::EventRetracted(p) => ctx.retraction(p),
+            Payload::AssessmentPublished(p) => ctx.assessment_published(p),
+        }
+    }
+
+    /// Folds `sub` in as the next event. Cannot fail: `check` has passed, or
+    /// the event is replayed from a log whose events all passed it.
+    fn apply(&mut self, id: Uuid, sub: &Submission) -> u64 {
+        let seq = self.next_seq();
+        let actor = self.intern(sub.actor.as_str());
+        let at = sub.occurred_at.micros();
+        let refs = refs(self, sub);
+
+        if let Payload::EventRetracted(p) = &sub.payload {
+            self.apply_retraction(p.event_id.0);
+        }
+        for r in refs.iter() {
+            match *r {
+                Ref::Names(agency) => {
+                    if let Some(rec) = self.agency_slot(agency) {
+                        rec.naming += 1;
+                    }
+                }
+                Ref::Registers(agency) => {
+                    if let Payload::AgencyRegistered(p) = &sub.payload {
+                        let roles = p.roles.as_deref().unwrap_or_default();
+                        self.register_agency(
+                            agency,
+                            AgencyRec {
+                                kind: p.kind,
+                                coordinator: roles.contains(&Role::Coordinator),
+                                evaluator: roles.contains(&Role::Evaluator),
+                                naming: 0,
+                            },
+                        );
+                    }
+                }
+                Ref::Entity(key) => {
+                    let prev = self.entity_by_key_current(key);
+                    let next = next_state(self, sub, key, prev, actor, at);
+                    self.push_entity(key, seq, next);
+                }
+            }
+        }
+        self.push_event(id, EventMeta { event_type: sub.event_type(), actor, retracted: false, refs })
+    }
+
+    fn apply_retraction(&mut self, target: Uuid) {
+        let Some(seq) = self.seq_of(&target) else { return };
+        let Some((meta, _)) = self.event(seq) else { return };
+        let refs = meta.refs.clone();
+        for r in refs.iter() {
+            match *r {
+                Ref::Names(agency) => {
+                    if let Some(rec) = self.agency_slot(agency) {
+                        rec.naming = rec.naming.saturating_sub(1);
+                    }
+                }
+                Ref::Registers(agency) => self.unregister_agency(agency),
+                Ref::Entity(key) => self.pop_entity(key),
+            }
+        }
+        self.mark_retracted(seq);
+    }
+
+    fn entity_by_key_current(&self, key: EntityKey) -> Option<EntityState> {
+        let id = self.name(key.sym).to_owned();
+        self.entity(key.kind, &id).and_then(|rec| rec.current().cloned())
+    }
+}
+
+/// What an event touches: the entities whose lifecycle it is a step of
+/// (SPEC 2.4: "an event belongs to every entity whose id it carries"), the
+/// agency it registers, and the agencies it names. One place, used both to
+/// fold events in and to undo them on retraction.
+fn refs(tx: &mut Txn<'_>, sub: &Submission) -> Box<[Ref]> {
+    let mut out: Vec<Ref> = Vec::with_capacity(3);
+    let entity = |tx: &mut Txn<'_>, kind: EntityKind, id: &EntityId| {
+        let sym = tx.intern(id.as_str());
+        Ref::Entity(EntityKey { kind, sym })
+    };
+    let mut named: Vec<&AgencyId> = vec![&sub.actor];
+    match &sub.payload {
+        Payload::AgencyRegistered(p) => {
+            out.push(Ref::Registers(tx.intern(p.agency_id.as_str())));
+            if p.agency_id == sub.actor {
+                named.clear(); // the bootstrap names only itself
+            }
+        }
+        Payload::JointMeetingConvened(p) => {
+            out.push(entity(tx, EntityKind::Meeting, &p.meeting_id));
+            named.extend(&p.invitees);
+        }
+        Payload::JointMeetingHeld(p) => {
+            out.push(entity(tx, EntityKind::Meeting, &p.meeting_id));
+            named.extend(&p.attendees);
+        }
+        Payload::ResponsibilityAssigned(p) => {
+            out.push(entity(tx, EntityKind::Task, &p.task_id));
+            if let Some(m) = &p.meeting_id {
+                out.push(entity(tx, EntityKind::Meeting, m));
+            }
+            named.push(&p.assignee);
+        }
+        Payload::TaskAcknowledged(p) => out.push(entity(tx, EntityKind::Task, &p.task_id)),
+        Payload::TaskCompleted(p) => out.push(entity(tx, EntityKind::Task, &p.task_id)),
+        Payload::TaskDeadlineExtended(p) => out.push(entity(tx, EntityKind::Task, &p.task_id)),
+        Payload::TaskCancelled(p) => out.push(entity(tx, EntityKind::Task, &p.task_id)),
+        Payload::FraudCaseReported(p) => out.push(entity(tx, EntityKind::Case, &p.case_id)),
+        Payload::FreezeRequested(p) => {
+            out.push(entity(tx, EntityKind::Freeze, &p.freeze_id));
+            if let Some(c) = &p.case_id {
+                out.push(entity(tx, EntityKind::Case, c));
+            }
+            named.push(&p.bank);
+        }
+        Payload::FreezeExecuted(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
+        Payload::FreezeRejected(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
+        Payload::FreezeReleased(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
+        Payload::FundsReturned(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
+        Payload::ClueReferred(p) => {
+            out.push(entity(tx, EntityKind::Clue, &p.clue_id));
+            named.push(&p.to);
+        }
+        Payload::ClueFeedbackGiven(p) => out.push(entity(tx, EntityKind::Clue, &p.clue_id)),
+        Payload::EarlyWarningIssued(p) => {
+            out.push(entity(tx, EntityKind::Warning, &p.warning_id));
+            named.push(&p.to);
+        }
+        Payload::DissuasionRecorded(p) => out.push(entity(tx, EntityKind::Warning, &p.warning_id)),
+        Payload::CardBreakingAction(p) => out.push(entity(tx, EntityKind::CardAction, &p.action_id)),
+        Payload::PenaltyImposed(p) => {
+            out.push(entity(tx, EntityKind::Penalty, &p.penalty_id));
+            named.push(&p.target);
+        }
+        Payload::PenaltyRevoked(p) => out.push(entity(tx, EntityKind::Penalty, &p.penalty_id)),
+        Payload::PublicityDelivered(p) => out.push(entity(tx, EntityKind::Activity, &p.activity_id)),
+        // A retraction is a step of no entity: it must not stand in the way
+        // of retracting the next-newest event of the same entity.
+        Payload::EventRetracted(_) => {}
+        Payload::AssessmentPublished(p) => out.push(entity(tx, EntityKind::Assessment, &p.assessment_id)),
+    }
+    named.sort();
+    named.dedup();
+    for a in named {
+        let sym = tx.intern(a.as_str());
+        out.push(Ref::Names(sym));
+    }
+    out.into_boxed_slice()
+}
+
+/// The state of entity `key` after `sub`; `None` when `sub` does not change it.
+fn next_state(
+    tx: &mut Txn<'_>,
+    sub: &Submission,
+    key: EntityKey,
+    prev: Option<EntityState>,
+    actor: Sym,
+    at: i64,
+) -> Option<EntityState> {
+    use EntityState as S;
+    Some(match (&sub.payload, prev) {
+        (Payload::JointMeetingConvened(_), _) => {
+            S::Meeting(MeetingState { convener: actor, convened_at: at, held_at: None, resolutions: Box::new([]) })
+        }
+        (Payload::JointMeetingHeld(p), Some(S::Meeting(m))) => S::Meeting(MeetingState {
+            held_at: Some(at),
+            resolutions: p.resolutions.iter().map(|r| tx.intern(r.resolution_id.as_str())).collect(),
+            ..m
+        }),
+        (Payload::ResponsibilityAssigned(p), _) if key.kind == EntityKind::Task => S::Task(TaskState {
+            assignee: tx.intern(p.assignee.as_str()),
+            assigner: actor,
+            assigned_at: at,
+            due_at: p.due_at.micros(),
+            acknowledged: false,
+            status: TaskStatus::Open,
+        }),
+        (Payload::TaskAcknowledged(_), Some(S::Task(t))) => S::Task(TaskState { acknowledged: true, ..t }),
+        (Payload::TaskCompleted(_), Some(S::Task(t))) => S::Task(TaskState { status: TaskStatus::Completed, ..t }),
+        (Payload::TaskCancelled(_), Some(S::Task(t))) => S::Task(TaskState { status: TaskStatus::Cancelled, ..t }),
+        (Payload::TaskDeadlineExtended(p), Some(S::Task(t))) => S::Task(TaskState { due_at: p.due_at.micros(), ..t }),
+        (Payload::FraudCaseReported(_), _) => S::Pair(PairState { from: actor, to: actor, at, answered: false }),
+        (Payload::FreezeRequested(p), _) if key.kind == EntityKind::Freeze => S::Freeze(FreezeState {
+            requester: actor,
+            bank: tx.intern(p.bank.as_str()),
+            requested_at: at,
+            answer: FreezeAnswer::Pending,
+            released: false,
+            returned_minor: 0,
+        }),
+        (Payload::FreezeExecuted(p), Some(S::Freeze(f))) => S::Freeze(FreezeState {
+            answer: FreezeAnswer::Executed { at, amount_frozen_minor: p.amount_frozen_minor.0 },
+            ..f
+        }),
+        (Payload::FreezeRejected(_), Some(S::Freeze(f))) => S::Freeze(FreezeState { answer: FreezeAnswer::Rejected, ..f }),
+        (Payload::FreezeReleased(_), Some(S::Freeze(f))) => S::Freeze(FreezeState { released: true, ..f }),
+        (Payload::FundsReturned(p), Some(S::Freeze(f))) => {
+            S::Freeze(FreezeState { returned_minor: f.returned_minor + p.amount_minor.0, ..f })
+        }
+        (Payload::ClueReferred(p), _) => {
+            S::Pair(PairState { from: actor, to: tx.intern(p.to.as_str()), at, answered: false })
+        }
+        (Payload::EarlyWarningIssued(p), _) => {
+            S::Pair(PairState { from: actor, to: tx.intern(p.to.as_str()), at, answered: false })
+        }
+        (Payload::PenaltyImposed(p), _) => {
+            S::Pair(PairState { from: actor, to: tx.intern(p.target.as_str()), at, answered: false })
+        }
+        (Payload::ClueFeedbackGiven(_) | Payload::DissuasionRecorded(_) | Payload::PenaltyRevoked(_), Some(S::Pair(x))) => {
+            S::Pair(PairState { answered: true, ..x })
+        }
+        (Payload::CardBreakingAction(_) | Payload::PublicityDelivered(_) | Payload::AssessmentPublished(_), _) => S::Exists,
+        // The event touches this entity without changing its state (a task
+        // assigned from a meeting, for the meeting; a freeze, for its case).
+        _ => return None,
+    })
+}
+
+fn check_bootstrap(sub: &Submission) -> Check {
+    if let Payload::AgencyRegistered(p) = &sub.payload {
+        let coordinator = p.roles.as_deref().unwrap_or_default().contains(&Role::Coordinator);
+        if p.agency_id == sub.actor && coordinator {
+            return check_roles(p);
+        }
+    }
+    Err(reject(
+        C::BootstrapRequired,
+        "type",
+        "the ledger has no agency yet: its first event must be an AgencyRegistered of an agency with the \
+         coordinator role, whose actor is its own agency_id",
+    ))
+}
+
+fn check_roles(p: &AgencyRegistered) -> Check {
+    no_duplicates(p.roles.as_deref().unwrap_or_default(), "data.roles")
+}
+
+fn no_duplicates<T: PartialEq + std::fmt::Debug>(items: &[T], field: &str) -> Check {
+    for (i, a) in items.iter().enumerate() {
+        if items[..i].contains(a) {
+            return Err(reject(C::ListDuplicate, &format!("{field}[{i}]"), format!("{a:?} is listed twice in {field}")));
+        }
+    }
+    Ok(())
+}
+
+enum TaskStep {
+    Acknowledge,
+    Complete,
+    Extend(Timestamp),
+    Cancel,
+}
+
+/// Codes for the answer step of a two-step entity.
+struct PairErrors {
+    not_found: C,
+    answered: C,
+    /// Who may answer: the `to` agency, or the creator (`from`) and the coordinator.
+    by_creator: bool,
+    noun: &'static str,
+}
+
+impl PairErrors {
+    const CLUE: Self = Self { not_found: C::ClueNotFound, answered: C::ClueFeedbackGiven, by_creator: false, noun: "clue" };
+    const WARNING: Self =
+        Self { not_found: C::WarningNotFound, answered: C::WarningAlreadyRecorded, by_creator: false, noun: "warning" };
+    const PENALTY: Self =
+        Self { not_found: C::PenaltyNotFound, answered: C::PenaltyAlreadyRevoked, by_creator: true, noun: "penalty" };
+}
+
+/// One check in progress: the state, the submission and its (registered) actor.
+struct Ctx<'t, 'a> {
+    tx: &'t Txn<'a>,
+    sub: &'t Submission,
+    actor: &'t AgencyRec,
+    actor_sym: Sym,
+}
+
+impl Ctx<'_, '_> {
+    fn actor_id(&self) -> &str {
+        self.sub.actor.as_str()
+    }
+
+    fn at(&self) -> i64 {
+        self.sub.occurred_at.micros()
+    }
+
+    fn not_authorised(&self, what: &str) -> Rejection {
+        reject(C::ActorNotAuthorised, "actor", format!("{} may not {what}", self.actor_id()))
+    }
+
+    fn coordinator(&self, what: &str) -> Check {
+        if self.actor.coordinator { Ok(()) } else { Err(self.not_authorised(&format!("{what}: only a coordinator may"))) }
+    }
+
+    fn actor_is(&self, who: &[Sym], what: &str) -> Check {
+        if who.contains(&self.actor_sym) { Ok(()) } else { Err(self.not_authorised(what)) }
+    }
+
+    fn actor_kind(&self, kind: AgencyKind) -> Check {
+        if self.actor.kind == kind {
+            Ok(())
+        } else {
+            Err(reject(
+                C::ActorWrongKind,
+                "actor",
+                format!(
+                    "{} is a {} agency; only a {} agency may record {}",
+                    self.actor_id(),
+                    self.actor.kind.as_str(),
+                    kind.as_str(),
+                    self.sub.event_type().as_str()
+                ),
+            ))
+        }
+    }
+
+    /// The step must not be earlier than the step it answers (SPEC 2.3).
+    fn not_before(&self, earlier_micros: i64, what: &str) -> Check {
+        if self.at() >= earlier_micros {
+            Ok(())
+        } else {
+            Err(reject(
+                C::LifecycleOutOfOrder,
+                "occurred_at",
+                format!(
+                    "occurred_at {} is earlier than the {what} it answers ({})",
+                    self.sub.occurred_at,
+                    Timestamp::from_micros(earlier_micros)
+                ),
+            ))
+        }
+    }
+
+    fn registered(&self, id: &AgencyId, field: &str) -> Check {
+        if self.tx.agency(id.as_str()).is_some() {
+            Ok(())
+        } else {
+            Err(reject(C::AgencyNotRegistered, field, format!("{field}: agency {:?} is not registered", id.as_str())))
+        }
+    }
+
+    fn all_registered(&self, ids: &[AgencyId], field: &str) -> Check {
+        no_duplicates(ids, field)?;
+        ids.iter().enumerate().try_for_each(|(i, a)| self.registered(a, &format!("{field}[{i}]")))
+    }
+
+    fn new_id(&self, kind: EntityKind, id: &EntityId, field: &str, code: C) -> Check {
+        if self.tx.entity(kind, id.as_str()).is_none() {
+            Ok(())
+        } else {
+            Err(reject(code, &format!("data.{field}"), format!("{field} {:?} is already used", id.as_str())))
+        }
+    }
+
+    fn existing(&self, kind: EntityKind, id: &EntityId, field: &str, code: C) -> Result<&EntityState, Rejection> {
+        self.tx
+            .entity(kind, id.as_str())
+            .and_then(|rec| rec.current())
+            .ok_or_else(|| reject(code, &format!("data.{field}"), format!("no {field} {:?} exists", id.as_str())))
+    }
+
+    fn agency_registered(&self, p: &AgencyRegistered) -> Check {
+        self.coordinator("register agencies")?;
+        if self.tx.agency(p.agency_id.as_str()).is_some() {
+            return Err(reject(
+                C::AgencyAlreadyRegistered,
+                "data.agency_id",
+                format!("agency {:?} is already registered", p.agency_id.as_str()),
+            ));
+        }
+        check_roles(p)
+    }
+
+    fn meeting_convened(&self, p: &JointMeetingConvened) -> Check {
+        self.new_id(EntityKind::Meeting, &p.meeting_id, "meeting_id", C::MeetingExists)?;
+        if p.invitees.is_empty() {
+            return Err(reject(C::ListEmpty, "data.invitees", "a joint meeting needs at least one invitee"));
+        }
+        self.all_registered(&p.invitees, "data.invitees")
+    }
+
+    fn meeting(&self, id: &EntityId) -> Result<&MeetingState, Rejection> {
+        match self.existing(EntityKind::Meeting, id, "meeting_id", C::MeetingNotFound)? {
+            EntityState::Meeting(m) => Ok(m),
+            _ => Err(reject(C::MeetingNotFound, "data.meeting_id", "not a meeting")),
+        }
+    }
+
+    fn meeting_held(&self, p: &JointMeetingHeld) -> Check {
+        let m = self.meeting(&p.meeting_id)?;
+        if !self.actor.coordinator {
+            self.actor_is(&[m.convener], "record this meeting as held: only its convener or a coordinator may")?;
+        }
+        if m.held_at.is_some() {
+            return Err(reject(C::MeetingAlreadyHeld, "data.meeting_id", "the meeting was already recorded as held"));
+        }
+        self.not_before(m.convened_at, "JointMeetingConvened")?;
+        self.all_registered(&p.attendees, "data.attendees")?;
+        let ids: Vec<&EntityId> = p.resolutions.iter().map(|r| &r.resolution_id).collect();
+        no_duplicates(&ids, "data.resolutions")
+    }
+
+    fn responsibility_assigned(&self, p: &ResponsibilityAssigned) -> Check {
+        self.new_id(EntityKind::Task, &p.task_id, "task_id", C::TaskExists)?;
+        match &p.meeting_id {
+            Some(mid) => {
+                let m = self.meeting(mid)?;
+                if !self.actor.coordinator {
+                    self.actor_is(&[m.convener], "assign tasks from this meeting: only its convener or a coordinator may")?;
+                }
+                let Some(held_at) = m.held_at else {
+                    return Err(reject(C::MeetingNotHeld, "data.meeting_id", "the meeting has not been held yet"));
+                };
+                self.not_before(held_at, "JointMeetingHeld")?;
+                if let Some(rid) = &p.resolution_id {
+                    let known = self.tx.sym(rid.as_str()).is_some_and(|s| m.resolutions.contains(&s));
+                    if !known {
+                        return Err(reject(
+                            C::MeetingUnknownResolution,
+                            "data.resolution_id",
+                            format!("{:?} is not a resolution of meeting {:?}", rid.as_str(), mid.as_str()),
+                        ));
+                    }
+                }
+            }
+            None => {
+                self.coordinator("assign responsibilities without a meeting")?;
+                if p.resolution_id.is_some() {
+                    return Err(reject(C::DataMissingField, "data.meeting_id", "resolution_id needs the meeting_id it belongs to"));
+                }
+            }
+        }
+        if p.due_at <= self.sub.occurred_at {
+            return Err(reject(C::TaskDueNotAfterAssignment, "data.due_at", "due_at must be after the assignment's occurred_at"));
+        }
+        self.registered(&p.assignee, "data.assignee")
+    }
+
+    fn task_step(&self, id: &EntityId, step: TaskStep) -> Check {
+        let EntityState::Task(t) = self.existing(EntityKind::Task, id, "task_id", C::TaskNotFound)? else {
+            return Err(reject(C::TaskNotFound, "data.task_id", "not a task"));
+        };
+        match step {
+            TaskStep::Acknowledge | TaskStep::Complete => {
+                self.actor_is(&[t.assignee], "act on this task: only its assignee may")?
+            }
+            TaskStep::Extend(_) | TaskStep::Cancel if !self.actor.coordinator => {
+                self.actor_is(&[t.assigner], "change this task: only its assigner or a coordinator may")?
+            }
+            _ => {}
+        }
+        if t.status != TaskStatus::Open {
+            let status = if t.status == TaskStatus::Completed { "completed" } else { "cancelled" };
+            return Err(reject(C::TaskNotOpen, "data.task_id", format!("the task is already {status}")));
+        }
+        if matches!(step, TaskStep::Acknowledge) && t.acknowledged {
+            return Err(reject(C::TaskAlreadyAcknowledged, "data.task_id", "the task was already acknowledged"));
+        }
+        self.not_before(t.assigned_at, "ResponsibilityAssigned")?;
+        if let TaskStep::Extend(due_at) = step {
+            if due_at.micros() <= t.due_at {
+                return Err(reject(
+                    C::TaskDueNotLater,
+                    "data.due_at",
+                    format!("the new due_at must be later than the current one ({})", Timestamp::from_micros(t.due_at)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn freeze(&self, id: &EntityId) -> Result<&FreezeState, Rejection> {
+        match self.existing(EntityKind::Freeze, id, "freeze_id", C::FreezeNotFound)? {
+            EntityState::Freeze(f) => Ok(f),
+            _ => Err(reject(C::FreezeNotFound, "data.freeze_id", "not a freeze")),
+        }
+    }
+
+    fn freeze_requested(&self, p: &FreezeRequested) -> Check {
+        self.actor_kind(AgencyKind::PublicSecurity)?;
+        self.new_id(EntityKind::Freeze, &p.freeze_id, "freeze_id", C::FreezeExists)?;
+        self.registered(&p.bank, "data.bank")?;
+        if let Some(bank) = self.tx.agency(p.bank.as_str()) {
+            if !bank.kind.holds_accounts() {
+                return Err(reject(
+                    C::AgencyWrongKind,
+                    "data.bank",
+                    format!("{} is a {} agency; freezes go to a bank or payment_institution", p.bank, bank.kind.as_str()),
+                ));
+            }
+        }
+        if let Some(case_id) = &p.case_id {
+            if let EntityState::Pair(case) = self.existing(EntityKind::Case, case_id, "case_id", C::CaseNotFound)? {
+                self.not_before(case.at, "FraudCaseReported")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn freeze_answer(&self, id: &EntityId) -> Check {
+        let f = self.freeze(id)?;
+        self.actor_is(&[f.bank], "answer this freeze request: only the requested bank may")?;
+        if f.answer != FreezeAnswer::Pending {
+            return Err(reject(C::FreezeAlreadyAnswered, "data.freeze_id", "the freeze request was already executed or rejected"));
+        }
+        self.not_before(f.requested_at, "FreezeRequested")
+    }
+
+    fn freeze_after_execution(&self, id: &EntityId, returned: Option<u64>) -> Check {
+        let f = self.freeze(id)?;
+        match returned {
+            None => self.actor_is(&[f.requester, f.bank], "release this freeze: only its requester or bank may")?,
+            Some(_) => self.actor_is(&[f.bank], "return funds of this freeze: only its bank may")?,
+        }
+        let FreezeAnswer::Executed { at, amount_frozen_minor } = f.answer else {
+            return Err(reject(C::FreezeNotExecuted, "data.freeze_id", "the freeze was not executed"));
+        };
+        match returned {
+            None if f.released => {
+                return Err(reject(C::FreezeAlreadyReleased, "data.freeze_id", "the freeze was already released"));
+            }
+            Some(amount) if f.returned_minor.saturating_add(amount) > amount_frozen_minor => {
+                return Err(reject(
+                    C::FreezeReturnsExceedFrozen,
+                    "data.amount_minor",
+                    format!(
+                        "returning {amount} would bring the total returned to {}, above the {amount_frozen_minor} frozen",
+                        f.returned_minor + amount
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        self.not_before(at, "FreezeExecuted")
+    }
+
+    fn pair_answer(&self, kind: EntityKind, id: &EntityId, field: &str, e: PairErrors) -> Check {
+        let EntityState::Pair(x) = self.existing(kind, id, field, e.not_found)? else {
+            return Err(reject(e.not_found, &format!("data.{field}"), format!("not a {}", e.noun)));
+        };
+        if e.by_creator {
+            if !self.actor.coordinator {
+                self.actor_is(&[x.from], &format!("answer this {}: only its creator or a coordinator may", e.noun))?;
+            }
+        } else {
+            self.actor_is(&[x.to], &format!("answer this {}: only the agency it was sent to may", e.noun))?;
+        }
+        if x.answered {
+            return Err(reject(e.answered, &format!("data.{field}"), format!("the {} was already answered", e.noun)));
+        }
+        self.not_before(x.at, "event")
+    }
+
+    fn penalty_imposed(&self, p: &PenaltyImposed) -> Check {
+        if !(self.actor.coordinator || self.actor.kind == AgencyKind::Regulator) {
+            return Err(self.not_authorised("impose penalties: only a regulator or a coordinator may"));
+        }
+        self.new_id(EntityKind::Penalty, &p.penalty_id, "penalty_id", C::PenaltyExists)?;
+        self.registered(&p.target, "data.target")?;
+        match (p.kind, p.amount_minor) {
+            (PenaltyKind::Fine, None) => {
+                Err(reject(C::PenaltyAmountRequired, "data.amount_minor", "a fine needs amount_minor (in fen)"))
+            }
+            (kind, Some(_)) if kind != PenaltyKind::Fine => Err(reject(
+                C::DataInvalidValue,
+                "data.amount_minor",
+                format!("amount_minor is only for fines, not for a {}", kind.as_str()),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn retraction(&self, p: &EventRetracted) -> Check {
+        let target = p.event_id.0;
+        let not_found = || reject(C::RetractionTargetNotFound, "data.event_id", format!("no event with id {target} exists"));
+        let seq = self.tx.seq_of(&target).ok_or_else(not_found)?;
+        let (meta, retracted) = self.tx.event(seq).ok_or_else(not_found)?;
+        if meta.event_type == EventType::EventRetracted {
+            return Err(reject(C::RetractionTargetIsRetraction, "data.event_id", "a retraction cannot itself be retracted"));
+        }
+        if retracted {
+            return Err(reject(C::RetractionAlreadyRetracted, "data.event_id", format!("event {target} is already retracted")));
+        }
+        if !self.actor.coordinator {
+            self.actor_is(&[meta.actor], "retract this event: only its actor or a coordinator may")?;
+        }
+        for r in meta.refs.iter() {
+            let later = match *r {
+                Ref::Entity(key) => {
+                    self.tx.entity(key.kind, self.tx.name(key.sym)).and_then(|e| e.top_seq()).is_some_and(|top| top != seq)
+                }
+                Ref::Registers(agency) => self.tx.agency_by_sym(agency).is_some_and(|a| a.naming > 0),
+                Ref::Names(_) => false,
+            };
+            if later {
+                return Err(reject(
+                    C::RetractionLaterEvents,
+                    "data.event_id",
+                    format!("event {target} (seq {seq}) has later, non-retracted events on the same entity; retract those first, newest first"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn assessment_published(&self, p: &AssessmentPublished) -> Check {
+        if !self.actor.evaluator {
+            return Err(self.not_authorised("publish assessments: only an agency with the evaluator role may"));
+        }
+        self.new_id(EntityKind::Assessment, &p.assessment_id, "assessment_id", C::AssessmentExists)?;
+        let before = self.tx.next_seq() - 1;
+        if p.as_of_seq.0 == 0 || p.as_of_seq.0 > before {
+            return Err(reject(
+                C::AssessmentAsOfBeyondHead,
+                "data.as_of_seq",
+                format!("as_of_seq must be from 1 to {before}, the seq of the event before this one"),
+            ));
+        }
+        if p.period_from >= p.period_to {
+            return Err(reject(C::AssessmentPeriodEmpty, "data.period_to", "period_from must be before period_to"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,399 @@
+//! Value types of the catalog: identifiers, timestamps, money, counts and
+//! texts. Each format rule of SPEC 2.3 lives here, once, in a `parse`
+//! constructor; deserialization goes through the same constructor, so a value
+//! that exists has been checked.
+//!
+//! Deserialization errors carry their stable code inside the serde message
+//! (see [`coded`]); `envelope::map_serde_error` takes it back out.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::error::{ErrorCode, Rejection};
+
+/// Separator used to carry an [`ErrorCode`] through a serde error message.
+pub(crate) const CODE_MARK: char = '\u{1}';
+
+/// A serde custom error that carries its code, for `map_serde_error`.
+pub(crate) fn coded<E: de::Error>(code: ErrorCode, message: impl fmt::Display) -> E {
+    E::custom(format_args!("{CODE_MARK}{}{CODE_MARK}{message}", code.as_str()))
+}
+
+/// Largest amount of money, in minor units (fen).
+pub const MAX_AMOUNT_MINOR: u64 = 1_000_000_000_000_000;
+/// Largest count; integers in `data` stay below 2^53 (SPEC 2.2).
+pub const MAX_COUNT: u64 = (1 << 53) - 1;
+/// Longest text, in characters.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+macro_rules! string_value {
+    ($name:ident, $what:literal) => {
+        impl $name {
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                $name::parse(&raw).map_err(|r| coded(r.code, r.message))
+            }
+        }
+    };
+}
+
+/// An agency identifier: `[a-z0-9][a-z0-9-]{1,63}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgencyId(String);
+string_value!(AgencyId, "agency id");
+
+impl AgencyId {
+    /// Checks the format of an agency id.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        let b = raw.as_bytes();
+        let ok = (2..=64).contains(&b.len())
+            && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+            && b[1..].iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Rejection::new(
+                ErrorCode::InvalidAgencyId,
+                format!(
+                    "{:?} is not an agency id: use 2-64 characters of a-z, 0-9 and '-', starting with a letter or digit",
+                    shorten(raw)
+                ),
+            ))
+        }
+    }
+}
+
+/// An entity identifier (task, freeze, meeting …): `[A-Za-z0-9][A-Za-z0-9._:-]{0,127}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntityId(String);
+string_value!(EntityId, "entity id");
+
+impl EntityId {
+    /// Checks the format of an entity id.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        let b = raw.as_bytes();
+        let ok = (1..=128).contains(&b.len())
+            && b[0].is_ascii_alphanumeric()
+            && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-'));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Rejection::new(
+                ErrorCode::InvalidEntityId,
+                format!(
+                    "{:?} is not an entity id: use 1-128 characters of A-Z, a-z, 0-9 and . _ : -, starting with a letter or digit",
+                    shorten(raw)
+                ),
+            ))
+        }
+    }
+}
+
+/// Free text of at most 4,000 characters, not blank.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Text(String);
+string_value!(Text, "text");
+
+impl Text {
+    /// Checks length and blankness of a text.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        if raw.trim().is_empty() {
+            return Err(Rejection::new(ErrorCode::TextEmpty, "the text is empty; write at least one visible character"));
+        }
+        let n = raw.chars().count();
+        if n > MAX_TEXT_CHARS {
+            return Err(Rejection::new(
+                ErrorCode::TextTooLong,
+                format!("the text has {n} characters; at most {MAX_TEXT_CHARS} are allowed"),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
+/// An opaque reference to a bank account; never the raw account number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountRef(String);
+string_value!(AccountRef, "account reference");
+
+impl AccountRef {
+    /// Rejects what looks like a raw account number: without spaces and
+    /// hyphens, 8-30 digits and nothing else (SPEC 2.3).
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        let text = Text::parse(raw)?;
+        let digits: Vec<char> = raw.chars().filter(|c| *c != ' ' && *c != '-').collect();
+        if (8..=30).contains(&digits.len()) && digits.iter().all(|c| c.is_ascii_digit()) {
+            return Err(Rejection::new(
+                ErrorCode::RawAccountNumber,
+                "account_ref looks like a raw account number; send an opaque reference instead, \
+                 for example hex(HMAC-SHA256(agency key, account number))",
+            ));
+        }
+        Ok(Self(text.0))
+    }
+}
+
+/// A lowercase hex SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sha256Hex(String);
+string_value!(Sha256Hex, "SHA-256");
+
+impl Sha256Hex {
+    /// Checks for 64 lowercase hex characters.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        if raw.len() == 64 && raw.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Rejection::new(ErrorCode::InvalidHash, "expected 64 lowercase hex characters (a SHA-256 digest)"))
+        }
+    }
+}
+
+/// An event id inside a payload (`EventRetracted.event_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventRef(pub uuid::Uuid);
+
+impl Serialize for EventRef {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.hyphenated())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        parse_uuid(&raw).map(EventRef).map_err(|r| coded(r.code, r.message))
+    }
+}
+
+/// Parses a UUID in its hyphenated form.
+pub fn parse_uuid(raw: &str) -> Result<uuid::Uuid, Rejection> {
+    if raw.len() == 36 {
+        if let Ok(u) = uuid::Uuid::try_parse(raw) {
+            return Ok(u);
+        }
+    }
+    Err(Rejection::new(
+        ErrorCode::InvalidEventId,
+        format!("{:?} is not a UUID in the form 8-4-4-4-12 hex digits", shorten(raw)),
+    ))
+}
+
+/// A point in time, UTC, with at most microsecond precision.
+///
+/// Parsed from RFC 3339 with any offset; written as RFC 3339 UTC with `Z`,
+/// with 0, 3 or 6 fractional digits as needed, so the same instant always has
+/// the same text (and the same hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    /// Parses RFC 3339 with an offset and at most 6 fractional digits.
+    pub fn parse(raw: &str) -> Result<Self, Rejection> {
+        let parsed = DateTime::parse_from_rfc3339(raw).map_err(|_| {
+            Rejection::new(
+                ErrorCode::InvalidTimestamp,
+                format!("{:?} is not an RFC 3339 timestamp with an offset, e.g. 2026-03-02T08:17:30Z", shorten(raw)),
+            )
+        })?;
+        if let Some(dot) = raw.find('.') {
+            let digits = raw[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 6 {
+                return Err(Rejection::new(
+                    ErrorCode::TimestampTooPrecise,
+                    format!("{:?} has {digits} fractional digits; at most 6 (microseconds) are kept", shorten(raw)),
+                ));
+            }
+        }
+        Ok(Self(parsed.with_timezone(&Utc)))
+    }
+
+    /// The current time, truncated to microseconds.
+    pub fn now() -> Self {
+        Self::from_micros(Utc::now().timestamp_micros())
+    }
+
+    /// From microseconds since the Unix epoch.
+    pub fn from_micros(micros: i64) -> Self {
+        Self(DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// Microseconds since the Unix epoch.
+    pub fn micros(self) -> i64 {
+        self.0.timestamp_micros()
+    }
+
+    /// The instant as a chrono value.
+    pub fn as_datetime(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// The canonical text: RFC 3339, UTC, `Z`.
+    pub fn to_rfc3339(self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(value: DateTime<Utc>) -> Self {
+        Self::from_micros(value.timestamp_micros())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Timestamp::parse(&raw).map_err(|r| coded(r.code, r.message))
+    }
+}
+
+/// An amount of money in minor units (fen): an integer from 0 to 10^15.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct AmountMinor(pub u64);
+
+/// A non-negative count below 2^53.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Count(pub u64);
+
+struct BoundedInt {
+    max: u64,
+    code: ErrorCode,
+    what: &'static str,
+}
+
+impl<'de> Visitor<'de> for BoundedInt {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an integer from 0 to {}", self.max)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+        if v <= self.max {
+            Ok(v)
+        } else {
+            Err(coded(self.code, format_args!("{} {v} is above the maximum {}", self.what, self.max)))
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(coded(self.code, format_args!("{} {v} is negative; it must be from 0 to {}", self.what, self.max))),
+        }
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
+        Err(coded(
+            self.code,
+            format_args!("{} {v} is not a whole number from 0 to {}; amounts are integers in minor units", self.what, self.max),
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for AmountMinor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BoundedInt { max: MAX_AMOUNT_MINOR, code: ErrorCode::AmountOutOfRange, what: "amount" })
+            .map(AmountMinor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BoundedInt { max: MAX_COUNT, code: ErrorCode::CountOutOfRange, what: "count" }).map(Count)
+    }
+}
+
+/// Cuts a user-supplied string for quoting in an error message.
+pub(crate) fn shorten(raw: &str) -> String {
+    const MAX: usize = 80;
+    if raw.chars().count() <= MAX {
+        raw.to_owned()
+    } else {
+        let mut s: String = raw.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agency_ids() {
+        assert!(AgencyId::parse("icbc-jinjiang").is_ok());
+        assert!(AgencyId::parse("a").is_err());
+        assert!(AgencyId::parse("-ab").is_err());
+        assert!(AgencyId::parse("Abc").is_err());
+        assert!(AgencyId::parse(&"a".repeat(64)).is_ok());
+        assert!(AgencyId::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn entity_ids() {
+        assert!(EntityId::parse("FRZ-2026-000123").is_ok());
+        assert!(EntityId::parse("a:b.c_d").is_ok());
+        assert!(EntityId::parse(".a").is_err());
+        assert!(EntityId::parse("").is_err());
+        assert!(EntityId::parse("a b").is_err());
+        assert!(EntityId::parse(&"A".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn timestamps_normalise_to_utc_and_keep_microseconds() {
+        let t = Timestamp::parse("2026-03-02T16:17:30.5+08:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-02T08:17:30.500Z");
+        let t = Timestamp::parse("2026-03-02T08:17:30.123456Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-02T08:17:30.123456Z");
+        assert_eq!(Timestamp::parse("2026-03-02T08:17:30Z").unwrap().to_rfc3339(), "2026-03-02T08:17:30Z");
+        assert_eq!(Timestamp::parse("2026-03-02T08:17:30.1234567Z").unwrap_err().code, ErrorCode::TimestampTooPrecise);
+        assert_eq!(Timestamp::parse("2026-03-02T08:17:30").unwrap_err().code, ErrorCode::InvalidTimestamp);
+        assert_eq!(Timestamp::parse("2026-03-02").unwrap_err().code, ErrorCode::InvalidTimestamp);
+    }
+
+    #[test]
+    fn account_refs() {
+        assert_eq!(AccountRef::parse("6222 0212-3456 7890").unwrap_err().code, ErrorCode::RawAccountNumber);
+        assert_eq!(AccountRef::parse("12345678").unwrap_err().code, ErrorCode::RawAccountNumber);
+        assert!(AccountRef::parse("1234567").is_ok());
+        assert!(AccountRef::parse(&"1".repeat(31)).is_ok());
+        assert!(AccountRef::parse("hmac:9f2c1a").is_ok());
+    }
+
+    #[test]
+    fn texts() {
+        assert_eq!(Text::parse("  ").unwrap_err().code, ErrorCode::TextEmpty);
+        assert!(Text::parse(&"字".repeat(4000)).is_ok());
+        assert_eq!(Text::parse(&"字".repeat(4001)).unwrap_err().code, ErrorCode::TextTooLong);
+    }
+}
