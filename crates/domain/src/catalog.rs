@@ -157,9 +157,27 @@ impl<T> Absent for Option<T> {
     }
 }
 macro_rules! never_absent { ($($t:ty),*) => { $(impl Absent for $t {})* } }
-never_absent!(AgencyId, EntityId, Text, AccountRef, Sha256Hex, EventRef, Timestamp, AmountMinor, Count,
-    AgencyKind, FreezeMode, ClueKind, ClueOutcome, Risk, DissuasionMethod, DissuasionOutcome, PenaltyKind,
-    Vec<AgencyId>, Vec<Resolution>);
+never_absent!(
+    AgencyId,
+    EntityId,
+    Text,
+    AccountRef,
+    Sha256Hex,
+    EventRef,
+    Timestamp,
+    AmountMinor,
+    Count,
+    AgencyKind,
+    FreezeMode,
+    ClueKind,
+    ClueOutcome,
+    Risk,
+    DissuasionMethod,
+    DissuasionOutcome,
+    PenaltyKind,
+    Vec<AgencyId>,
+    Vec<Resolution>
+);
 
 // serde treats a missing `Option` field as `None`; any other missing field
 // is reported as missing (`data.missing_field`).

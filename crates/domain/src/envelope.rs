@@ -33,9 +33,8 @@ impl Submission {
 
     /// Parses one envelope from JSON text.
     pub fn parse_str(text: &str) -> Result<Self, Rejection> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            Rejection::new(ErrorCode::MalformedJson, format!("the input is not valid JSON: {e}"))
-        })?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Rejection::new(ErrorCode::MalformedJson, format!("the input is not valid JSON: {e}")))?;
         Self::parse(value)
     }
 
@@ -48,7 +47,10 @@ impl Submission {
             return Err(Rejection::at(
                 ErrorCode::EnvelopeUnknownField,
                 unknown.clone(),
-                format!("unknown envelope field {:?}; an envelope has only id, type, actor, occurred_at and data", shorten(unknown)),
+                format!(
+                    "unknown envelope field {:?}; an envelope has only id, type, actor, occurred_at and data",
+                    shorten(unknown)
+                ),
             ));
         }
         let id = match obj.remove("id") {
@@ -61,7 +63,10 @@ impl Submission {
             return Err(Rejection::at(
                 ErrorCode::UnknownEventType,
                 "type",
-                format!("{:?} is not an event type of the catalog (e.g. FreezeExecuted, TaskCompleted)", shorten(&type_name)),
+                format!(
+                    "{:?} is not an event type of the catalog (e.g. FreezeExecuted, TaskCompleted)",
+                    shorten(&type_name)
+                ),
             ));
         };
         let actor = AgencyId::parse(&take_string(&mut obj, "actor")?).map_err(|r| with_field(r, "actor"))?;
@@ -120,12 +125,12 @@ fn map_serde_error(ty: EventType, err: serde_path_to_error::Error<serde_json::Er
     let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
     let mut field = if path == "." { "data".to_owned() } else { format!("data.{path}") };
 
-    if let Some(rest) = message.strip_prefix(CODE_MARK) {
-        if let Some((code, sentence)) = rest.split_once(CODE_MARK) {
-            let code = ErrorCode::ALL.iter().copied().find(|c| c.as_str() == code).unwrap_or(ErrorCode::DataInvalidValue);
-            let message = format!("{field}: {sentence}");
-            return Rejection::at(code, field, message);
-        }
+    if let Some(rest) = message.strip_prefix(CODE_MARK)
+        && let Some((code, sentence)) = rest.split_once(CODE_MARK)
+    {
+        let code = ErrorCode::ALL.iter().copied().find(|c| c.as_str() == code).unwrap_or(ErrorCode::DataInvalidValue);
+        let message = format!("{field}: {sentence}");
+        return Rejection::at(code, field, message);
     }
     let code = if let Some(rest) = message.strip_prefix("unknown field `") {
         // serde_path_to_error's path already ends with the unknown key.
@@ -182,16 +187,28 @@ mod tests {
             code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": 5, "x": 1}))),
             (ErrorCode::DataUnknownField, Some("data.x".into()))
         );
-        assert_eq!(code_of(env(json!({"freeze_id": "F1"}))), (ErrorCode::DataMissingField, Some("data.amount_frozen_minor".into())));
+        assert_eq!(
+            code_of(env(json!({"freeze_id": "F1"}))),
+            (ErrorCode::DataMissingField, Some("data.amount_frozen_minor".into()))
+        );
         assert_eq!(
             code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": -1}))),
             (ErrorCode::AmountOutOfRange, Some("data.amount_frozen_minor".into()))
         );
-        assert_eq!(code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": 1_000_000_000_000_001u64}))).0, ErrorCode::AmountOutOfRange);
-        assert_eq!(code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": 1e30}))).0, ErrorCode::AmountOutOfRange);
+        assert_eq!(
+            code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": 1_000_000_000_000_001u64}))).0,
+            ErrorCode::AmountOutOfRange
+        );
+        assert_eq!(
+            code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": 1e30}))).0,
+            ErrorCode::AmountOutOfRange
+        );
         assert_eq!(code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": 2.5}))).0, ErrorCode::AmountOutOfRange);
         assert_eq!(code_of(env(json!({"freeze_id": "F1", "amount_frozen_minor": "5"}))).0, ErrorCode::DataInvalidType);
-        assert_eq!(code_of(env(json!({"freeze_id": " bad", "amount_frozen_minor": 5}))), (ErrorCode::InvalidEntityId, Some("data.freeze_id".into())));
+        assert_eq!(
+            code_of(env(json!({"freeze_id": " bad", "amount_frozen_minor": 5}))),
+            (ErrorCode::InvalidEntityId, Some("data.freeze_id".into()))
+        );
     }
 
     #[test]

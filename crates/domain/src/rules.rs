@@ -79,7 +79,11 @@ impl Txn<'_> {
                 ctx.new_id(EntityKind::Clue, &p.clue_id, "clue_id", C::ClueExists)?;
                 ctx.registered(&p.to, "data.to")?;
                 if p.to == sub.actor {
-                    return Err(reject(C::ClueSelfReferral, "data.to", "a clue is referred to another agency, not to the actor itself"));
+                    return Err(reject(
+                        C::ClueSelfReferral,
+                        "data.to",
+                        "a clue is referred to another agency, not to the actor itself",
+                    ));
                 }
                 Ok(())
             }
@@ -297,7 +301,9 @@ fn next_state(
             answer: FreezeAnswer::Executed { at, amount_frozen_minor: p.amount_frozen_minor.0 },
             ..f
         }),
-        (Payload::FreezeRejected(_), Some(S::Freeze(f))) => S::Freeze(FreezeState { answer: FreezeAnswer::Rejected, ..f }),
+        (Payload::FreezeRejected(_), Some(S::Freeze(f))) => {
+            S::Freeze(FreezeState { answer: FreezeAnswer::Rejected, ..f })
+        }
         (Payload::FreezeReleased(_), Some(S::Freeze(f))) => S::Freeze(FreezeState { released: true, ..f }),
         (Payload::FundsReturned(p), Some(S::Freeze(f))) => {
             S::Freeze(FreezeState { returned_minor: f.returned_minor + p.amount_minor.0, ..f })
@@ -311,10 +317,13 @@ fn next_state(
         (Payload::PenaltyImposed(p), _) => {
             S::Pair(PairState { from: actor, to: tx.intern(p.target.as_str()), at, answered: false })
         }
-        (Payload::ClueFeedbackGiven(_) | Payload::DissuasionRecorded(_) | Payload::PenaltyRevoked(_), Some(S::Pair(x))) => {
-            S::Pair(PairState { answered: true, ..x })
+        (
+            Payload::ClueFeedbackGiven(_) | Payload::DissuasionRecorded(_) | Payload::PenaltyRevoked(_),
+            Some(S::Pair(x)),
+        ) => S::Pair(PairState { answered: true, ..x }),
+        (Payload::CardBreakingAction(_) | Payload::PublicityDelivered(_) | Payload::AssessmentPublished(_), _) => {
+            S::Exists
         }
-        (Payload::CardBreakingAction(_) | Payload::PublicityDelivered(_) | Payload::AssessmentPublished(_), _) => S::Exists,
         // The event touches this entity without changing its state (a task
         // assigned from a meeting, for the meeting; a freeze, for its case).
         _ => return None,
@@ -343,7 +352,11 @@ fn check_roles(p: &AgencyRegistered) -> Check {
 fn no_duplicates<T: PartialEq + std::fmt::Debug>(items: &[T], field: &str) -> Check {
     for (i, a) in items.iter().enumerate() {
         if items[..i].contains(a) {
-            return Err(reject(C::ListDuplicate, &format!("{field}[{i}]"), format!("{a:?} is listed twice in {field}")));
+            return Err(reject(
+                C::ListDuplicate,
+                &format!("{field}[{i}]"),
+                format!("{a:?} is listed twice in {field}"),
+            ));
         }
     }
     Ok(())
@@ -366,7 +379,8 @@ struct PairErrors {
 }
 
 impl PairErrors {
-    const CLUE: Self = Self { not_found: C::ClueNotFound, answered: C::ClueFeedbackGiven, by_creator: false, noun: "clue" };
+    const CLUE: Self =
+        Self { not_found: C::ClueNotFound, answered: C::ClueFeedbackGiven, by_creator: false, noun: "clue" };
     const WARNING: Self =
         Self { not_found: C::WarningNotFound, answered: C::WarningAlreadyRecorded, by_creator: false, noun: "warning" };
     const PENALTY: Self =
@@ -395,7 +409,11 @@ impl Ctx<'_, '_> {
     }
 
     fn coordinator(&self, what: &str) -> Check {
-        if self.actor.coordinator { Ok(()) } else { Err(self.not_authorised(&format!("{what}: only a coordinator may"))) }
+        if self.actor.coordinator {
+            Ok(())
+        } else {
+            Err(self.not_authorised(&format!("{what}: only a coordinator may")))
+        }
     }
 
     fn actor_is(&self, who: &[Sym], what: &str) -> Check {
@@ -512,7 +530,10 @@ impl Ctx<'_, '_> {
             Some(mid) => {
                 let m = self.meeting(mid)?;
                 if !self.actor.coordinator {
-                    self.actor_is(&[m.convener], "assign tasks from this meeting: only its convener or a coordinator may")?;
+                    self.actor_is(
+                        &[m.convener],
+                        "assign tasks from this meeting: only its convener or a coordinator may",
+                    )?;
                 }
                 let Some(held_at) = m.held_at else {
                     return Err(reject(C::MeetingNotHeld, "data.meeting_id", "the meeting has not been held yet"));
@@ -532,12 +553,20 @@ impl Ctx<'_, '_> {
             None => {
                 self.coordinator("assign responsibilities without a meeting")?;
                 if p.resolution_id.is_some() {
-                    return Err(reject(C::DataMissingField, "data.meeting_id", "resolution_id needs the meeting_id it belongs to"));
+                    return Err(reject(
+                        C::DataMissingField,
+                        "data.meeting_id",
+                        "resolution_id needs the meeting_id it belongs to",
+                    ));
                 }
             }
         }
         if p.due_at <= self.sub.occurred_at {
-            return Err(reject(C::TaskDueNotAfterAssignment, "data.due_at", "due_at must be after the assignment's occurred_at"));
+            return Err(reject(
+                C::TaskDueNotAfterAssignment,
+                "data.due_at",
+                "due_at must be after the assignment's occurred_at",
+            ));
         }
         self.registered(&p.assignee, "data.assignee")
     }
@@ -563,14 +592,14 @@ impl Ctx<'_, '_> {
             return Err(reject(C::TaskAlreadyAcknowledged, "data.task_id", "the task was already acknowledged"));
         }
         self.not_before(t.assigned_at, "ResponsibilityAssigned")?;
-        if let TaskStep::Extend(due_at) = step {
-            if due_at.micros() <= t.due_at {
-                return Err(reject(
-                    C::TaskDueNotLater,
-                    "data.due_at",
-                    format!("the new due_at must be later than the current one ({})", Timestamp::from_micros(t.due_at)),
-                ));
-            }
+        if let TaskStep::Extend(due_at) = step
+            && due_at.micros() <= t.due_at
+        {
+            return Err(reject(
+                C::TaskDueNotLater,
+                "data.due_at",
+                format!("the new due_at must be later than the current one ({})", Timestamp::from_micros(t.due_at)),
+            ));
         }
         Ok(())
     }
@@ -586,19 +615,19 @@ impl Ctx<'_, '_> {
         self.actor_kind(AgencyKind::PublicSecurity)?;
         self.new_id(EntityKind::Freeze, &p.freeze_id, "freeze_id", C::FreezeExists)?;
         self.registered(&p.bank, "data.bank")?;
-        if let Some(bank) = self.tx.agency(p.bank.as_str()) {
-            if !bank.kind.holds_accounts() {
-                return Err(reject(
-                    C::AgencyWrongKind,
-                    "data.bank",
-                    format!("{} is a {} agency; freezes go to a bank or payment_institution", p.bank, bank.kind.as_str()),
-                ));
-            }
+        if let Some(bank) = self.tx.agency(p.bank.as_str())
+            && !bank.kind.holds_accounts()
+        {
+            return Err(reject(
+                C::AgencyWrongKind,
+                "data.bank",
+                format!("{} is a {} agency; freezes go to a bank or payment_institution", p.bank, bank.kind.as_str()),
+            ));
         }
-        if let Some(case_id) = &p.case_id {
-            if let EntityState::Pair(case) = self.existing(EntityKind::Case, case_id, "case_id", C::CaseNotFound)? {
-                self.not_before(case.at, "FraudCaseReported")?;
-            }
+        if let Some(case_id) = &p.case_id
+            && let EntityState::Pair(case) = self.existing(EntityKind::Case, case_id, "case_id", C::CaseNotFound)?
+        {
+            self.not_before(case.at, "FraudCaseReported")?;
         }
         Ok(())
     }
@@ -607,7 +636,11 @@ impl Ctx<'_, '_> {
         let f = self.freeze(id)?;
         self.actor_is(&[f.bank], "answer this freeze request: only the requested bank may")?;
         if f.answer != FreezeAnswer::Pending {
-            return Err(reject(C::FreezeAlreadyAnswered, "data.freeze_id", "the freeze request was already executed or rejected"));
+            return Err(reject(
+                C::FreezeAlreadyAnswered,
+                "data.freeze_id",
+                "the freeze request was already executed or rejected",
+            ));
         }
         self.not_before(f.requested_at, "FreezeRequested")
     }
@@ -678,23 +711,34 @@ impl Ctx<'_, '_> {
 
     fn retraction(&self, p: &EventRetracted) -> Check {
         let target = p.event_id.0;
-        let not_found = || reject(C::RetractionTargetNotFound, "data.event_id", format!("no event with id {target} exists"));
+        let not_found =
+            || reject(C::RetractionTargetNotFound, "data.event_id", format!("no event with id {target} exists"));
         let seq = self.tx.seq_of(&target).ok_or_else(not_found)?;
         let (meta, retracted) = self.tx.event(seq).ok_or_else(not_found)?;
         if meta.event_type == EventType::EventRetracted {
-            return Err(reject(C::RetractionTargetIsRetraction, "data.event_id", "a retraction cannot itself be retracted"));
+            return Err(reject(
+                C::RetractionTargetIsRetraction,
+                "data.event_id",
+                "a retraction cannot itself be retracted",
+            ));
         }
         if retracted {
-            return Err(reject(C::RetractionAlreadyRetracted, "data.event_id", format!("event {target} is already retracted")));
+            return Err(reject(
+                C::RetractionAlreadyRetracted,
+                "data.event_id",
+                format!("event {target} is already retracted"),
+            ));
         }
         if !self.actor.coordinator {
             self.actor_is(&[meta.actor], "retract this event: only its actor or a coordinator may")?;
         }
         for r in meta.refs.iter() {
             let later = match *r {
-                Ref::Entity(key) => {
-                    self.tx.entity(key.kind, self.tx.name(key.sym)).and_then(|e| e.top_seq()).is_some_and(|top| top != seq)
-                }
+                Ref::Entity(key) => self
+                    .tx
+                    .entity(key.kind, self.tx.name(key.sym))
+                    .and_then(|e| e.top_seq())
+                    .is_some_and(|top| top != seq),
                 Ref::Registers(agency) => self.tx.agency_by_sym(agency).is_some_and(|a| a.naming > 0),
                 Ref::Names(_) => false,
             };
@@ -702,7 +746,9 @@ impl Ctx<'_, '_> {
                 return Err(reject(
                     C::RetractionLaterEvents,
                     "data.event_id",
-                    format!("event {target} (seq {seq}) has later, non-retracted events on the same entity; retract those first, newest first"),
+                    format!(
+                        "event {target} (seq {seq}) has later, non-retracted events on the same entity; retract those first, newest first"
+                    ),
                 ));
             }
         }

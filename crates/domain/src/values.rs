@@ -117,7 +117,10 @@ impl Text {
     /// Checks length and blankness of a text.
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
         if raw.trim().is_empty() {
-            return Err(Rejection::new(ErrorCode::TextEmpty, "the text is empty; write at least one visible character"));
+            return Err(Rejection::new(
+                ErrorCode::TextEmpty,
+                "the text is empty; write at least one visible character",
+            ));
         }
         let n = raw.chars().count();
         if n > MAX_TEXT_CHARS {
@@ -187,10 +190,10 @@ impl<'de> Deserialize<'de> for EventRef {
 
 /// Parses a UUID in its hyphenated form.
 pub fn parse_uuid(raw: &str) -> Result<uuid::Uuid, Rejection> {
-    if raw.len() == 36 {
-        if let Ok(u) = uuid::Uuid::try_parse(raw) {
-            return Ok(u);
-        }
+    if raw.len() == 36
+        && let Ok(u) = uuid::Uuid::try_parse(raw)
+    {
+        return Ok(u);
     }
     Err(Rejection::new(
         ErrorCode::InvalidEventId,
@@ -309,13 +312,18 @@ impl<'de> Visitor<'de> for BoundedInt {
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<u64, E> {
         match u64::try_from(v) {
             Ok(v) => self.visit_u64(v),
-            Err(_) => Err(coded(self.code, format_args!("{} {v} is negative; it must be from 0 to {}", self.what, self.max))),
+            Err(_) => {
+                Err(coded(self.code, format_args!("{} {v} is negative; it must be from 0 to {}", self.what, self.max)))
+            }
         }
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
         Err(coded(
             self.code,
-            format_args!("{} {v} is not a whole number from 0 to {}; amounts are integers in minor units", self.what, self.max),
+            format_args!(
+                "{} {v} is not a whole number from 0 to {}; amounts are integers in minor units",
+                self.what, self.max
+            ),
         ))
     }
 }

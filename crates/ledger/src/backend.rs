@@ -1,0 +1,70 @@
+//! The storage contract every store implements: an append-only, totally
+//! ordered log of canonical event bodies, written in atomic, durable
+//! transactions. Stores keep bytes; they do not validate, hash or chain —
+//! the `Ledger` does that once for all of them.
+
+use uuid::Uuid;
+
+use crate::event::{Encoded, Head, StoredEvent};
+
+/// A failure of the storage layer. Nothing of the failed write is visible.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer appended first (optimistic concurrency); catch up and retry.
+    #[error("the log moved: expected head {expected}, found {found}")]
+    Conflict { expected: u64, found: u64 },
+    /// The data directory is in use by another process.
+    #[error("{0}")]
+    Locked(String),
+    /// The stored data cannot be read back (corruption or an incompatible version).
+    #[error("stored data is unreadable at seq {seq}: {reason}")]
+    Corrupt { seq: u64, reason: String },
+    /// Disk, database or network failure; the operation may be retried.
+    #[error("storage failure: {0}")]
+    Io(String),
+}
+
+/// One stored row, as the store keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRow<'a> {
+    /// The position the store keeps the row at.
+    pub seq: u64,
+    pub body: &'a [u8],
+    pub hash: &'a str,
+}
+
+/// Reading the log. Safe to use from many threads while a writer appends.
+pub trait LogReader: Send + Sync {
+    /// The head as recorded by the last committed transaction (an anchor
+    /// independent of the rows, so that a truncated tail is detected).
+    fn anchor(&self) -> Result<Option<Head>, StoreError>;
+
+    /// Up to `limit` events with `seq > after`, in order.
+    fn read(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Visits every row with `seq > after`, in the store's order, without
+    /// decoding; stops early when `visit` returns false.
+    fn scan_raw(&self, after: u64, visit: &mut dyn FnMut(RawRow<'_>) -> bool) -> Result<(), StoreError>;
+
+    /// The event with this id.
+    fn by_id(&self, id: &Uuid) -> Result<Option<StoredEvent>, StoreError>;
+}
+
+/// Writing the log. Owned by the ledger's single writer.
+pub trait LogWriter: Send {
+    /// Starts a transaction that will append after `expected_head`.
+    fn begin(&mut self, expected_head: u64) -> Result<(), StoreError>;
+
+    /// Adds events to the open transaction; they are not visible to readers yet.
+    fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError>;
+
+    /// Makes the transaction durable and visible, with `head` as the new
+    /// anchor. When this returns Ok the events survive a crash.
+    fn commit(&mut self, head: &Head) -> Result<(), StoreError>;
+
+    /// Abandons the open transaction.
+    fn rollback(&mut self);
+
+    /// The event with this id, including ones written in the open transaction.
+    fn by_id(&mut self, id: &Uuid) -> Result<Option<StoredEvent>, StoreError>;
+}

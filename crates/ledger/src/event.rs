@@ -1,0 +1,201 @@
+//! The stored envelope (SPEC 2.2) and its canonical form: the RFC 8785 bytes
+//! that are hashed and kept, byte for byte, by every store.
+
+use govledger_domain::{EventType, Payload, Rejection, Submission, Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// `prev_hash` of the first event: 64 zeros.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An event as the ledger stores and exports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actor: String,
+    pub occurred_at: String,
+    pub recorded_at: String,
+    pub data: serde_json::Value,
+    pub prev_hash: String,
+    /// Absent from the canonical form; present in exports.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hash: String,
+}
+
+/// The chain's tip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+    pub recorded_at: String,
+}
+
+impl Head {
+    /// The head of an empty ledger.
+    pub fn genesis() -> Self {
+        Head { seq: 0, hash: GENESIS_HASH.to_owned(), recorded_at: String::new() }
+    }
+}
+
+/// A stored event with its canonical bytes, as handed to a store.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    pub event: StoredEvent,
+    /// RFC 8785 serialization of the event without `hash`.
+    pub body: Vec<u8>,
+}
+
+impl StoredEvent {
+    /// Builds the stored form of an admitted submission and computes its hash.
+    pub fn seal(seq: u64, id: Uuid, sub: &Submission, recorded_at: Timestamp, prev_hash: &str) -> Encoded {
+        let mut event = StoredEvent {
+            seq,
+            id,
+            event_type: sub.event_type().as_str().to_owned(),
+            actor: sub.actor.as_str().to_owned(),
+            occurred_at: sub.occurred_at.to_rfc3339(),
+            recorded_at: recorded_at.to_rfc3339(),
+            data: sub.payload.to_json(),
+            prev_hash: prev_hash.to_owned(),
+            hash: String::new(),
+        };
+        let body = event.canonical_body();
+        event.hash = sha256_hex(&body);
+        Encoded { event, body }
+    }
+
+    /// The canonical form: RFC 8785 of everything but `hash`.
+    pub fn canonical_body(&self) -> Vec<u8> {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("hash");
+        }
+        // Canonicalizing a Value of strings, integers and objects cannot fail.
+        serde_json_canonicalizer::to_vec(&v).unwrap_or_default()
+    }
+
+    /// Reads a stored event back from its canonical body and hash.
+    pub fn from_body(body: &[u8], hash: &str) -> Result<Self, serde_json::Error> {
+        let mut event: StoredEvent = serde_json::from_slice(body)?;
+        event.hash = hash.to_owned();
+        Ok(event)
+    }
+
+    /// The event as a checked submission, for folding into state. Fails only
+    /// on a log written by an incompatible version.
+    pub fn submission(&self) -> Result<Submission, Rejection> {
+        Submission::parse(serde_json::json!({
+            "id": self.id.to_string(),
+            "type": self.event_type,
+            "actor": self.actor,
+            "occurred_at": self.occurred_at,
+            "data": self.data,
+        }))
+    }
+
+    /// Whether `sub` has the same content as this event (an idempotent retry).
+    pub fn same_content(&self, sub: &Submission) -> bool {
+        self.event_type == sub.event_type().as_str()
+            && self.actor == sub.actor.as_str()
+            && self.occurred_at == sub.occurred_at.to_rfc3339()
+            && self.data == sub.payload.to_json()
+    }
+
+    /// The typed event type, if the name is in the catalog.
+    pub fn typed(&self) -> Option<EventType> {
+        EventType::from_name(&self.event_type)
+    }
+
+    /// The typed payload, if it parses.
+    pub fn payload(&self) -> Option<Payload> {
+        self.submission().ok().map(|s| s.payload)
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The fields at the end of a canonical body. RFC 8785 sorts keys, so a body
+/// always ends `"id":…,"occurred_at":…,"prev_hash":…,"recorded_at":…,"seq":N,"type":…}`
+/// with values that contain no quotes; reading them from the end avoids
+/// parsing the payload, which keeps `verify` close to the speed of hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail<'a> {
+    pub id: &'a str,
+    pub prev_hash: &'a str,
+    pub recorded_at: &'a str,
+    pub seq: u64,
+    pub event_type: &'a str,
+}
+
+impl<'a> Tail<'a> {
+    /// Reads the tail of a canonical body; `None` if it is not of that shape.
+    pub fn parse(body: &'a [u8]) -> Option<Tail<'a>> {
+        let text = std::str::from_utf8(body).ok()?;
+        let rest = text.strip_suffix("\"}")?;
+        let (rest, event_type) = rest.rsplit_once(",\"type\":\"")?;
+        let (rest, seq) = rest.rsplit_once(",\"seq\":")?;
+        let (rest, recorded_at) = rest.rsplit_once(",\"recorded_at\":\"")?;
+        let (rest, prev_hash) = rest.rsplit_once(",\"prev_hash\":\"")?;
+        let (rest, _occurred_at) = rest.rsplit_once(",\"occurred_at\":\"")?;
+        let (_, id) = rest.rsplit_once(",\"id\":\"")?;
+        Some(Tail {
+            id: id.strip_suffix('"')?,
+            prev_hash: prev_hash.strip_suffix('"')?,
+            recorded_at: recorded_at.strip_suffix('"')?,
+            seq: seq.parse().ok()?,
+            event_type,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub() -> Submission {
+        Submission::parse_str(
+            r#"{"type":"FreezeExecuted","actor":"icbc-jinjiang","occurred_at":"2026-03-02T16:17:30+08:00",
+                "data":{"freeze_id":"FRZ-1","amount_frozen_minor":1250000}}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn canonical_body_is_rfc8785_and_tail_reads_back() {
+        let id = Uuid::parse_str("018f3c7e-6b1a-7c3e-9d2a-0f6a1c2b3d4e").unwrap();
+        let rec = Timestamp::parse("2026-03-02T08:20:00.5Z").unwrap();
+        let enc = StoredEvent::seal(7, id, &sub(), rec, GENESIS_HASH);
+        let body = String::from_utf8(enc.body.clone()).unwrap();
+        assert_eq!(
+            body,
+            format!(
+                "{{\"actor\":\"icbc-jinjiang\",\"data\":{{\"amount_frozen_minor\":1250000,\"freeze_id\":\"FRZ-1\"}},\
+                 \"id\":\"{id}\",\"occurred_at\":\"2026-03-02T08:17:30Z\",\"prev_hash\":\"{GENESIS_HASH}\",\
+                 \"recorded_at\":\"2026-03-02T08:20:00.500Z\",\"seq\":7,\"type\":\"FreezeExecuted\"}}"
+            )
+        );
+        assert_eq!(enc.event.hash, sha256_hex(body.as_bytes()));
+        let tail = Tail::parse(&enc.body).unwrap();
+        assert_eq!(
+            tail,
+            Tail {
+                id: &id.to_string(),
+                prev_hash: GENESIS_HASH,
+                recorded_at: "2026-03-02T08:20:00.500Z",
+                seq: 7,
+                event_type: "FreezeExecuted"
+            }
+        );
+        let back = StoredEvent::from_body(&enc.body, &enc.event.hash).unwrap();
+        assert_eq!(back, enc.event);
+        assert!(back.same_content(&sub()));
+    }
+}
