@@ -81,6 +81,9 @@ pub type ImportItem = Result<(u64, Submission), ImportError>;
 /// Where the ledger's clock comes from (the system clock, or a test's).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
+/// Where the writer sends an append's outcome.
+type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
+
 enum Command {
     Append {
         batch: Vec<Submission>,
