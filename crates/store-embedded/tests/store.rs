@@ -1,0 +1,326 @@
+//! The ledger over the embedded store: appends, idempotency kept durably,
+//! atomic batches, concurrent appenders racing on the same lifecycle step,
+//! group commit, restart, and the data directory's lock.
+
+use std::sync::{Arc, Barrier};
+
+use govledger_domain::{ErrorCode, Submission, Timestamp};
+use govledger_ledger::{AppendError, Ledger, LogReader, verify};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn sub(v: Value) -> Submission {
+    Submission::parse(v).expect("test envelopes are well-formed")
+}
+
+fn env(ty: &str, actor: &str, at: &str, data: Value) -> Value {
+    json!({"type": ty, "actor": actor, "occurred_at": at, "data": data})
+}
+
+fn with_id(mut v: Value, id: Uuid) -> Value {
+    v["id"] = json!(id.to_string());
+    v
+}
+
+/// A coordinator, a police bureau and two banks.
+fn city() -> Vec<Submission> {
+    let reg = |id: &str, kind: &str, roles: Value| {
+        sub(env(
+            "AgencyRegistered",
+            "office",
+            "2026-01-01T00:00:00Z",
+            json!({"agency_id": id, "name": id, "kind": kind, "roles": roles}),
+        ))
+    };
+    vec![
+        reg("office", "government", json!(["coordinator"])),
+        reg("psb", "public_security", json!([])),
+        reg("bank-a", "bank", json!([])),
+        reg("bank-b", "bank", json!([])),
+    ]
+}
+
+fn freeze_request(id: &str) -> Submission {
+    sub(env(
+        "FreezeRequested",
+        "psb",
+        "2026-02-01T10:00:00Z",
+        json!({"freeze_id": id, "mode": "freeze", "bank": "bank-a", "account_ref": "acct:x1", "amount_minor": 5000}),
+    ))
+}
+
+fn freeze_execution(id: &str) -> Submission {
+    sub(env("FreezeExecuted", "bank-a", "2026-02-01T10:05:00Z", json!({"freeze_id": id, "amount_frozen_minor": 5000})))
+}
+
+fn rejected_code(e: AppendError) -> (usize, ErrorCode) {
+    match e {
+        AppendError::Rejected { index, rejection } => (index, rejection.code),
+        other => panic!("expected a rejection, got {other}"),
+    }
+}
+
+fn open(dir: &std::path::Path) -> Ledger {
+    govledger_store_embedded::open_ledger(dir).expect("open ledger")
+}
+
+#[test]
+fn appended_events_are_chained_read_back_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    let out = ledger.append_blocking(city()).unwrap();
+    assert_eq!(out.iter().map(|a| a.event.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(out[0].event.prev_hash, govledger_ledger::GENESIS_HASH);
+    assert_eq!(out[1].event.prev_hash, out[0].event.hash);
+    assert_eq!(ledger.head().seq, 4);
+    assert_eq!(ledger.head().hash, out[3].event.hash);
+    let read = ledger.read(1, 10).unwrap();
+    assert_eq!(read.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert_eq!(read[0], out[1].event);
+    let report = verify(ledger.reader().as_ref()).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.events, 4);
+}
+
+#[test]
+fn a_batch_with_one_bad_event_stores_none_and_names_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    ledger.append_blocking(city()).unwrap();
+    let batch = vec![freeze_request("F1"), freeze_execution("F1"), freeze_execution("F1")];
+    assert_eq!(rejected_code(ledger.append_blocking(batch).unwrap_err()), (2, ErrorCode::FreezeAlreadyAnswered));
+    assert_eq!(ledger.head().seq, 4);
+    assert!(ledger.read(4, 10).unwrap().is_empty());
+    // The abandoned batch left no trace in the validation state either.
+    ledger.append_blocking(vec![freeze_request("F1"), freeze_execution("F1")]).unwrap();
+    assert_eq!(ledger.head().seq, 6);
+}
+
+#[test]
+fn idempotent_retries_return_the_stored_event_even_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = Uuid::now_v7();
+    let first = {
+        let ledger = open(dir.path());
+        ledger.append_blocking(city()).unwrap();
+        let first = ledger.append_blocking(vec![sub(with_id(freeze_request_json("F1"), id))]).unwrap();
+        // Same id, same content, any offset spelling: the stored event comes back.
+        let again = ledger.append_blocking(vec![sub(with_id(freeze_request_json("F1"), id))]).unwrap();
+        assert!(again[0].replayed);
+        assert_eq!(again[0].event, first[0].event);
+        ledger.close();
+        first
+    };
+    let ledger = open(dir.path());
+    let mut same = freeze_request_json("F1");
+    same["occurred_at"] = json!("2026-02-01T18:00:00+08:00");
+    let again = ledger.append_blocking(vec![sub(with_id(same, id))]).unwrap();
+    assert!(again[0].replayed, "the id index is durable, not a cache");
+    assert_eq!(again[0].event, first[0].event);
+    assert_eq!(ledger.head().seq, 5);
+    let mut different = freeze_request_json("F1");
+    different["data"]["amount_minor"] = json!(6000);
+    assert_eq!(
+        rejected_code(ledger.append_blocking(vec![sub(with_id(different, id))]).unwrap_err()),
+        (0, ErrorCode::IdConflict)
+    );
+    assert_eq!(ledger.head().seq, 5);
+}
+
+fn freeze_request_json(id: &str) -> Value {
+    env(
+        "FreezeRequested",
+        "psb",
+        "2026-02-01T10:00:00Z",
+        json!({"freeze_id": id, "mode": "freeze", "bank": "bank-a", "account_ref": "acct:x1", "amount_minor": 5000}),
+    )
+}
+
+#[test]
+fn the_same_id_twice_in_one_batch_is_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    ledger.append_blocking(city()).unwrap();
+    let id = Uuid::now_v7();
+    let out = ledger
+        .append_blocking(vec![sub(with_id(freeze_request_json("F1"), id)), sub(with_id(freeze_request_json("F1"), id))])
+        .unwrap();
+    assert!(!out[0].replayed);
+    assert!(out[1].replayed);
+    assert_eq!(out[0].event, out[1].event);
+    assert_eq!(ledger.head().seq, 5);
+}
+
+#[test]
+fn concurrent_conflicting_answers_are_accepted_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    ledger.append_blocking(city()).unwrap();
+    const FREEZES: usize = 20;
+    const RACERS: usize = 8;
+    for i in 0..FREEZES {
+        ledger.append_blocking(vec![freeze_request(&format!("F{i}"))]).unwrap();
+    }
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let handles: Vec<_> = (0..RACERS)
+        .map(|_| {
+            let ledger = ledger.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut outcomes = Vec::new();
+                for i in 0..FREEZES {
+                    outcomes
+                        .push(ledger.append_blocking(vec![freeze_execution(&format!("F{i}"))]).map_err(rejected_code));
+                }
+                outcomes
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for h in handles {
+        for outcome in h.join().unwrap() {
+            match outcome {
+                Ok(events) => {
+                    assert_eq!(events.len(), 1);
+                    accepted += 1;
+                }
+                Err((0, code)) => assert_eq!(code, ErrorCode::FreezeAlreadyAnswered),
+                Err(other) => panic!("unexpected outcome {other:?}"),
+            }
+        }
+    }
+    assert_eq!(accepted, FREEZES, "each freeze executed exactly once");
+    assert_eq!(ledger.head().seq as usize, 4 + 2 * FREEZES);
+    assert!(verify(ledger.reader().as_ref()).unwrap().ok());
+}
+
+#[test]
+fn concurrent_appends_share_transactions() {
+    // Group commit: with many appenders waiting, the writer takes them in
+    // groups. All events of a group get the same recorded_at, so fewer
+    // distinct recorded_at values than events shows that commits were shared.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    ledger.append_blocking(city()).unwrap();
+    const THREADS: usize = 16;
+    const PER_THREAD: usize = 25;
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let ledger = ledger.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                for i in 0..PER_THREAD {
+                    let e = env(
+                        "PublicityDelivered",
+                        "psb",
+                        "2026-03-01T00:00:00Z",
+                        json!({"activity_id": format!("P-{t}-{i}"), "audience": "residents", "reach": 10}),
+                    );
+                    ledger.append_blocking(vec![sub(e)]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let events = ledger.read(4, 10_000).unwrap();
+    assert_eq!(events.len(), THREADS * PER_THREAD);
+    let mut stamps: Vec<&str> = events.iter().map(|e| e.recorded_at.as_str()).collect();
+    stamps.dedup();
+    assert!(stamps.len() < events.len(), "{} commits for {} events: no commit was shared", stamps.len(), events.len());
+    assert!(verify(ledger.reader().as_ref()).unwrap().ok());
+}
+
+#[test]
+fn a_restart_keeps_every_event_and_the_rules_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = {
+        let ledger = open(dir.path());
+        ledger.append_blocking(city()).unwrap();
+        ledger.append_blocking(vec![freeze_request("F1"), freeze_execution("F1")]).unwrap();
+        ledger.close();
+        ledger.head()
+    };
+    let ledger = open(dir.path());
+    assert_eq!(ledger.head(), head);
+    // The state was rebuilt from the log: the freeze is still answered.
+    assert_eq!(
+        rejected_code(ledger.append_blocking(vec![freeze_execution("F1")]).unwrap_err()),
+        (0, ErrorCode::FreezeAlreadyAnswered)
+    );
+    let next = ledger.append_blocking(vec![freeze_request("F2")]).unwrap();
+    assert_eq!(next[0].event.seq, head.seq + 1);
+    assert_eq!(next[0].event.prev_hash, head.hash);
+}
+
+#[test]
+fn a_data_directory_has_one_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let _ledger = open(dir.path());
+    match govledger_store_embedded::open_ledger(dir.path()) {
+        Err(govledger_ledger::StoreError::Locked(message)) => assert!(message.contains("in use"), "{message}"),
+        Err(other) => panic!("expected Locked, got {other}"),
+        Ok(_) => panic!("a second writer opened the same data directory"),
+    }
+    // Readers need no lock.
+    assert!(govledger_store_embedded::open_reader(dir.path()).is_ok());
+}
+
+#[test]
+fn recorded_at_never_goes_backwards_and_future_events_are_judged_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (writer, reader) = govledger_store_embedded::open(dir.path()).unwrap();
+    let times =
+        Arc::new(std::sync::Mutex::new(vec!["2026-03-01T00:00:00Z", "2026-02-01T00:00:00Z", "2026-02-01T00:00:00Z"]));
+    let clock = {
+        let times = times.clone();
+        Arc::new(move || {
+            let mut t = times.lock().unwrap();
+            let next = if t.len() > 1 { t.remove(0) } else { t[0] };
+            Timestamp::parse(next).unwrap()
+        })
+    };
+    let ledger = Ledger::open_with_clock(Box::new(writer), reader, clock).unwrap();
+    let first = ledger.append_blocking(city()).unwrap();
+    // The clock went back a month; recorded_at stays at the first value.
+    let second = ledger.append_blocking(vec![freeze_request("F1")]).unwrap();
+    assert_eq!(first[0].event.recorded_at, "2026-03-01T00:00:00Z");
+    assert_eq!(second[0].event.recorded_at, "2026-03-01T00:00:00Z");
+    // 5 minutes after the ledger's time is accepted, a second more is not.
+    let mut ok = freeze_request_json("F2");
+    ok["occurred_at"] = json!("2026-03-01T00:05:00Z");
+    ledger.append_blocking(vec![sub(ok)]).unwrap();
+    let mut late = freeze_request_json("F3");
+    late["occurred_at"] = json!("2026-03-01T00:05:00.000001Z");
+    assert_eq!(rejected_code(ledger.append_blocking(vec![sub(late)]).unwrap_err()), (0, ErrorCode::OccurredInFuture));
+}
+
+#[test]
+fn an_empty_batch_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    assert_eq!(rejected_code(ledger.append_blocking(vec![]).unwrap_err()), (0, ErrorCode::BatchEmpty));
+}
+
+#[test]
+fn import_is_atomic_and_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    let mut items: Vec<_> = city().into_iter().enumerate().map(|(i, s)| Ok((i as u64 + 1, s))).collect();
+    items.push(Ok((7, freeze_execution("NOPE"))));
+    match ledger.import_blocking(items.into_iter(), |_| {}) {
+        Err(govledger_ledger::ImportError::Rejected { line, rejection }) => {
+            assert_eq!((line, rejection.code), (7, ErrorCode::FreezeNotFound))
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(ledger.head().seq, 0);
+    assert!(ledger.reader().anchor().unwrap().is_none());
+    let ok = ledger.import_blocking(city().into_iter().enumerate().map(|(i, s)| Ok((i as u64, s))), |_| {}).unwrap();
+    assert_eq!(ok.appended, 4);
+    assert_eq!(ledger.head().seq, 4);
+}
