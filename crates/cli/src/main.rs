@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use chrono::{Datelike, TimeZone, Utc};
 use clap::{Parser, Subcommand};
-use govledger_domain::{Rejection, Submission};
+use govledger_domain::{ErrorCode, Rejection, Submission};
 use govledger_ledger::{ImportError, ImportItem, Ledger, LogReader};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -110,6 +110,15 @@ fn ndjson_items(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = I
     reader.lines().enumerate().filter_map(|(i, line)| {
         let line_no = i as u64 + 1;
         match line {
+            // JSON text is UTF-8 (RFC 8259), so a line that is not is malformed
+            // input with a stable code, not a read failure.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Some(Err(ImportError::Rejected {
+                line: line_no,
+                rejection: Rejection::new(
+                    ErrorCode::MalformedJson,
+                    "the line is not valid UTF-8; JSON text must be UTF-8",
+                ),
+            })),
             Err(e) => Some(Err(ImportError::Read { line: line_no, message: e.to_string() })),
             Ok(text) if text.trim().is_empty() => None,
             Ok(text) => Some(

@@ -493,14 +493,19 @@ impl Writer {
         let mut head = self.head.clone();
         let mut summary = ImportSummary::default();
         let mut chunk: Vec<Encoded> = Vec::with_capacity(IMPORT_CHUNK);
-        let no_unwritten = HashMap::new();
+        // Client ids of the chunk not yet written: `writer.by_id` cannot see
+        // them, and a retry of one of them later in the file must be found.
+        let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
         self.writer.begin(self.head.seq)?;
         let mut txn = self.state.begin();
         let result = (|| {
             for item in source {
                 let (line, sub) = item?;
-                match Self::admit(&mut txn, self.writer.as_mut(), &no_unwritten, &mut head, &sub, recorded_at) {
+                match Self::admit(&mut txn, self.writer.as_mut(), &unwritten, &mut head, &sub, recorded_at) {
                     Ok(Admitted::New(enc)) => {
+                        if sub.id.is_some() {
+                            unwritten.insert(enc.event.id, enc.event.clone());
+                        }
                         chunk.push(enc);
                         summary.appended += 1;
                     }
@@ -513,6 +518,7 @@ impl Writer {
                 if chunk.len() >= IMPORT_CHUNK {
                     self.writer.write(&chunk)?;
                     chunk.clear();
+                    unwritten.clear();
                     progress(summary.appended + summary.replayed);
                 }
             }

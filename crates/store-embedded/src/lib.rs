@@ -110,8 +110,13 @@ impl LogWriter for EmbeddedWriter {
     fn begin(&mut self, expected_head: u64) -> Result<(), StoreError> {
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(io)?;
         self.in_txn = true;
-        let found: u64 =
-            self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0)).map_err(io)?;
+        // Cached statements: preparing them on every commit cost about as much
+        // as the inserts of a small batch (BENCHMARKS.md, append at batch 1).
+        let found: u64 = self
+            .conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .and_then(|mut stmt| stmt.query_row([], |r| r.get(0)))
+            .map_err(io)?;
         if found != expected_head {
             self.rollback();
             return Err(StoreError::Conflict { expected: expected_head, found });
@@ -131,11 +136,11 @@ impl LogWriter for EmbeddedWriter {
 
     fn commit(&mut self, head: &Head) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO anchor (one, seq, hash, recorded_at) VALUES (1, ?1, ?2, ?3)
                  ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, recorded_at = excluded.recorded_at",
-                params![head.seq, head.hash, head.recorded_at],
             )
+            .and_then(|mut stmt| stmt.execute(params![head.seq, head.hash, head.recorded_at]))
             .map_err(io)?;
         self.conn.execute_batch("COMMIT").map_err(io)?;
         self.in_txn = false;
