@@ -2,15 +2,20 @@
 //! enumerations they use. Payload structs reject unknown fields; value types
 //! check their own formats (see `values`). Lifecycle and authority rules live
 //! in `rules`, not here.
+//!
+//! Every type here derives `schemars::JsonSchema`; the files in
+//! `schema/events/` are generated from them (see `tests/schemas.rs`).
 
+use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::values::{AccountRef, AgencyId, AmountMinor, Count, EntityId, EventRef, Sha256Hex, Text, Timestamp};
 
 macro_rules! enumeration {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
         pub enum $name { $( #[serde(rename = $text)] $variant ),+ }
         impl $name {
             /// Every value, in declaration order.
@@ -71,7 +76,7 @@ impl AgencyKind {
 }
 
 /// A resolution adopted at a joint meeting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     pub resolution_id: EntityId,
@@ -81,9 +86,9 @@ pub struct Resolution {
 macro_rules! payloads {
     ($( $(#[$m:meta])* $name:ident { $( $field:ident : $ty:ty ),* $(,)? } )+) => {
         $(
-            $(#[$m])*
-            #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+            #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
             #[serde(deny_unknown_fields)]
+            $(#[$m])*
             pub struct $name {
                 $(
                     #[serde(skip_serializing_if = "crate::catalog::is_absent")]
@@ -183,15 +188,19 @@ never_absent!(
 // is reported as missing (`data.missing_field`).
 payloads! {
     /// A coordinator registers an agency (or the first coordinator registers itself).
+    #[schemars(transform = schema_rules::roles)]
     AgencyRegistered { agency_id: AgencyId, name: Text, kind: AgencyKind,
         jurisdiction: Option<Text>, roles: Option<Vec<Role>> }
     /// An agency convenes a joint meeting.
+    #[schemars(transform = schema_rules::invitees)]
     JointMeetingConvened { meeting_id: EntityId, title: Text, scheduled_for: Timestamp,
         invitees: Vec<AgencyId> }
     /// A convened meeting took place.
+    #[schemars(transform = schema_rules::attendees)]
     JointMeetingHeld { meeting_id: EntityId, attendees: Vec<AgencyId>,
         resolutions: Vec<Resolution> }
     /// A responsibility (task) is assigned with a deadline.
+    #[schemars(transform = schema_rules::resolution_needs_meeting)]
     ResponsibilityAssigned { task_id: EntityId, assignee: AgencyId, title: Text,
         due_at: Timestamp, legal_basis: Option<Text>, meeting_id: Option<EntityId>,
         resolution_id: Option<EntityId> }
@@ -229,6 +238,7 @@ payloads! {
     CardBreakingAction { action_id: EntityId, operation: Option<Text>, bank_cards: Count,
         phone_cards: Count, internet_accounts: Count, suspects: Count }
     /// A regulator or the coordinator penalises an agency.
+    #[schemars(transform = schema_rules::amount_only_for_fines)]
     PenaltyImposed { penalty_id: EntityId, target: AgencyId, kind: PenaltyKind,
         amount_minor: Option<AmountMinor>, legal_basis: Text, reason: Text }
     /// A penalty is revoked.
@@ -241,4 +251,75 @@ payloads! {
     AssessmentPublished { assessment_id: EntityId, period_from: Timestamp,
         period_to: Timestamp, as_of_seq: Count, model_sha256: Sha256Hex,
         report_sha256: Sha256Hex }
+}
+
+/// The state-independent rules of `rules` that JSON Schema can state, added
+/// to the payload schemas so that clients learn them from `schema/events/`.
+/// `rules` stays the authority (these are descriptions, not checks);
+/// `tests/schemas.rs` proves each one agrees with what `Txn::admit` rejects.
+mod schema_rules {
+    use super::*;
+
+    /// Merges `keywords` into the schema of property `field`.
+    fn property(schema: &mut Schema, field: &str, keywords: serde_json::Value) {
+        let target = schema.get_mut("properties").and_then(|p| p.get_mut(field)).and_then(|f| f.as_object_mut());
+        if let (Some(target), serde_json::Value::Object(keywords)) = (target, keywords) {
+            target.extend(keywords);
+        }
+    }
+
+    /// `ListDuplicate` on `data.roles`.
+    pub(super) fn roles(schema: &mut Schema) {
+        property(schema, "roles", json!({ "description": "Each role at most once.", "uniqueItems": true }));
+    }
+
+    /// `ListEmpty` and `ListDuplicate` on `data.invitees`.
+    pub(super) fn invitees(schema: &mut Schema) {
+        property(
+            schema,
+            "invitees",
+            json!({ "description": "At least one agency, each once.", "minItems": 1, "uniqueItems": true }),
+        );
+    }
+
+    /// `ListDuplicate` on `data.attendees`.
+    pub(super) fn attendees(schema: &mut Schema) {
+        property(schema, "attendees", json!({ "description": "Each agency at most once.", "uniqueItems": true }));
+    }
+
+    /// `DataMissingField` on `data.meeting_id`: a resolution belongs to a meeting.
+    pub(super) fn resolution_needs_meeting(schema: &mut Schema) {
+        schema.insert(
+            "if".into(),
+            json!({ "required": ["resolution_id"], "properties": { "resolution_id": { "not": { "type": "null" } } } }),
+        );
+        schema.insert(
+            "then".into(),
+            json!({
+                "description": "resolution_id needs the meeting_id it belongs to.",
+                "required": ["meeting_id"],
+                "properties": { "meeting_id": { "not": { "type": "null" } } },
+            }),
+        );
+    }
+
+    /// `PenaltyAmountRequired` and `DataInvalidValue` on `data.amount_minor`.
+    pub(super) fn amount_only_for_fines(schema: &mut Schema) {
+        schema.insert("if".into(), json!({ "required": ["kind"], "properties": { "kind": { "const": "fine" } } }));
+        schema.insert(
+            "then".into(),
+            json!({
+                "description": "A fine needs amount_minor.",
+                "required": ["amount_minor"],
+                "properties": { "amount_minor": { "not": { "type": "null" } } },
+            }),
+        );
+        schema.insert(
+            "else".into(),
+            json!({
+                "description": "amount_minor is only for fines.",
+                "properties": { "amount_minor": { "type": "null" } },
+            }),
+        );
+    }
 }

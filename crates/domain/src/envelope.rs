@@ -32,9 +32,16 @@ impl Submission {
     }
 
     /// Parses one envelope from JSON text.
+    ///
+    /// A key repeated in any object is malformed: parsers disagree on which
+    /// copy wins, and a ledger must not store what two readers see differently.
     pub fn parse_str(text: &str) -> Result<Self, Rejection> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| Rejection::new(ErrorCode::MalformedJson, format!("the input is not valid JSON: {e}")))?;
+        let malformed = |e: serde_json::Error| {
+            Rejection::new(ErrorCode::MalformedJson, format!("the input is not valid JSON: {e}"))
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = serde::Deserializer::deserialize_any(&mut de, StrictValue).map_err(malformed)?;
+        de.end().map_err(malformed)?;
         Self::parse(value)
     }
 
@@ -90,6 +97,68 @@ impl Submission {
             "occurred_at": self.occurred_at.to_rfc3339(),
             "data": self.payload.to_json(),
         })
+    }
+}
+
+/// Builds a `serde_json::Value`, rejecting objects that repeat a key.
+struct StrictValue;
+
+impl<'de> serde::de::Visitor<'de> for StrictValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(StrictSeed)? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut obj = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if obj.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "the key {:?} appears twice in one object",
+                    shorten(&key)
+                )));
+            }
+            let v = map.next_value_seed(StrictSeed)?;
+            obj.insert(key, v);
+        }
+        Ok(Value::Object(obj))
+    }
+}
+
+struct StrictSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictSeed {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictValue)
     }
 }
 
@@ -233,6 +302,19 @@ mod tests {
         let mut v = env(json!({}));
         v["data"] = json!([1]);
         assert_eq!(code_of(v).0, ErrorCode::EnvelopeInvalidType);
+    }
+
+    #[test]
+    fn repeated_keys_are_malformed_at_any_depth() {
+        let top = r#"{"type":"PublicityDelivered","type":"AgencyRegistered","actor":"a1","occurred_at":"2026-01-01T00:00:00Z","data":{}}"#;
+        assert_eq!(Submission::parse_str(top).unwrap_err().code, ErrorCode::MalformedJson);
+        let nested = r#"{"type":"FreezeExecuted","actor":"a1","occurred_at":"2026-01-01T00:00:00Z","data":{"freeze_id":"F","amount_frozen_minor":1,"amount_frozen_minor":2}}"#;
+        let r = Submission::parse_str(nested).unwrap_err();
+        assert_eq!(r.code, ErrorCode::MalformedJson);
+        assert!(r.message.contains("amount_frozen_minor"), "{}", r.message);
+        let ok = r#"{"type":"FreezeExecuted","actor":"a1","occurred_at":"2026-01-01T00:00:00Z","data":{"freeze_id":"F","amount_frozen_minor":1}} "#;
+        assert!(Submission::parse_str(ok).is_ok());
+        assert_eq!(Submission::parse_str(&format!("{ok}{ok}")).unwrap_err().code, ErrorCode::MalformedJson);
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! Value types of the catalog: identifiers, timestamps, money, counts and
 //! texts. Each format rule of SPEC 2.3 lives here, once, in a `parse`
 //! constructor; deserialization goes through the same constructor, so a value
-//! that exists has been checked.
+//! that exists has been checked. Each type also states its rule as JSON
+//! Schema (`JsonSchema` impls at the end), for `schema/events/`.
 //!
 //! Deserialization errors carry their stable code inside the serde message
 //! (see [`coded`]); `envelope::map_serde_error` takes it back out.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -211,8 +214,15 @@ pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
     /// Parses RFC 3339 with an offset and at most 6 fractional digits.
+    ///
+    /// Stricter than chrono, which also reads a space for `T`, U+2212 for the
+    /// offset's minus and a leap second: a ledger timestamp is the plain
+    /// RFC 3339 form, so that every reader agrees on the instant.
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
-        let parsed = DateTime::parse_from_rfc3339(raw).map_err(|_| {
+        let plain = raw.is_ascii() && matches!(raw.as_bytes().get(10), Some(b'T' | b't'));
+        let parsed =
+            DateTime::parse_from_rfc3339(raw).ok().filter(|t| plain && t.timestamp_subsec_nanos() < 1_000_000_000);
+        let parsed = parsed.ok_or_else(|| {
             Rejection::new(
                 ErrorCode::InvalidTimestamp,
                 format!("{:?} is not an RFC 3339 timestamp with an offset, e.g. 2026-03-02T08:17:30Z", shorten(raw)),
@@ -341,6 +351,143 @@ impl<'de> Deserialize<'de> for Count {
     }
 }
 
+// JSON Schema (schema/events/). Each schema states the same rule as the
+// type's `parse` above, as exactly as JSON Schema can; where it cannot, the
+// description says what the ledger checks besides. Patterns use only syntax
+// that ECMA-262 and the Rust `regex` crate read alike: ASCII classes, `(?:)`
+// groups, `\uXXXX` escapes, no `\d`/`\s`/`\w` (whose meaning differs).
+// `crates/domain/tests/schemas.rs` holds the schemas to the parsers.
+
+/// The characters `str::trim` removes (Unicode White_Space): a text made only
+/// of these is blank. The schema test checks this list against `char::is_whitespace`.
+const WHITESPACE_CLASS: &str = r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+/// A full date with its real month lengths and leap years (chrono rejects 2026-02-29).
+const DATE_PATTERN: &str = concat!(
+    "(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)",
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))",
+    "|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)",
+);
+
+/// Hours, minutes and seconds, at most 6 fractional digits. No leap second: chrono reads `:60` at
+/// any minute, `format: date-time` only where UTC is 23:59:60; a pattern cannot follow the offset.
+const TIME_PATTERN: &str = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?";
+
+/// `Z` or a numeric offset up to ±23:59.
+const OFFSET_PATTERN: &str = "(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])";
+
+/// Implements `JsonSchema` for a value type with a fixed schema.
+macro_rules! value_schema {
+    ($name:ident, $schema:expr) => {
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn schema_id() -> Cow<'static, str> {
+                concat!(module_path!(), "::", stringify!($name)).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                $schema
+            }
+        }
+    };
+}
+
+value_schema!(
+    AgencyId,
+    json_schema!({
+        "description": "An agency identifier: 2-64 characters of a-z, 0-9 and '-', starting with a letter or digit.",
+        "type": "string",
+        "pattern": "^[a-z0-9][a-z0-9-]{1,63}$",
+    })
+);
+
+value_schema!(
+    EntityId,
+    json_schema!({
+        "description": "An entity identifier (task, freeze, meeting ...): 1-128 characters of A-Z, a-z, 0-9 and . _ : -, starting with a letter or digit.",
+        "type": "string",
+        "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+    })
+);
+
+/// The schema of a text; `AccountRef` adds to it.
+fn text_schema() -> Schema {
+    json_schema!({
+        "description": format!(
+            "Free text of at most {MAX_TEXT_CHARS} characters (Unicode code points); blank text (empty or only whitespace) is rejected."
+        ),
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_TEXT_CHARS,
+        "pattern": format!("[^{WHITESPACE_CLASS}]"),
+    })
+}
+
+value_schema!(Text, text_schema());
+
+value_schema!(AccountRef, {
+    let mut schema = text_schema();
+    schema.insert(
+        "description".into(),
+        "An opaque reference to a bank account, never the raw account number: a text that, without spaces and \
+         hyphens, is 8-30 digits and nothing else is rejected. Derive it, e.g. as hex(HMAC-SHA256(agency key, \
+         account number))."
+            .into(),
+    );
+    schema.insert("not".into(), serde_json::json!({ "pattern": "^[- ]*(?:[0-9][- ]*){8,30}$" }));
+    schema
+});
+
+value_schema!(
+    Sha256Hex,
+    json_schema!({
+        "description": "A SHA-256 digest: 64 lowercase hex characters.",
+        "type": "string",
+        "pattern": "^[0-9a-f]{64}$",
+    })
+);
+
+value_schema!(
+    EventRef,
+    json_schema!({
+        "description": "An event id: a UUID in the hyphenated 8-4-4-4-12 form (hex digits in either case).",
+        "type": "string",
+        "format": "uuid",
+        "pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+    })
+);
+
+value_schema!(
+    Timestamp,
+    json_schema!({
+        "description": "An RFC 3339 date-time with an offset (Z or ±hh:mm) and at most 6 fractional digits (more are rejected, never rounded); the ledger normalises it to UTC.",
+        "type": "string",
+        "format": "date-time",
+        "pattern": format!("^{DATE_PATTERN}[Tt]{TIME_PATTERN}{OFFSET_PATTERN}$"),
+    })
+);
+
+value_schema!(
+    AmountMinor,
+    json_schema!({
+        "description": "An amount of money in minor units (fen): an integer from 0 to 10^15, written without a fraction or exponent.",
+        "type": "integer",
+        "minimum": 0,
+        "maximum": MAX_AMOUNT_MINOR,
+    })
+);
+
+value_schema!(
+    Count,
+    json_schema!({
+        "description": "A count: an integer from 0 to 2^53 - 1, written without a fraction or exponent.",
+        "type": "integer",
+        "minimum": 0,
+        "maximum": MAX_COUNT,
+    })
+);
+
 /// Cuts a user-supplied string for quoting in an error message.
 pub(crate) fn shorten(raw: &str) -> String {
     const MAX: usize = 80;
@@ -387,6 +534,9 @@ mod tests {
         assert_eq!(Timestamp::parse("2026-03-02T08:17:30.1234567Z").unwrap_err().code, ErrorCode::TimestampTooPrecise);
         assert_eq!(Timestamp::parse("2026-03-02T08:17:30").unwrap_err().code, ErrorCode::InvalidTimestamp);
         assert_eq!(Timestamp::parse("2026-03-02").unwrap_err().code, ErrorCode::InvalidTimestamp);
+        for not_plain in ["2026-03-02 08:17:30Z", "2026-03-02T08:17:30\u{2212}08:00", "2026-03-02T23:59:60Z"] {
+            assert_eq!(Timestamp::parse(not_plain).unwrap_err().code, ErrorCode::InvalidTimestamp, "{not_plain}");
+        }
     }
 
     #[test]

@@ -78,6 +78,8 @@ impl VerifyReport {
 #[derive(Debug)]
 pub struct Verifier {
     head: Head,
+    /// The head before `head`, so a finding at the last event can report it.
+    prev: Head,
 }
 
 impl Default for Verifier {
@@ -89,7 +91,7 @@ impl Default for Verifier {
 impl Verifier {
     /// A verifier for a chain starting at `seq` 1.
     pub fn new() -> Self {
-        Self { head: Head::genesis() }
+        Self { head: Head::genesis(), prev: Head::genesis() }
     }
 
     /// The last verified head.
@@ -137,7 +139,8 @@ impl Verifier {
                 format!("prev_hash {} is not the hash of seq {} ({})", tail.prev_hash, self.head.seq, self.head.hash),
             ));
         }
-        self.head = Head { seq: expected, hash: hash.to_owned(), recorded_at: tail.recorded_at.to_owned() };
+        let next = Head { seq: expected, hash: hash.to_owned(), recorded_at: tail.recorded_at.to_owned() };
+        self.prev = std::mem::replace(&mut self.head, next);
         Ok(())
     }
 
@@ -193,6 +196,12 @@ pub fn verify_with_progress(reader: &dyn LogReader, progress: &mut dyn FnMut(u64
     if problem.is_none() {
         let anchor = reader.anchor()?;
         problem = verifier.finish(anchor.as_ref()).err();
+        if let Some(f) = &problem
+            && f.seq == verifier.head.seq
+        {
+            // The anchor disowns the last event: it is not verified.
+            return Ok(VerifyReport { events: f.seq - 1, head: verifier.prev, problem });
+        }
     }
     Ok(VerifyReport { events: verifier.head.seq, head: verifier.head, problem })
 }
