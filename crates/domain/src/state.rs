@@ -309,7 +309,8 @@ impl Txn<'_> {
         self.entity_by_key(key)
     }
 
-    fn entity_by_key(&self, key: EntityKey) -> Option<&EntityRec> {
+    /// An entity, by key.
+    pub fn entity_by_key(&self, key: EntityKey) -> Option<&EntityRec> {
         match self.entities.get(&key) {
             Some(slot) => slot.as_ref(),
             None => self.base.entities.get(&key).and_then(Option::as_ref),
