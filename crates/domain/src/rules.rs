@@ -172,8 +172,7 @@ impl Txn<'_> {
     }
 
     fn entity_by_key_current(&self, key: EntityKey) -> Option<EntityState> {
-        let id = self.name(key.sym).to_owned();
-        self.entity(key.kind, &id).and_then(|rec| rec.current().cloned())
+        self.entity_by_key(key).and_then(|rec| rec.current().cloned())
     }
 }
 
@@ -734,11 +733,7 @@ impl Ctx<'_, '_> {
         }
         for r in meta.refs.iter() {
             let later = match *r {
-                Ref::Entity(key) => self
-                    .tx
-                    .entity(key.kind, self.tx.name(key.sym))
-                    .and_then(|e| e.top_seq())
-                    .is_some_and(|top| top != seq),
+                Ref::Entity(key) => self.tx.entity_by_key(key).and_then(|e| e.top_seq()).is_some_and(|top| top != seq),
                 Ref::Registers(agency) => self.tx.agency_by_sym(agency).is_some_and(|a| a.naming > 0),
                 Ref::Names(_) => false,
             };
