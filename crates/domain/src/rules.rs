@@ -10,7 +10,7 @@ use crate::envelope::Submission;
 use crate::error::{ErrorCode as C, Rejection};
 use crate::state::{
     AgencyRec, EntityKey, EntityKind, EntityState, EventMeta, FreezeAnswer, FreezeState, MeetingState, PairState, Ref,
-    Sym, TaskState, TaskStatus, Txn,
+    Refs, Sym, TaskState, TaskStatus, Txn,
 };
 use crate::values::{AgencyId, EntityId, Timestamp};
 
@@ -150,7 +150,7 @@ impl Txn<'_> {
                 }
             }
         }
-        self.push_event(id, EventMeta { event_type: sub.event_type(), actor, retracted: false, refs })
+        self.push_event(EventMeta { id, event_type: sub.event_type(), actor, retracted: false, refs })
     }
 
     fn apply_retraction(&mut self, target: Uuid) {
@@ -180,8 +180,8 @@ impl Txn<'_> {
 /// (SPEC 2.4: "an event belongs to every entity whose id it carries"), the
 /// agency it registers, and the agencies it names. One place, used both to
 /// fold events in and to undo them on retraction.
-fn refs(tx: &mut Txn<'_>, sub: &Submission) -> Box<[Ref]> {
-    let mut out: Vec<Ref> = Vec::with_capacity(3);
+fn refs(tx: &mut Txn<'_>, sub: &Submission) -> Refs {
+    let mut out = Refs::new();
     let entity = |tx: &mut Txn<'_>, kind: EntityKind, id: &EntityId| {
         let sym = tx.intern(id.as_str());
         Ref::Entity(EntityKey { kind, sym })
@@ -253,7 +253,7 @@ fn refs(tx: &mut Txn<'_>, sub: &Submission) -> Box<[Ref]> {
         let sym = tx.intern(a.as_str());
         out.push(Ref::Names(sym));
     }
-    out.into_boxed_slice()
+    out
 }
 
 /// The state of entity `key` after `sub`; `None` when `sub` does not change it.

@@ -13,8 +13,10 @@
 //! was. Nothing else mutates the state.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::hash::BuildHasher;
 
+use hashbrown::{DefaultHashBuilder, HashTable};
+use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::catalog::{AgencyKind, EventType};
@@ -22,30 +24,80 @@ use crate::catalog::{AgencyKind, EventType};
 /// An interned identifier (agency or entity id).
 pub type Sym = u32;
 
-#[derive(Debug, Default)]
+/// Interned ids: every distinct id text once, in one arena, found through
+/// a table of symbols. At a million events the ledger holds about half a
+/// million ids; a map of owned strings plus a reverse list cost four times
+/// as much.
+#[derive(Default)]
 struct Interner {
-    map: HashMap<Arc<str>, Sym>,
-    strs: Vec<Arc<str>>,
+    arena: String,
+    /// `ends[sym]` is where the text of `sym` ends in `arena`.
+    ends: Vec<u32>,
+    table: HashTable<Sym>,
+    hasher: DefaultHashBuilder,
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interner").field("ids", &self.ends.len()).finish()
+    }
+}
+
+fn text_of<'a>(arena: &'a str, ends: &[u32], sym: Sym) -> &'a str {
+    let end = ends.get(sym as usize).copied().unwrap_or(0) as usize;
+    let start = if sym == 0 { 0 } else { ends.get(sym as usize - 1).copied().unwrap_or(0) as usize };
+    arena.get(start..end).unwrap_or("")
 }
 
 impl Interner {
     fn get(&self, s: &str) -> Option<Sym> {
-        self.map.get(s).copied()
+        let hash = self.hasher.hash_one(s);
+        self.table.find(hash, |&sym| text_of(&self.arena, &self.ends, sym) == s).copied()
     }
 
     fn intern(&mut self, s: &str) -> Sym {
-        if let Some(sym) = self.map.get(s) {
-            return *sym;
+        if let Some(sym) = self.get(s) {
+            return sym;
         }
-        let sym = Sym::try_from(self.strs.len()).unwrap_or(Sym::MAX);
-        let text: Arc<str> = Arc::from(s);
-        self.strs.push(text.clone());
-        self.map.insert(text, sym);
+        let Interner { arena, ends, table, hasher } = self;
+        let sym = Sym::try_from(ends.len()).unwrap_or(Sym::MAX);
+        arena.push_str(s);
+        ends.push(u32::try_from(arena.len()).unwrap_or(u32::MAX));
+        table.insert_unique(hasher.hash_one(s), sym, |&other| hasher.hash_one(text_of(arena, ends, other)));
         sym
     }
 
     fn resolve(&self, sym: Sym) -> &str {
-        self.strs.get(sym as usize).map_or("", |s| s)
+        text_of(&self.arena, &self.ends, sym)
+    }
+}
+
+/// Finds events by id: a table of indexes into a list of [`EventMeta`],
+/// which carries the id, so each id is stored once.
+#[derive(Default)]
+struct IdIndex {
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl std::fmt::Debug for IdIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdIndex").field("len", &self.table.len()).finish()
+    }
+}
+
+impl IdIndex {
+    fn find(&self, id: &Uuid, events: &[EventMeta]) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        self.table.find(hash, |&i| events.get(i as usize).is_some_and(|e| e.id == *id)).map(|&i| i as usize)
+    }
+
+    /// Indexes `events[index]`.
+    fn insert(&mut self, index: usize, events: &[EventMeta]) {
+        let Some(meta) = events.get(index) else { return };
+        let hasher = &self.hasher;
+        let rehash = |&i: &u32| events.get(i as usize).map_or(0, |e| hasher.hash_one(e.id));
+        self.table.insert_unique(hasher.hash_one(meta.id), u32::try_from(index).unwrap_or(u32::MAX), rehash);
     }
 }
 
@@ -181,13 +233,17 @@ impl EntityRec {
     }
 }
 
+/// What an event touches; most events touch one entity and their actor.
+pub type Refs = SmallVec<[Ref; 2]>;
+
 /// What the state remembers of each event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventMeta {
+    pub id: Uuid,
     pub event_type: EventType,
     pub actor: Sym,
     pub retracted: bool,
-    pub refs: Box<[Ref]>,
+    pub refs: Refs,
 }
 
 /// The validation state of a ledger. See the module documentation.
@@ -198,7 +254,7 @@ pub struct State {
     live_agencies: usize,
     entities: HashMap<EntityKey, Option<EntityRec>>,
     events: Vec<EventMeta>,
-    by_id: HashMap<Uuid, u64>,
+    by_id: IdIndex,
 }
 
 impl State {
@@ -216,7 +272,7 @@ impl State {
             entities: HashMap::new(),
             events: Vec::new(),
             retracted_base: HashSet::new(),
-            by_id: HashMap::new(),
+            by_id: IdIndex::default(),
         }
     }
 
@@ -227,8 +283,32 @@ impl State {
 
     /// The `seq` of the event with this id, if there is one.
     pub fn seq_of(&self, id: &Uuid) -> Option<u64> {
-        self.by_id.get(id).copied()
+        self.by_id.find(id, &self.events).map(|i| i as u64 + 1)
     }
+
+    /// Sizes of the state, for logs and capacity planning.
+    pub fn stats(&self) -> StateStats {
+        StateStats {
+            events: self.events.len(),
+            entities: self.entities.len(),
+            entity_steps: self.entities.values().flatten().map(|e| e.stack.len()).sum(),
+            interned: self.interner.ends.len(),
+            interned_bytes: self.interner.arena.len(),
+            agencies: self.live_agencies,
+        }
+    }
+}
+
+/// Sizes of a [`State`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateStats {
+    pub events: usize,
+    pub entities: usize,
+    /// Non-retracted events kept on entity stacks.
+    pub entity_steps: usize,
+    pub interned: usize,
+    pub interned_bytes: usize,
+    pub agencies: usize,
 }
 
 /// A change to the [`State`] in progress. See the module documentation.
@@ -237,9 +317,10 @@ pub struct Txn<'a> {
     agencies: HashMap<Sym, Option<AgencyRec>>,
     live_delta: isize,
     entities: HashMap<EntityKey, Option<EntityRec>>,
+    /// Events of this change; `by_id` indexes them.
     events: Vec<EventMeta>,
     retracted_base: HashSet<u64>,
-    by_id: HashMap<Uuid, u64>,
+    by_id: IdIndex,
 }
 
 impl Txn<'_> {
@@ -248,11 +329,16 @@ impl Txn<'_> {
         let Txn { base, agencies, live_delta, entities, events, retracted_base, by_id } = self;
         merge_map(&mut base.agencies, agencies);
         merge_map(&mut base.entities, entities);
-        merge_map(&mut base.by_id, by_id);
         if base.events.is_empty() {
+            // Indexes into an empty base are indexes into the overlay.
             base.events = events;
+            base.by_id = by_id;
         } else {
+            let first = base.events.len();
             base.events.extend(events);
+            for index in first..base.events.len() {
+                base.by_id.insert(index, &base.events);
+            }
         }
         for seq in retracted_base {
             if let Some(meta) = base.events.get_mut(seq as usize - 1) {
@@ -319,7 +405,11 @@ impl Txn<'_> {
 
     /// The `seq` of the event with this id, in the state or earlier in this change.
     pub fn seq_of(&self, id: &Uuid) -> Option<u64> {
-        self.by_id.get(id).or_else(|| self.base.by_id.get(id)).copied()
+        let base_len = self.base.events.len();
+        match self.by_id.find(id, &self.events) {
+            Some(i) => Some((base_len + i) as u64 + 1),
+            None => self.base.seq_of(id),
+        }
     }
 
     /// What the state remembers of the event at `seq`, with its current
@@ -349,7 +439,12 @@ impl Txn<'_> {
     }
 
     pub(crate) fn push_entity(&mut self, key: EntityKey, seq: u64, state: Option<EntityState>) {
-        self.entity_slot(key).get_or_insert_with(EntityRec::default).stack.push((seq, state));
+        let stack = &mut self.entity_slot(key).get_or_insert_with(EntityRec::default).stack;
+        // Entities have a handful of events: grow by one, not by doubling
+        // (a Vec's first push reserves four), which keeps a million-event
+        // state well inside the memory budget.
+        stack.reserve_exact(1);
+        stack.push((seq, state));
     }
 
     pub(crate) fn pop_entity(&mut self, key: EntityKey) {
@@ -373,10 +468,10 @@ impl Txn<'_> {
         self.live_delta -= 1;
     }
 
-    pub(crate) fn push_event(&mut self, id: Uuid, meta: EventMeta) -> u64 {
+    pub(crate) fn push_event(&mut self, meta: EventMeta) -> u64 {
         let seq = self.next_seq();
         self.events.push(meta);
-        self.by_id.insert(id, seq);
+        self.by_id.insert(self.events.len() - 1, &self.events);
         seq
     }
 

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Barrier};
 
 use govledger_domain::{ErrorCode, Submission, Timestamp};
-use govledger_ledger::{AppendError, Ledger, LogReader, verify};
+use govledger_ledger::{AppendError, Ledger, verify};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
