@@ -1,6 +1,9 @@
 //! The `govledger` command line: argument parsing and wiring only. Every
 //! command works on the embedded store in `--data-dir` (default `./data`).
 
+mod serve;
+mod token;
+
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -56,14 +59,64 @@ enum Command {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Assess every agency for a period (SPEC 3): indicators, scores, grades, ranking, evidence.
+    Assess {
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// Output: the JSON document of SPEC 3.4, or a ranking table.
+        #[arg(long, value_enum, default_value_t = AssessFormat::Json)]
+        format: AssessFormat,
+    },
+    /// Explain one agency's score, indicator by indicator, in plain language.
+    Scorecard {
+        /// The agency id.
+        agency: String,
+        #[command(flatten)]
+        period: PeriodArgs,
+    },
+    /// Serve HTTP and GraphQL on the data directory (SPEC 4); `--demo` starts on a demo city.
+    Serve(serve::ServeArgs),
+    /// Manage bearer tokens: issue (printed once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
+    },
+}
+
+/// The period, position and model of an assessment.
+#[derive(clap::Args)]
+struct PeriodArgs {
+    /// Start of the period, inclusive (RFC 3339 with an offset, e.g. 2026-01-01T00:00:00+08:00).
+    #[arg(long)]
+    from: String,
+    /// End of the period, exclusive (RFC 3339 with an offset).
+    #[arg(long)]
+    to: String,
+    /// Assess as of this ledger seq (default: the head).
+    #[arg(long)]
+    as_of: Option<u64>,
+    /// An assessment model TOML file (default: the built-in schema/model-v1.toml).
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AssessFormat {
+    Json,
+    Table,
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GOVLEDGER_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // A server logs its requests by default; one-shot commands only warnings.
+    let default_log = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GOVLEDGER_LOG").unwrap_or_else(|_| default_log.into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -80,6 +133,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export { after, out } => export(dir, after, out.as_deref()),
         Command::Verify { json } => verify(dir, json),
         Command::Demo { seed, scale, until } => demo(dir, seed, scale, until.as_deref()),
+        Command::Assess { period, format } => assess(dir, &period, format),
+        Command::Scorecard { agency, period } => scorecard(dir, &agency, &period),
+        Command::Serve(args) => serve::serve(dir, args),
+        Command::Token { command } => token::run(dir, command),
     }
 }
 
@@ -260,5 +317,126 @@ fn demo(dir: &Path, seed: u64, scale: f64, until: Option<&str>) -> Result<ExitCo
             bail!("the demo generator produced an invalid event #{line}: {rejection} (a bug; please report it)")
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+// ---- assess and scorecard ---------------------------------------------------
+
+/// The projection checkpoint in a data directory (see `load_projection`).
+const PROJECTION_CHECKPOINT: &str = "projection.ckpt";
+
+/// The projection at the store's head: the checkpoint in the data directory
+/// if the store still holds the event it was taken at (same seq, same hash),
+/// plus the events appended since; otherwise a rebuild from seq 1. Writes the
+/// checkpoint back when it moved.
+fn load_projection(dir: &Path) -> Result<govledger_assess::Projection> {
+    use govledger_assess::Projection;
+    let reader = govledger_store_embedded::open_reader(dir)?;
+    let path = dir.join(PROJECTION_CHECKPOINT);
+    let mut projection = match std::fs::read(&path) {
+        Ok(bytes) => match Projection::from_checkpoint(&bytes) {
+            Ok(p) if checkpoint_matches(reader.as_ref(), &p)? => p,
+            Ok(_) => {
+                tracing::info!("the projection checkpoint does not match the ledger; rebuilding");
+                Projection::new()
+            }
+            Err(e) => {
+                tracing::info!("{e}; rebuilding the projection");
+                Projection::new()
+            }
+        },
+        Err(_) => Projection::new(),
+    };
+    let start = projection.head_seq();
+    if let Some(anchor) = reader.anchor()? {
+        projection.reserve(usize::try_from(anchor.seq.saturating_sub(start)).unwrap_or(0));
+    }
+    let bar = progress_bar(None, "projecting");
+    let mut failure = None;
+    reader.scan_raw(start, &mut |row| match projection.apply_raw(row.body, row.hash) {
+        Ok(()) => {
+            if row.seq % 65_536 == 0 {
+                bar.set_position(row.seq - start);
+            }
+            true
+        }
+        Err(e) => {
+            failure = Some(e);
+            false
+        }
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        bail!("cannot project the ledger: {e}; run `govledger verify` to check the chain");
+    }
+    if projection.head_seq() != start || !path.exists() {
+        // A checkpoint that cannot be written only costs the next run a rebuild.
+        let tmp = dir.join(format!("{PROJECTION_CHECKPOINT}.tmp-{}", std::process::id()));
+        let written = std::fs::write(&tmp, projection.to_checkpoint()).and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!("cannot write {}: {e}", path.display());
+        }
+    }
+    Ok(projection)
+}
+
+fn checkpoint_matches(reader: &dyn LogReader, p: &govledger_assess::Projection) -> Result<bool> {
+    let seq = p.head_seq();
+    if seq == 0 {
+        return Ok(true);
+    }
+    let stored = reader.read(seq - 1, 1)?;
+    Ok(stored.first().is_some_and(|e| e.seq == seq && Some(e.hash.as_str()) == p.head_hash().as_deref()))
+}
+
+fn load_model(path: Option<&Path>) -> Result<govledger_assess::Model> {
+    match path {
+        None => Ok(govledger_assess::Model::default_v1()),
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read the model file {}", p.display()))?;
+            govledger_assess::Model::from_toml(&bytes).map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))
+        }
+    }
+}
+
+fn assessment(dir: &Path, args: &PeriodArgs) -> Result<(govledger_assess::Assessment, govledger_assess::Model)> {
+    let time = |flag: &str, text: &str| {
+        govledger_domain::Timestamp::parse(text).map_err(|r| anyhow::anyhow!("--{flag}: {}", r.message))
+    };
+    let query =
+        govledger_assess::Query { from: time("from", &args.from)?, to: time("to", &args.to)?, as_of: args.as_of };
+    let model = load_model(args.model.as_deref())?;
+    let projection = load_projection(dir)?;
+    let doc = projection.assess(&model, &query)?;
+    Ok((doc, model))
+}
+
+fn assess(dir: &Path, args: &PeriodArgs, format: AssessFormat) -> Result<ExitCode> {
+    let (doc, _) = assessment(dir, args)?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let written = match format {
+        AssessFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from).and_then(|()| writeln!(out))
+        }
+        AssessFormat::Table => out.write_all(govledger_assess::explain::table(&doc).as_bytes()),
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn scorecard(dir: &Path, agency: &str, args: &PeriodArgs) -> Result<ExitCode> {
+    let (doc, model) = assessment(dir, args)?;
+    match govledger_assess::explain::scorecard(&doc, &model, agency) {
+        Some(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => bail!(
+            "agency {agency:?} is not registered as of seq {} (see `govledger assess --format table` for the agencies)",
+            doc.as_of_seq
+        ),
     }
 }

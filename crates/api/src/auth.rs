@@ -1,0 +1,397 @@
+//! Credentials (SPEC 4): bearer tokens bound to one agency and one role, the
+//! token store, and the check of what a token may append.
+//!
+//! Tokens live in `tokens.sqlite` in the data directory, apart from
+//! `ledger.sqlite` (which the store crate owns). Only the SHA-256 of a token
+//! is stored; the token itself is shown once, when it is issued. A token is
+//! `glt_` followed by 64 hex digits of operating-system randomness, so
+//! looking its hash up in an index leaks nothing a timing attack could use.
+//!
+//! What a token may do:
+//! - every token reads everything;
+//! - `auditor` writes nothing;
+//! - `evaluator` appends only `AssessmentPublished`, as its agency;
+//! - `coordinator` appends anything, as its agency;
+//! - `agency` appends as its agency, except the two event types that exist
+//!   only through a ledger role: `AgencyRegistered` (coordinator) and
+//!   `AssessmentPublished` (evaluator).
+//!
+//! Then the ledger's own rules decide what that agency may append. Whether an
+//! agency holds the role a token claims is checked when the token is issued
+//! and again on every request, against the ledger (a retracted registration
+//! disables its tokens).
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Mutex;
+
+use govledger_domain::{EventType, Submission, Timestamp};
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiCode, AppError};
+
+/// The token database inside a data directory.
+pub const TOKENS_FILE: &str = "tokens.sqlite";
+/// Every token starts with this, so that one found in a log or a paste is recognisable.
+pub const TOKEN_PREFIX: &str = "glt_";
+
+/// What a token is allowed to do (SPEC 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRole {
+    /// Acts only as its own agency.
+    Agency,
+    /// Acts as its agency with the ledger's `coordinator` role.
+    Coordinator,
+    /// Acts as its agency with the ledger's `evaluator` role.
+    Evaluator,
+    /// Reads everything, writes nothing.
+    Auditor,
+}
+
+impl TokenRole {
+    pub const ALL: [TokenRole; 4] =
+        [TokenRole::Agency, TokenRole::Coordinator, TokenRole::Evaluator, TokenRole::Auditor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenRole::Agency => "agency",
+            TokenRole::Coordinator => "coordinator",
+            TokenRole::Evaluator => "evaluator",
+            TokenRole::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        TokenRole::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// The ledger role (`AgencyRegistered.roles`) the agency must hold for this token.
+    pub fn ledger_role(self) -> Option<govledger_domain::catalog::Role> {
+        use govledger_domain::catalog::Role;
+        match self {
+            TokenRole::Coordinator => Some(Role::Coordinator),
+            TokenRole::Evaluator => Some(Role::Evaluator),
+            TokenRole::Agency | TokenRole::Auditor => None,
+        }
+    }
+}
+
+impl fmt::Display for TokenRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The authenticated caller of a request. Never holds the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's public id (safe to log).
+    pub token_id: String,
+    pub agency: String,
+    pub role: TokenRole,
+}
+
+/// Checks that `principal` may append every event of `batch`, before the
+/// ledger's rules run. The first refused event is named by its index.
+pub fn authorize_append(principal: &Principal, batch: &[Submission]) -> Result<(), AppError> {
+    if principal.role == TokenRole::Auditor {
+        return Err(AppError::refused(
+            ApiCode::ReadOnly,
+            "this token has the auditor role: it reads everything and appends nothing",
+        ));
+    }
+    for (index, sub) in batch.iter().enumerate() {
+        let refuse = |code, field: Option<&str>, message: String| AppError::Refused {
+            code,
+            index: Some(index),
+            field: field.map(str::to_owned),
+            message,
+        };
+        if sub.actor.as_str() != principal.agency {
+            return Err(refuse(
+                ApiCode::ActorMismatch,
+                Some("actor"),
+                format!(
+                    "this token acts as {:?}; it cannot append an event whose actor is {:?}",
+                    principal.agency,
+                    sub.actor.as_str()
+                ),
+            ));
+        }
+        let ty = sub.event_type();
+        let needed = match ty {
+            EventType::AgencyRegistered => Some(TokenRole::Coordinator),
+            EventType::AssessmentPublished => Some(TokenRole::Evaluator),
+            _ if principal.role == TokenRole::Evaluator => {
+                return Err(refuse(
+                    ApiCode::RoleForbidden,
+                    Some("type"),
+                    format!("an evaluator token appends only AssessmentPublished, not {}", ty.as_str()),
+                ));
+            }
+            _ => None,
+        };
+        if let Some(needed) = needed
+            && principal.role != needed
+        {
+            return Err(refuse(
+                ApiCode::RoleForbidden,
+                Some("type"),
+                format!(
+                    "{} needs a token with the {needed} role; this token has the {} role",
+                    ty.as_str(),
+                    principal.role
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A failure of the token store.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token store {path}: {message}")]
+    Store { path: String, message: String },
+    #[error("no token with id {0:?}")]
+    UnknownId(String),
+}
+
+/// One stored credential, as listed (the token itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub id: String,
+    pub agency: String,
+    pub role: TokenRole,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A newly issued token: `secret` is shown to the operator once and never again.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub record: TokenRecord,
+    pub secret: String,
+}
+
+/// The token database (`tokens.sqlite`). Safe to share between threads; the
+/// CLI may issue and revoke while a server runs on the same directory.
+pub struct TokenStore {
+    conn: Mutex<Connection>,
+    path: String,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tokens (
+    id         TEXT PRIMARY KEY,
+    sha256     TEXT NOT NULL UNIQUE,
+    agency     TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+";
+
+impl TokenStore {
+    /// Opens (creating if needed) the token store of a data directory.
+    pub fn open(data_dir: &Path) -> Result<Self, TokenError> {
+        let path = data_dir.join(TOKENS_FILE);
+        let display = path.display().to_string();
+        let fail = |e: &dyn fmt::Display| TokenError::Store { path: display.clone(), message: e.to_string() };
+        std::fs::create_dir_all(data_dir).map_err(|e| fail(&e))?;
+        let conn = Connection::open(&path).map_err(|e| fail(&e))?;
+        restrict_permissions(&path);
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| fail(&e))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| fail(&e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| fail(&e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
+        Ok(TokenStore { conn: Mutex::new(conn), path: display })
+    }
+
+    fn fail(&self, e: impl fmt::Display) -> TokenError {
+        TokenError::Store { path: self.path.clone(), message: e.to_string() }
+    }
+
+    /// Issues a token for `agency` with `role`. The caller checks that the
+    /// agency exists and holds the role (see `AgencyIndex`).
+    pub fn issue(&self, agency: &str, role: TokenRole) -> Result<IssuedToken, TokenError> {
+        let mut secret_bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret_bytes);
+        let secret = format!("{TOKEN_PREFIX}{}", hex::encode(secret_bytes));
+        let mut id_bytes = [0u8; 6];
+        rand::rngs::OsRng.fill_bytes(&mut id_bytes);
+        let record = TokenRecord {
+            id: format!("tk-{}", hex::encode(id_bytes)),
+            agency: agency.to_owned(),
+            role,
+            created_at: Timestamp::now().to_rfc3339(),
+            revoked_at: None,
+        };
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        conn.execute(
+            "INSERT INTO tokens (id, sha256, agency, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![record.id, hash_token(&secret), record.agency, role.as_str(), record.created_at],
+        )
+        .map_err(|e| self.fail(e))?;
+        Ok(IssuedToken { record, secret })
+    }
+
+    /// Every token ever issued, oldest first.
+    pub fn list(&self) -> Result<Vec<TokenRecord>, TokenError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn
+            .prepare("SELECT id, agency, role, created_at, revoked_at FROM tokens ORDER BY created_at, id")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map([], row_to_record).map_err(|e| self.fail(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.fail(e))
+    }
+
+    /// Revokes a token by id; revoking twice keeps the first time. Takes
+    /// effect on the server's next request with that token.
+    pub fn revoke(&self, id: &str) -> Result<TokenRecord, TokenError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        conn.execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, Timestamp::now().to_rfc3339()],
+        )
+        .map_err(|e| self.fail(e))?;
+        conn.query_row("SELECT id, agency, role, created_at, revoked_at FROM tokens WHERE id = ?1", [id], row_to_record)
+            .optional()
+            .map_err(|e| self.fail(e))?
+            .ok_or_else(|| TokenError::UnknownId(id.to_owned()))
+    }
+
+    /// The live token whose secret is `presented`, if any.
+    pub fn authenticate(&self, presented: &str) -> Result<Option<TokenRecord>, TokenError> {
+        if !presented.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        conn.query_row(
+            "SELECT id, agency, role, created_at, revoked_at FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
+            [hash_token(presented)],
+            row_to_record,
+        )
+        .optional()
+        .map_err(|e| self.fail(e))
+    }
+}
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    let role: String = row.get(2)?;
+    Ok(TokenRecord {
+        id: row.get(0)?,
+        agency: row.get(1)?,
+        // Only this module writes the column, with `TokenRole::as_str`; an
+        // unknown value (a newer version's role) gets the least power.
+        role: TokenRole::parse(&role).unwrap_or(TokenRole::Auditor),
+        created_at: row.get(3)?,
+        revoked_at: row.get(4)?,
+    })
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The token hashes are not secrets, but nobody else needs to read them.
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+        tracing::warn!(error = %e, "cannot restrict the permissions of the token store");
+    }
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) {}
+
+/// The token of an `Authorization: Bearer …` header value, if it is one.
+pub fn bearer(header_value: &str) -> Option<&str> {
+    let (scheme, token) = header_value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sub(ty: &str, actor: &str, data: serde_json::Value) -> Submission {
+        Submission::parse(json!({"type": ty, "actor": actor, "occurred_at": "2026-01-01T00:00:00Z", "data": data}))
+            .unwrap()
+    }
+
+    fn principal(agency: &str, role: TokenRole) -> Principal {
+        Principal { token_id: "tk-1".into(), agency: agency.into(), role }
+    }
+
+    fn code(r: Result<(), AppError>) -> Option<&'static str> {
+        r.err().map(|e| e.code())
+    }
+
+    #[test]
+    fn tokens_are_stored_hashed_and_revocable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::open(dir.path()).unwrap();
+        let issued = store.issue("bank-a", TokenRole::Agency).unwrap();
+        assert!(issued.secret.starts_with(TOKEN_PREFIX) && issued.secret.len() == 68);
+        let raw = std::fs::read(dir.path().join(TOKENS_FILE)).unwrap();
+        let needle = issued.secret.as_bytes();
+        assert!(!raw.windows(needle.len()).any(|w| w == needle), "the token itself is stored");
+        assert_eq!(store.authenticate(&issued.secret).unwrap().unwrap().agency, "bank-a");
+        assert_eq!(store.authenticate("glt_00").unwrap(), None);
+        assert_eq!(store.authenticate("").unwrap(), None);
+        // A second handle (the CLI while a server runs) sees the revocation.
+        let other = TokenStore::open(dir.path()).unwrap();
+        let revoked = other.revoke(&issued.record.id).unwrap();
+        assert!(revoked.revoked_at.is_some());
+        assert_eq!(store.authenticate(&issued.secret).unwrap(), None);
+        assert_eq!(store.list().unwrap().len(), 1);
+        assert!(matches!(other.revoke("tk-nope"), Err(TokenError::UnknownId(_))));
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer("Bearer glt_ab"), Some("glt_ab"));
+        assert_eq!(bearer("bearer  glt_ab "), Some("glt_ab"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("glt_ab"), None);
+    }
+
+    #[test]
+    fn roles_gate_what_a_token_appends() {
+        let publicity = sub("PublicityDelivered", "bank-a", json!({"activity_id": "P1", "audience": "x", "reach": 1}));
+        let register = sub("AgencyRegistered", "office", json!({"agency_id": "bank-b", "name": "B", "kind": "bank"}));
+        let assessment = sub(
+            "AssessmentPublished",
+            "office",
+            json!({"assessment_id": "A1", "period_from": "2026-01-01T00:00:00Z", "period_to": "2026-02-01T00:00:00Z",
+                   "as_of_seq": 1, "model_sha256": "0".repeat(64), "report_sha256": "0".repeat(64)}),
+        );
+        let ok = |p: &Principal, s: &Submission| authorize_append(p, std::slice::from_ref(s));
+
+        assert_eq!(code(ok(&principal("bank-a", TokenRole::Agency), &publicity)), None);
+        assert_eq!(code(ok(&principal("bank-b", TokenRole::Agency), &publicity)), Some("auth.actor_mismatch"));
+        assert_eq!(code(ok(&principal("bank-a", TokenRole::Auditor), &publicity)), Some("auth.read_only"));
+        assert_eq!(code(ok(&principal("bank-a", TokenRole::Evaluator), &publicity)), Some("auth.role_forbidden"));
+
+        assert_eq!(code(ok(&principal("office", TokenRole::Coordinator), &register)), None);
+        assert_eq!(code(ok(&principal("office", TokenRole::Agency), &register)), Some("auth.role_forbidden"));
+        assert_eq!(code(ok(&principal("office", TokenRole::Evaluator), &register)), Some("auth.role_forbidden"));
+
+        assert_eq!(code(ok(&principal("office", TokenRole::Evaluator), &assessment)), None);
+        assert_eq!(code(ok(&principal("office", TokenRole::Coordinator), &assessment)), Some("auth.role_forbidden"));
+
+        // The first refused event of a batch is named by its index.
+        let err =
+            authorize_append(&principal("office", TokenRole::Coordinator), &[register.clone(), publicity.clone()])
+                .unwrap_err();
+        assert!(matches!(err, AppError::Refused { code: ApiCode::ActorMismatch, index: Some(1), .. }), "{err:?}");
+    }
+}

@@ -1,0 +1,131 @@
+//! Queries over the log itself: the head, verification, events (cursor
+//! pagination, filters by type and agency), single events, and agencies.
+//! Every query needs a token of any role (SPEC 4: every token reads).
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Object, Result, SimpleObject};
+use govledger_domain::values::parse_uuid;
+
+use super::principal;
+use super::types::{Agency, AgencyKind, Event, HeadObject, Role, VerifyReportObject};
+use crate::AppState;
+use crate::error::{ApiCode, AppError};
+use crate::events::{EventFilter, page};
+
+/// Default page size of `events`.
+const DEFAULT_FIRST: i32 = 100;
+
+/// Extra fields of an `events` page, beyond Relay's.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct EventPageInfo {
+    /// The cursor of the last event examined. With a filter, a page examines
+    /// at most 10,000 events and may hold fewer than `first`; pass this as
+    /// `after` to continue where it stopped.
+    pub scanned_through: String,
+}
+
+/// Queries about the log: head, verification, events.
+#[derive(Default)]
+pub struct LedgerQuery;
+
+#[Object]
+impl LedgerQuery {
+    /// The ledger's head: last seq and hash.
+    async fn head(&self, ctx: &Context<'_>) -> Result<HeadObject> {
+        principal(ctx)?;
+        Ok(ctx.data::<AppState>()?.ledger().head().into())
+    }
+
+    /// Recomputes every hash of the chain from the stored bytes (SPEC 2.2).
+    /// Costs a full read of the log.
+    #[graphql(complexity = 100)]
+    async fn verify(&self, ctx: &Context<'_>) -> Result<VerifyReportObject> {
+        principal(ctx)?;
+        Ok(ctx.data::<AppState>()?.verify().await?.into())
+    }
+
+    /// Stored events in `seq` order, after the cursor `after` (a seq, as a
+    /// string; none: from the start). `types` keeps only those event types;
+    /// `agency` keeps events whose actor is that agency or whose payload
+    /// names it (assignee, bank, `to`, target, invitees, attendees, agency_id).
+    #[graphql(complexity = "first.clamp(0, 1000) as usize * child_complexity + 1")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        #[graphql(default = 100, validator(minimum = 1, maximum = 1000))] first: i32,
+        types: Option<Vec<String>>,
+        agency: Option<String>,
+    ) -> Result<Connection<String, Event, EventPageInfo>> {
+        principal(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        let after_seq = match after.as_deref() {
+            None => 0,
+            Some(c) => c.parse::<u64>().map_err(|_| AppError::Refused {
+                code: ApiCode::InvalidCursor,
+                index: None,
+                field: Some("after".into()),
+                message: format!("{c:?} is not an events cursor (a seq, e.g. \"1200\")"),
+            })?,
+        };
+        let filter = EventFilter::new(types, agency)?;
+        let first = usize::try_from(first).unwrap_or(DEFAULT_FIRST as usize);
+        let page = page(state, after_seq, first, &filter).await?;
+        let mut connection = Connection::with_additional_fields(
+            after_seq > 0,
+            page.more,
+            EventPageInfo { scanned_through: page.scanned_through.to_string() },
+        );
+        connection.edges.extend(page.events.into_iter().map(|e| Edge::new(e.seq.to_string(), Event::from(e))));
+        Ok(connection)
+    }
+
+    /// One event by its id.
+    async fn event(&self, ctx: &Context<'_>, id: String) -> Result<Option<Event>> {
+        principal(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        let id = parse_uuid(&id).map_err(|rejection| AppError::Rejected { index: 0, rejection })?;
+        Ok(state.event_by_id(id).await?.map(Event::from))
+    }
+
+    /// One event by its seq.
+    async fn event_at(&self, ctx: &Context<'_>, seq: u64) -> Result<Option<Event>> {
+        principal(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        if seq == 0 {
+            return Ok(None);
+        }
+        Ok(state.read(seq - 1, 1).await?.into_iter().next().filter(|e| e.seq == seq).map(Event::from))
+    }
+}
+
+/// Queries about agencies.
+#[derive(Default)]
+pub struct AgencyQuery;
+
+#[Object]
+impl AgencyQuery {
+    /// Registered agencies (not retracted), ordered by `agencyId`, optionally
+    /// only those of one kind or holding one role.
+    async fn agencies(&self, ctx: &Context<'_>, kind: Option<AgencyKind>, role: Option<Role>) -> Result<Vec<Agency>> {
+        principal(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        let kind = kind.map(govledger_domain::catalog::AgencyKind::from);
+        let role = role.map(govledger_domain::catalog::Role::from);
+        Ok(state
+            .agencies()
+            .await?
+            .into_iter()
+            .filter(|a| kind.is_none_or(|k| a.kind == k))
+            .filter(|a| role.is_none_or(|r| a.has_role(r)))
+            .map(Agency::from)
+            .collect())
+    }
+
+    /// One agency by id, if registered.
+    async fn agency(&self, ctx: &Context<'_>, agency_id: String) -> Result<Option<Agency>> {
+        principal(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        Ok(state.agencies().await?.into_iter().find(|a| a.agency_id == agency_id).map(Agency::from))
+    }
+}

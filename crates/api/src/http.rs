@@ -1,0 +1,587 @@
+//! The axum router (SPEC 4): `POST /v1/events`, `GET /v1/events`,
+//! `GET /v1/verify`, `/healthz`, `/metrics`, `/openapi.json`, and GraphQL at
+//! `/graphql` (POST: queries and mutations; GET: GraphiQL, or a
+//! graphql-transport-ws WebSocket for subscriptions).
+//!
+//! [`app`] builds the whole router from an [`AppState`]; tests drive it with
+//! `tower::ServiceExt::oneshot`, no socket needed. Every route but `/healthz`
+//! (and the static GraphiQL page, which holds no data) needs a bearer token.
+//! Requests are logged (method, route, status, latency, error code; never a
+//! header, so never a token) and measured.
+
+use std::time::Instant;
+
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use govledger_domain::{ErrorCode, Rejection, Submission};
+use govledger_ledger::{Appended, Head, StoredEvent, VerifyReport};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::auth::{Principal, bearer};
+use crate::error::{ApiCode, AppError, ErrorBody, ErrorCodeTag};
+use crate::graphql::{GovSchema, build_schema};
+use crate::{AppState, Limits};
+
+/// The router's state: the service and the schema over it.
+#[derive(Clone)]
+struct Http {
+    state: AppState,
+    schema: GovSchema,
+}
+
+/// The whole HTTP application over `state`.
+pub fn app(state: AppState) -> Router {
+    let limits: Limits = *state.limits();
+    let schema = build_schema(state.clone(), limits.graphql);
+    let http = Http { state, schema };
+    Router::new()
+        .route("/v1/events", post(post_events).get(get_events))
+        .route("/v1/verify", get(get_verify))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_json))
+        .route("/graphql", post(graphql_post).get(graphql_get))
+        .route("/healthz", get(healthz))
+        .route_layer(middleware::from_fn_with_state(http.clone(), observe))
+        .fallback(not_found)
+        // Bodies above the limit are refused while reading, before being buffered whole.
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .with_state(http)
+}
+
+/// The caller, from `Authorization: Bearer <token>`.
+struct Auth(Principal);
+
+impl FromRequestParts<Http> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, http: &Http) -> Result<Self, Self::Rejection> {
+        let token = token_of(&parts.headers)?;
+        Ok(Auth(http.state.authenticate(token).await?))
+    }
+}
+
+/// The bearer token of the request, if it sent one.
+fn token_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    match headers.get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(v) => v.to_str().ok().and_then(bearer).map(Some).ok_or_else(|| {
+            AppError::refused(ApiCode::InvalidToken, "the Authorization header is not `Bearer <token>`")
+        }),
+    }
+}
+
+/// Logs and measures every routed request. Never logs headers.
+async fn observe(State(http): State<Http>, matched: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let latency_s = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    let code = response.extensions().get::<ErrorCodeTag>().map(|t| t.0);
+    if let Some(code) = code {
+        http.state.metrics().rejected(code);
+    }
+    http.state.metrics().http_request(method.as_str(), &route, status, latency_s);
+    tracing::info!(method = %method, route = %route, status, latency_ms = latency_s * 1e3, code, "request");
+    response
+}
+
+async fn not_found() -> AppError {
+    AppError::refused(ApiCode::NotFound, "no such route; see /openapi.json")
+}
+
+/// A stored event as returned by the API: the stored envelope of SPEC 2.2,
+/// as in `govledger export`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WireEvent {
+    pub seq: u64,
+    #[schema(example = "018f3c7e-6b1a-7c3e-9d2a-0f6a1c2b3d4e")]
+    pub id: String,
+    #[serde(rename = "type")]
+    #[schema(example = "FreezeExecuted")]
+    pub event_type: String,
+    pub actor: String,
+    pub occurred_at: String,
+    pub recorded_at: String,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<StoredEvent> for WireEvent {
+    fn from(e: StoredEvent) -> Self {
+        WireEvent {
+            seq: e.seq,
+            id: e.id.to_string(),
+            event_type: e.event_type,
+            actor: e.actor,
+            occurred_at: e.occurred_at,
+            recorded_at: e.recorded_at,
+            data: e.data,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
+/// A submitted envelope (SPEC 2.1); `data` is the payload of `type`, whose
+/// JSON Schema is `schema/events/<type>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SubmittedEnvelope {
+    /// Optional client UUID; the same id with the same content is an idempotent retry.
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub actor: String,
+    /// RFC 3339 with an offset, at most 6 fractional digits.
+    pub occurred_at: String,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// The events a batch stored (or found already stored), in order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppendedBatch {
+    pub events: Vec<WireEvent>,
+}
+
+/// The chain's tip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WireHead {
+    pub seq: u64,
+    pub hash: String,
+    pub recorded_at: String,
+}
+
+impl From<Head> for WireHead {
+    fn from(h: Head) -> Self {
+        WireHead { seq: h.seq, hash: h.hash, recorded_at: h.recorded_at }
+    }
+}
+
+/// A page of stored events.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventsPage {
+    /// Events with `seq > after`, in order; continue with `after` = the last one's seq.
+    pub events: Vec<WireEvent>,
+    /// The head when the page was read.
+    pub head: WireHead,
+}
+
+/// The first thing wrong with a chain.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WireFinding {
+    pub seq: u64,
+    /// `hash_mismatch`, `broken_link`, `gap`, `reordering`, `unreadable` or `truncated`.
+    pub problem: String,
+    pub detail: String,
+}
+
+/// The outcome of recomputing the whole chain (as `govledger verify --json`, plus `ok`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WireVerifyReport {
+    pub ok: bool,
+    /// Events checked before the first problem (all of them when ok).
+    pub events: u64,
+    /// The last good head.
+    pub head: WireHead,
+    pub problem: Option<WireFinding>,
+}
+
+impl From<VerifyReport> for WireVerifyReport {
+    fn from(r: VerifyReport) -> Self {
+        WireVerifyReport {
+            ok: r.ok(),
+            events: r.events,
+            head: r.head.into(),
+            problem: r.problem.map(|f| WireFinding {
+                seq: f.seq,
+                problem: serde_json::to_value(f.problem)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                detail: f.detail,
+            }),
+        }
+    }
+}
+
+/// What a body holds, from its Content-Type.
+enum BodyKind {
+    One,
+    Batch,
+}
+
+fn body_kind(headers: &HeaderMap) -> Result<BodyKind, AppError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    match media.as_deref() {
+        Some("application/json") => Ok(BodyKind::One),
+        Some("application/x-ndjson") | Some("application/jsonl") => Ok(BodyKind::Batch),
+        other => Err(AppError::refused(
+            ApiCode::UnsupportedMediaType,
+            format!(
+                "Content-Type {:?} is not accepted: send application/json (one envelope) or \
+                 application/x-ndjson (a batch, one envelope per line)",
+                other.unwrap_or("(none)")
+            ),
+        )),
+    }
+}
+
+/// The body, or `request.too_large` when it exceeds the limit.
+fn body_bytes(body: Result<Bytes, BytesRejection>, limits: &Limits) -> Result<Bytes, AppError> {
+    use axum::extract::rejection::FailedToBufferBody;
+    match body {
+        Ok(b) => Ok(b),
+        Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_))) => Err(AppError::refused(
+            ApiCode::RequestTooLarge,
+            format!("the request body is larger than {} bytes; split the batch", limits.max_body_bytes),
+        )),
+        Err(e) => Err(AppError::Refused {
+            code: ApiCode::UnreadableBody,
+            index: None,
+            field: None,
+            message: format!("the request body could not be read: {}", e.body_text()),
+        }),
+    }
+}
+
+fn malformed(index: usize, message: String) -> AppError {
+    AppError::Rejected { index, rejection: Rejection::new(ErrorCode::MalformedJson, message) }
+}
+
+/// Parses one envelope (JSON) or a batch (NDJSON; blank lines are skipped and
+/// `index` counts events, not lines).
+fn parse_body(kind: &BodyKind, bytes: &[u8], limits: &Limits) -> Result<Vec<Submission>, AppError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(0, format!("the body is not UTF-8: {e}")))?;
+    match kind {
+        BodyKind::One => {
+            Ok(vec![Submission::parse_str(text).map_err(|rejection| AppError::Rejected { index: 0, rejection })?])
+        }
+        BodyKind::Batch => {
+            let lines: Vec<(usize, &str)> =
+                text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, l)| (i + 1, l)).collect();
+            if lines.len() > limits.max_batch_events {
+                return Err(AppError::BatchTooLarge { events: lines.len(), limit: limits.max_batch_events });
+            }
+            lines
+                .into_iter()
+                .enumerate()
+                .map(|(index, (line, l))| {
+                    Submission::parse_str(l).map_err(|mut rejection| {
+                        rejection.message = format!("line {line}: {}", rejection.message);
+                        AppError::Rejected { index, rejection }
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+fn status_for(appended: &[Appended]) -> StatusCode {
+    if appended.iter().any(|a| !a.replayed) { StatusCode::CREATED } else { StatusCode::OK }
+}
+
+/// Appends one envelope or an atomic batch.
+#[utoipa::path(
+    post, path = "/v1/events", tag = "events",
+    request_body(
+        description = "One envelope (application/json), or a batch: one envelope per line (application/x-ndjson). \
+            A batch is atomic: all stored, or none.",
+        content(
+            (SubmittedEnvelope = "application/json"),
+            (String = "application/x-ndjson"),
+        ),
+    ),
+    responses(
+        (status = 201, description = "Stored. One envelope: the stored event; a batch: `{events}`.", body = WireEvent),
+        (status = 200, description = "Every event was an idempotent retry: the events already stored.", body = WireEvent),
+        (status = 400, description = "Malformed input (e.g. `data.unknown_field`); nothing stored.", body = ErrorBody),
+        (status = 401, description = "`auth.missing_token` or `auth.invalid_token`.", body = ErrorBody),
+        (status = 403, description = "`auth.actor_mismatch`, `auth.read_only`, `auth.role_forbidden`.", body = ErrorBody),
+        (status = 409, description = "Conflicts with the stored state (e.g. `freeze.already_answered`, \
+            `event.id_conflict`); nothing stored.", body = ErrorBody),
+        (status = 413, description = "`request.too_large` or `batch.too_large`.", body = ErrorBody),
+        (status = 415, description = "`request.unsupported_media_type`.", body = ErrorBody),
+        (status = 422, description = "The ledger's rules refuse it (e.g. `lifecycle.out_of_order`); nothing stored.",
+            body = ErrorBody),
+        (status = 503, description = "`server.unavailable`: nothing stored; retry.", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn post_events(
+    State(http): State<Http>,
+    Auth(principal): Auth,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let kind = body_kind(&headers)?;
+    let limits = *http.state.limits();
+    let bytes = body_bytes(body, &limits)?;
+    let batch = parse_body(&kind, &bytes, &limits)?;
+    let appended = http.state.append(&principal, batch).await?;
+    let status = status_for(&appended);
+    let events: Vec<WireEvent> = appended.into_iter().map(|a| a.event.into()).collect();
+    Ok(match kind {
+        BodyKind::One => (status, Json(events.into_iter().next())).into_response(),
+        BodyKind::Batch => (status, Json(AppendedBatch { events })).into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct EventsQuery {
+    /// Only events with a higher seq (default 0: from the start).
+    after: Option<u64>,
+    /// Most events to return: 1 to 1000 (default 100).
+    limit: Option<usize>,
+}
+
+/// Reads stored events in seq order.
+#[utoipa::path(
+    get, path = "/v1/events", tag = "events", params(EventsQuery),
+    responses(
+        (status = 200, body = EventsPage),
+        (status = 400, description = "`request.invalid_query`.", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn get_events(
+    State(http): State<Http>,
+    Auth(_): Auth,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Json<EventsPage>, AppError> {
+    let max = http.state.limits().max_page;
+    let Query(q) = query.map_err(|e| {
+        AppError::refused(ApiCode::InvalidQuery, format!("{}; use ?after=SEQ&limit=1..{max}", e.body_text()))
+    })?;
+    let limit = q.limit.unwrap_or(100.min(max));
+    if limit == 0 || limit > max {
+        return Err(AppError::Refused {
+            code: ApiCode::InvalidQuery,
+            index: None,
+            field: Some("limit".into()),
+            message: format!("limit must be from 1 to {max}, not {limit}"),
+        });
+    }
+    let events = http.state.read(q.after.unwrap_or(0), limit).await?;
+    // Read after the events, so the head is never behind the page.
+    let head = http.state.ledger().head();
+    Ok(Json(EventsPage { events: events.into_iter().map(WireEvent::from).collect(), head: head.into() }))
+}
+
+/// Recomputes the whole chain from the stored bytes.
+#[utoipa::path(
+    get, path = "/v1/verify", tag = "ledger",
+    responses(
+        (status = 200, description = "The report; `ok` is false and `problem` names the first bad seq when the \
+            chain is broken.", body = WireVerifyReport),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+async fn get_verify(State(http): State<Http>, Auth(_): Auth) -> Result<Json<WireVerifyReport>, AppError> {
+    Ok(Json(http.state.verify().await?.into()))
+}
+
+/// Liveness: answers without a token.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Prometheus metrics (text format 0.0.4).
+#[utoipa::path(
+    get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "appends, replays, rejections by code, latencies, head seq",
+        content_type = "text/plain; version=0.0.4"), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])),
+)]
+async fn metrics(State(http): State<Http>, Auth(_): Auth) -> Response {
+    let text = http.state.metrics().render(http.state.ledger().head().seq);
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
+        .into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3.1")),
+    security(("bearer" = [])))]
+async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+/// GraphQL queries and mutations (a request, or a batch of requests).
+#[utoipa::path(
+    post, path = "/graphql", tag = "graphql",
+    request_body(description = "`{query, variables?, operationName?}`; schema in schema/govledger.graphql",
+        content_type = "application/json"),
+    responses(
+        (status = 200, description = "GraphQL response; errors carry `extensions.code`."),
+        (status = 401, description = "GraphQL-shaped error with `extensions.code` `auth.*`."),
+        (status = 413, description = "`request.too_large`."),
+    ),
+    security(("bearer" = [])),
+)]
+async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    match graphql_execute(&http, &headers, body).await {
+        Ok(response) => response,
+        Err(e) => graphql_error_response(e),
+    }
+}
+
+async fn graphql_execute(
+    http: &Http,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let principal = http.state.authenticate(token_of(headers)?).await?;
+    let bytes = body_bytes(body, http.state.limits())?;
+    let request: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        AppError::refused(ApiCode::GraphqlParse, format!("the body is not a GraphQL request ({{\"query\": …}}): {e}"))
+    })?;
+    let response = http.schema.execute_batch(request.data(principal)).await;
+    Ok(Json(response).into_response())
+}
+
+/// Errors before execution, shaped as GraphQL clients expect them, with the HTTP status of the error.
+fn graphql_error_response(e: AppError) -> Response {
+    let status = e.status();
+    let code = e.code();
+    let body = e.body().error;
+    let mut extensions = serde_json::json!({"code": body.code, "status": status.as_u16()});
+    if let Some(field) = body.field {
+        extensions["field"] = field.into();
+    }
+    let mut response =
+        (status, Json(serde_json::json!({"errors": [{"message": body.message, "extensions": extensions}]})))
+            .into_response();
+    response.extensions_mut().insert(ErrorCodeTag(code));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// GraphiQL for a browser, or a WebSocket (graphql-transport-ws or
+/// graphql-ws) for subscriptions. The WebSocket authenticates with the
+/// `Authorization` header or, as browsers cannot set headers on WebSockets,
+/// with `{"Authorization": "Bearer <token>"}` in the `connection_init` payload.
+async fn graphql_get(
+    State(http): State<Http>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+) -> Response {
+    let Ok(ws) = ws else {
+        return Html(GRAPHIQL_HTML).into_response();
+    };
+    let Ok(protocol) = protocol else {
+        return AppError::refused(
+            ApiCode::InvalidQuery,
+            "the WebSocket needs the subprotocol graphql-transport-ws (or graphql-ws)",
+        )
+        .into_response();
+    };
+    let header_token = match token_of(&headers) {
+        Ok(t) => t.map(str::to_owned),
+        Err(e) => return e.into_response(),
+    };
+    let state = http.state.clone();
+    let schema = http.schema.clone();
+    let mut shutdown = state.shutdown_signal();
+    ws.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
+        let (sink, stream) = socket.split();
+        // Ending the client's stream at shutdown closes the connection, so a
+        // subscriber cannot hold the server open.
+        let stream = stream.take_until(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        });
+        GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let token = header_token.or_else(|| init_token(&payload));
+                let principal = state.authenticate(token.as_deref()).await.map_err(AppError::into_graphql)?;
+                let mut data = async_graphql::Data::default();
+                data.insert(principal);
+                Ok(data)
+            })
+            .serve()
+            .await;
+    })
+}
+
+/// The bearer token in a `connection_init` payload: `Authorization` (any case) or `token`.
+fn init_token(payload: &serde_json::Value) -> Option<String> {
+    let obj = payload.as_object()?;
+    obj.iter().find_map(|(k, v)| {
+        let v = v.as_str()?;
+        if k.eq_ignore_ascii_case("authorization") {
+            bearer(v).map(str::to_owned)
+        } else if k == "token" {
+            Some(v.to_owned())
+        } else {
+            None
+        }
+    })
+}
+
+const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "govledger",
+        description = "HTTP interface of the govledger server (SPEC 4). Errors are always \
+            `{\"error\": {\"code\", \"field\", \"index\", \"message\"}}` with a stable code. GraphQL is at /graphql; its \
+            SDL is schema/govledger.graphql."
+    ),
+    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json, graphql_post),
+    components(schemas(
+        WireEvent, SubmittedEnvelope, AppendedBatch, EventsPage, WireHead, WireVerifyReport, WireFinding, ErrorBody,
+        crate::error::ErrorDetail
+    )),
+    modifiers(&BearerAuth),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `govledger token issue --agency ID --role ROLE`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document of the HTTP routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

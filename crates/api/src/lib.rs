@@ -1,0 +1,214 @@
+//! The govledger server (SPEC 4): the GraphQL schema ([`graphql`], no HTTP in
+//! it), the axum router ([`app`], testable without sockets), bearer-token
+//! auth ([`auth`]) and metrics.
+//!
+//! [`AppState`] is the one service both HTTP and GraphQL call: it
+//! authenticates tokens, checks what a token may append, hands appends to the
+//! ledger's single writer (where the domain's rules run), reads, verifies and
+//! counts. Errors are one type, [`AppError`], mapped to responses in one place.
+//!
+//! Architecture invariant: no rule of the ledger is checked here. The server
+//! checks credentials and limits; every event goes through
+//! `Submission::parse` and `Ledger::append`, like an import.
+
+pub mod agencies;
+pub mod auth;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use govledger_domain::Submission;
+use govledger_ledger::{Appended, Ledger, StoredEvent, VerifyReport};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+pub use crate::agencies::{AgencyIndex, AgencyInfo};
+pub use crate::auth::{Principal, TokenRole, TokenStore};
+pub use crate::error::{ApiCode, AppError};
+pub use crate::graphql::QueryLimits;
+pub use crate::http::app;
+pub use crate::metrics::Metrics;
+
+/// Sizes the server accepts; larger requests are refused with a clear code.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest request body (`request.too_large`, 413).
+    pub max_body_bytes: usize,
+    /// Most events in one batch (`batch.too_large`, 413).
+    pub max_batch_events: usize,
+    /// Largest `limit` of `GET /v1/events`.
+    pub max_page: usize,
+    /// GraphQL depth and complexity limits.
+    pub graphql: QueryLimits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 8 << 20, max_batch_events: 10_000, max_page: 1_000, graphql: QueryLimits::default() }
+    }
+}
+
+/// The server's shared state. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    ledger: Ledger,
+    tokens: Arc<TokenStore>,
+    agencies: Arc<AgencyIndex>,
+    metrics: Metrics,
+    limits: Limits,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// State over an open ledger and token store. Subscriptions end when
+    /// `shutdown` turns true (or its sender is dropped).
+    pub fn new(
+        ledger: Ledger,
+        tokens: TokenStore,
+        limits: Limits,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Self, AppError> {
+        let metrics = Metrics::new().map_err(|e| AppError::Internal(format!("cannot register metrics: {e}")))?;
+        Ok(AppState {
+            inner: Arc::new(Shared {
+                ledger,
+                tokens: Arc::new(tokens),
+                agencies: Arc::new(AgencyIndex::new()),
+                metrics,
+                limits,
+                shutdown,
+            }),
+        })
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// A receiver that turns true when the server starts shutting down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.clone()
+    }
+
+    /// Runs blocking store work off the async runtime's threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Shared) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|e| AppError::Internal(format!("a blocking task failed: {e}")))?
+    }
+
+    /// Brings the agency index up to the ledger's head.
+    async fn catch_up_agencies(&self) -> Result<(), AppError> {
+        if self.inner.agencies.seq() >= self.inner.ledger.head().seq {
+            return Ok(());
+        }
+        self.blocking(|s| s.agencies.catch_up(s.ledger.reader().as_ref()).map_err(AppError::from)).await
+    }
+
+    /// Who presents `token` (the text after `Bearer `). The token must be
+    /// live, and its agency must still be registered and hold the token's role.
+    pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, AppError> {
+        let Some(token) = token else {
+            return Err(AppError::refused(
+                ApiCode::MissingToken,
+                "this endpoint needs `Authorization: Bearer <token>`; issue one with `govledger token issue`",
+            ));
+        };
+        let token = token.to_owned();
+        let record = self
+            .blocking(move |s| {
+                s.tokens.authenticate(&token).map_err(|e| AppError::Unavailable(format!("token store: {e}")))
+            })
+            .await?
+            .ok_or_else(|| AppError::refused(ApiCode::InvalidToken, "the bearer token is unknown or revoked"))?;
+        self.catch_up_agencies().await?;
+        let holds = match self.inner.agencies.get(&record.agency) {
+            None => false,
+            Some(agency) => record.role.ledger_role().is_none_or(|role| agency.has_role(role)),
+        };
+        if !holds {
+            return Err(AppError::refused(
+                ApiCode::RoleNotHeld,
+                format!(
+                    "token {} is bound to {:?} as {}, but the ledger no longer registers that agency with that role",
+                    record.id, record.agency, record.role
+                ),
+            ));
+        }
+        Ok(Principal { token_id: record.id, agency: record.agency, role: record.role })
+    }
+
+    /// Appends a batch atomically as `principal`: the token's rights are
+    /// checked first, then the ledger's rules.
+    pub async fn append(&self, principal: &Principal, batch: Vec<Submission>) -> Result<Vec<Appended>, AppError> {
+        let limit = self.inner.limits.max_batch_events;
+        if batch.len() > limit {
+            return Err(AppError::BatchTooLarge { events: batch.len(), limit });
+        }
+        auth::authorize_append(principal, &batch)?;
+        let events = batch.len();
+        let started = Instant::now();
+        let outcome = self.inner.ledger.append(batch).await;
+        let latency_s = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(appended) => {
+                let replayed = appended.iter().filter(|a| a.replayed).count() as u64;
+                let new = appended.len() as u64 - replayed;
+                self.inner.metrics.appended(new, replayed, latency_s);
+                let last_seq = appended.last().map(|a| a.event.seq).unwrap_or_default();
+                tracing::info!(token = %principal.token_id, agency = %principal.agency, events, new, replayed,
+                    last_seq, latency_ms = latency_s * 1e3, "append");
+                Ok(appended)
+            }
+            Err(e) => {
+                self.inner.metrics.append_failed(latency_s);
+                let e = AppError::from(e);
+                tracing::info!(token = %principal.token_id, agency = %principal.agency, events, code = e.code(),
+                    "append refused");
+                Err(e)
+            }
+        }
+    }
+
+    /// Up to `limit` events after seq `after`.
+    pub async fn read(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, AppError> {
+        self.blocking(move |s| s.ledger.read(after, limit).map_err(AppError::from)).await
+    }
+
+    /// The event with this id, if stored.
+    pub async fn event_by_id(&self, id: Uuid) -> Result<Option<StoredEvent>, AppError> {
+        self.blocking(move |s| s.ledger.reader().by_id(&id).map_err(AppError::from)).await
+    }
+
+    /// Recomputes the whole chain.
+    pub async fn verify(&self) -> Result<VerifyReport, AppError> {
+        self.blocking(|s| s.ledger.verify(&mut |_| {}).map_err(AppError::from)).await
+    }
+
+    /// Registered agencies as of the head, ordered by id.
+    pub async fn agencies(&self) -> Result<Vec<AgencyInfo>, AppError> {
+        self.catch_up_agencies().await?;
+        Ok(self.inner.agencies.all())
+    }
+}

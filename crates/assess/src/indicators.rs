@@ -1,0 +1,281 @@
+//! The indicators of SPEC 3.2 for one agency, one period and one ledger
+//! position, read from the projection. Each gives its value, numerator and
+//! denominator (or sample size) and the ids of the events it used, in the
+//! order of the items (oldest creation first; within an item, the request
+//! before its answers).
+//!
+//! Counting is in integers; a value becomes a fraction only for scoring.
+
+use uuid::Uuid;
+
+use crate::exact::{self, Exact};
+use crate::model::IndicatorId;
+use crate::projection::{Agency, FreezeStepKind, Pair, Projection, TaskStepKind};
+
+/// Percentile of the latency indicators: p90 = 9/10.
+pub const LATENCY_PERCENTILE: (u64, u64) = (9, 10);
+
+const MICROS_PER_S: i64 = 1_000_000;
+
+/// The period and the position an assessment is computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Start of the period, inclusive, in µs since the epoch.
+    pub from_us: i64,
+    /// End of the period, exclusive, in µs since the epoch.
+    pub to_us: i64,
+    /// Only events with `seq ≤ as_of` exist (and retractions among them apply).
+    pub as_of: u64,
+    /// The assessment clock: `recorded_at` of the event at `as_of`, in µs.
+    pub clock_us: i64,
+}
+
+impl Window {
+    /// Whether an instant is in the half-open period `[from, to)`.
+    #[inline]
+    pub fn contains(&self, at_us: i64) -> bool {
+        self.from_us <= at_us && at_us < self.to_us
+    }
+}
+
+/// An indicator's value, before scoring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FigureValue {
+    /// `num / den` with `den > 0` (rates and the loss recovery ratio).
+    Ratio { num: u128, den: u128 },
+    /// A latency percentile in whole seconds: the element at 1-based `rank`
+    /// of the `n` sorted latencies.
+    Seconds { value_s: i64, rank: usize, n: usize },
+    /// A count.
+    Count(u128),
+}
+
+impl FigureValue {
+    /// The value as an exact number.
+    pub fn exact(&self) -> Exact {
+        match self {
+            FigureValue::Ratio { num, den } => exact::fraction(*num, *den).unwrap_or_default(),
+            FigureValue::Seconds { value_s, .. } => exact::int(*value_s),
+            FigureValue::Count(c) => exact::int(*c),
+        }
+    }
+}
+
+/// One indicator for one agency: value (`None` when not applicable: a zero
+/// denominator or no sample), counts, and evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figure {
+    pub value: Option<FigureValue>,
+    pub numerator: Option<u128>,
+    pub denominator: Option<u128>,
+    /// For latencies: how many answered items the percentile is over; for
+    /// counts: how many actions were summed.
+    pub sample_size: Option<u64>,
+    /// Ids of the events used.
+    pub evidence: Vec<Uuid>,
+}
+
+impl Figure {
+    fn ratio(num: u128, den: u128, evidence: Vec<Uuid>) -> Self {
+        let value = (den > 0).then_some(FigureValue::Ratio { num, den });
+        Figure { value, numerator: Some(num), denominator: Some(den), sample_size: None, evidence }
+    }
+
+    fn latency(mut latencies_s: Vec<i64>, evidence: Vec<Uuid>) -> Self {
+        let n = latencies_s.len();
+        let (p_num, p_den) = LATENCY_PERCENTILE;
+        let value = exact::percentile(&mut latencies_s, p_num, p_den).map(|(value_s, rank)| FigureValue::Seconds {
+            value_s,
+            rank,
+            n,
+        });
+        Figure { value, numerator: None, denominator: None, sample_size: Some(n as u64), evidence }
+    }
+}
+
+/// Computes indicator `id` for agency `sym` (its record `a`).
+pub(crate) fn figure(p: &Projection, sym: u32, a: &Agency, id: IndicatorId, w: &Window) -> Figure {
+    match id {
+        IndicatorId::TaskOnTimeRate => task_on_time(a, w),
+        IndicatorId::MeetingAttendanceRate => meeting_attendance(p, sym, a, w),
+        IndicatorId::FreezeExecutionRate => freeze_execution(p, a, w),
+        IndicatorId::FreezeResponseP90S => freeze_response(p, a, w),
+        IndicatorId::ClueFeedbackRate => pair_rate(&a.clues, w),
+        IndicatorId::ClueFeedbackP90S => pair_latency(&a.clues, w),
+        IndicatorId::DissuasionCoverageRate => pair_rate(&a.warnings, w),
+        IndicatorId::LossRecoveryRatio => loss_recovery(p, a, w),
+        IndicatorId::CardsDisposed => cards_disposed(a, w),
+    }
+}
+
+fn latency_s(request_us: i64, answer_us: i64) -> i64 {
+    // Whole seconds, rounded down (SPEC 3.2).
+    (answer_us - request_us).div_euclid(MICROS_PER_S)
+}
+
+/// Tasks assigned to A, not cancelled, whose effective `due_at` is in W and
+/// not after the clock: share completed by `due_at` (uncompleted = late).
+fn task_on_time(a: &Agency, w: &Window) -> Figure {
+    let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
+    for t in a.tasks.iter().filter(|t| t.life.live(w.as_of)) {
+        let mut due_us = t.due_us;
+        let mut extension = None;
+        let mut completion = None;
+        let mut cancelled = false;
+        for s in t.steps.iter().filter(|s| s.life.live(w.as_of)) {
+            match s.kind {
+                // Steps are in seq order: the last live extension wins.
+                TaskStepKind::Extended { due_us: d } => {
+                    due_us = d;
+                    extension = Some(s.life.id);
+                }
+                TaskStepKind::Completed => completion = Some((s.life.id, s.at_us)),
+                TaskStepKind::Cancelled => cancelled = true,
+            }
+        }
+        if cancelled || !w.contains(due_us) || due_us > w.clock_us {
+            continue;
+        }
+        den += 1;
+        evidence.push(t.life.id);
+        evidence.extend(extension);
+        if let Some((seq, at_us)) = completion {
+            evidence.push(seq);
+            if at_us <= due_us {
+                num += 1;
+            }
+        }
+    }
+    Figure::ratio(num, den, evidence)
+}
+
+/// Meetings held in W to which A was invited: share A attended.
+fn meeting_attendance(p: &Projection, sym: u32, a: &Agency, w: &Window) -> Figure {
+    let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
+    for m in a.meetings.iter().map(|i| &p.meetings[*i as usize]).filter(|m| m.life.live(w.as_of)) {
+        let Some(held) = m.held.iter().find(|h| h.life.live(w.as_of)) else { continue };
+        if !w.contains(held.at_us) {
+            continue;
+        }
+        den += 1;
+        evidence.extend([m.life.id, held.life.id]);
+        if held.attendees.contains(&sym) {
+            num += 1;
+        }
+    }
+    Figure::ratio(num, den, evidence)
+}
+
+/// The freezes requested from bank A in W, each with its live answer.
+fn requests_to<'p>(
+    p: &'p Projection,
+    a: &'p Agency,
+    w: &'p Window,
+) -> impl Iterator<Item = (Uuid, i64, Option<&'p crate::projection::FreezeStep>)> + 'p {
+    a.freezes_as_bank
+        .iter()
+        .map(|i| &p.freezes[*i as usize])
+        .filter(|f| f.life.live(w.as_of) && w.contains(f.requested_us))
+        .map(|f| {
+            let answer = f.steps.iter().find(|s| {
+                s.life.live(w.as_of) && matches!(s.kind, FreezeStepKind::Executed | FreezeStepKind::Rejected)
+            });
+            (f.life.id, f.requested_us, answer)
+        })
+}
+
+/// Freeze requests to bank A in W: share executed (even if later released).
+fn freeze_execution(p: &Projection, a: &Agency, w: &Window) -> Figure {
+    let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
+    for (seq, _, answer) in requests_to(p, a, w) {
+        den += 1;
+        evidence.push(seq);
+        if let Some(s) = answer.filter(|s| s.kind == FreezeStepKind::Executed) {
+            num += 1;
+            evidence.push(s.life.id);
+        }
+    }
+    Figure::ratio(num, den, evidence)
+}
+
+/// The same requests, those answered: p90 of the response latency.
+fn freeze_response(p: &Projection, a: &Agency, w: &Window) -> Figure {
+    let (mut latencies, mut evidence) = (Vec::new(), Vec::new());
+    for (seq, requested_us, answer) in requests_to(p, a, w) {
+        if let Some(s) = answer {
+            latencies.push(latency_s(requested_us, s.at_us));
+            evidence.extend([seq, s.life.id]);
+        }
+    }
+    Figure::latency(latencies, evidence)
+}
+
+/// Clues referred to / warnings issued to A in W: share answered.
+fn pair_rate(items: &[Pair], w: &Window) -> Figure {
+    let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
+    for item in items.iter().filter(|x| x.life.live(w.as_of) && w.contains(x.at_us)) {
+        den += 1;
+        evidence.push(item.life.id);
+        if let Some(answer) = item.answers.iter().find(|x| x.life.live(w.as_of)) {
+            num += 1;
+            evidence.push(answer.life.id);
+        }
+    }
+    Figure::ratio(num, den, evidence)
+}
+
+/// The same items, those answered: p90 of the answer latency.
+fn pair_latency(items: &[Pair], w: &Window) -> Figure {
+    let (mut latencies, mut evidence) = (Vec::new(), Vec::new());
+    for item in items.iter().filter(|x| x.life.live(w.as_of) && w.contains(x.at_us)) {
+        if let Some(answer) = item.answers.iter().find(|x| x.life.live(w.as_of)) {
+            latencies.push(latency_s(item.at_us, answer.at_us));
+            evidence.extend([item.life.id, answer.life.id]);
+        }
+    }
+    Figure::latency(latencies, evidence)
+}
+
+/// Σ funds returned on freezes A requested in W ÷ Σ losses of cases A
+/// reported in W.
+fn loss_recovery(p: &Projection, a: &Agency, w: &Window) -> Figure {
+    let (mut returned_minor, mut loss_minor, mut evidence) = (0u128, 0u128, Vec::new());
+    for c in a.cases.iter().filter(|c| c.life.live(w.as_of) && w.contains(c.at_us)) {
+        loss_minor += u128::from(c.loss_minor);
+        evidence.push(c.life.id);
+    }
+    for f in a.freezes_requested.iter().map(|i| &p.freezes[*i as usize]) {
+        if !(f.life.live(w.as_of) && w.contains(f.requested_us)) {
+            continue;
+        }
+        let mut returns = f.steps.iter().filter(|s| s.life.live(w.as_of)).filter_map(|s| match s.kind {
+            FreezeStepKind::Returned { amount_minor } => Some((s.life.id, amount_minor)),
+            _ => None,
+        });
+        if let Some(first) = returns.next() {
+            evidence.push(f.life.id);
+            for (seq, amount_minor) in std::iter::once(first).chain(returns) {
+                returned_minor += u128::from(amount_minor);
+                evidence.push(seq);
+            }
+        }
+    }
+    Figure::ratio(returned_minor, loss_minor, evidence)
+}
+
+/// Σ cards and accounts disposed of in A's card-breaking actions in W.
+fn cards_disposed(a: &Agency, w: &Window) -> Figure {
+    let (mut total, mut actions, mut evidence) = (0u128, 0u64, Vec::new());
+    for c in a.cards.iter().filter(|c| c.life.live(w.as_of) && w.contains(c.at_us)) {
+        total += u128::from(c.disposed);
+        actions += 1;
+        evidence.push(c.life.id);
+    }
+    Figure {
+        value: Some(FigureValue::Count(total)),
+        numerator: Some(total),
+        denominator: None,
+        sample_size: Some(actions),
+        evidence,
+    }
+}

@@ -1,0 +1,594 @@
+//! The projection: the log folded into the entities the indicators read
+//! (agencies, meetings, tasks, freezes, cases, clues, warnings, card-breaking
+//! actions, penalties), kept so that one projection at the head answers an
+//! assessment **as of any earlier position** without replaying the log.
+//!
+//! How "as of" works: every creating event and every lifecycle step keeps
+//! its `seq` and, once retracted, the `seq` of the retraction ([`Life`]). As
+//! of `k`, a step exists iff `seq ≤ k` and it was not retracted at or before
+//! `k` (SPEC 3.1). Retractions never delete anything here, so the state at
+//! the head holds every earlier state. An id freed by a retracted creation
+//! (SPEC 2.4) may be created again; the new entity is a new record, and the
+//! old one stays for positions before its retraction.
+//!
+//! Folding cannot fail on a log whose events passed the domain's rules; an
+//! event that refers to an entity the projection does not know means the log
+//! was not written by these rules, and is reported as [`ProjectionError`]
+//! before anything changes.
+
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
+use govledger_domain::catalog::{AgencyKind, PenaltyKind};
+use govledger_ledger::StoredEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::decode::{DecodeError, Decoded, Fact, decode_body, decode_event};
+
+type Map<K, V> = HashMap<K, V, RandomState>;
+
+/// Why an event could not be folded. Nothing of it was folded; the
+/// projection is as before. Handle by verifying the log (`govledger verify`)
+/// and rebuilding; these do not happen on a log written by govledger.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectionError {
+    /// The event cannot be read (an incompatible or corrupted log).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Events must be folded in `seq` order with no gaps.
+    #[error("expected the event at seq {expected}, got seq {found}")]
+    OutOfOrder { expected: u64, found: u64 },
+    /// The event refers to something the log does not contain.
+    #[error("seq {seq}: {reason}")]
+    Inconsistent { seq: u64, reason: String },
+}
+
+/// Why a checkpoint cannot be used; rebuild from the log instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    /// Written by another version of the projection (or not a checkpoint).
+    #[error("the checkpoint was written by another version of govledger")]
+    Version,
+    /// The bytes do not decode.
+    #[error("the checkpoint is damaged: {0}")]
+    Damaged(String),
+}
+
+/// When an event took effect and, if it was retracted, when that happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Life {
+    /// The event's `seq`.
+    pub seq: u64,
+    /// The event's id, kept here (as well as by `seq`) so that listing the
+    /// evidence of an indicator reads only the records it iterates anyway.
+    pub id: Uuid,
+    /// The `seq` of the `EventRetracted` that retracted it; 0 while it stands.
+    pub retracted_at: u64,
+}
+
+impl Life {
+    fn new(seq: u64, id: Uuid) -> Self {
+        Life { seq, id, retracted_at: 0 }
+    }
+
+    /// Whether the event exists for an assessment as of `k`.
+    #[inline]
+    pub fn live(self, k: u64) -> bool {
+        self.seq <= k && (self.retracted_at == 0 || k < self.retracted_at)
+    }
+}
+
+/// One registration of an agency id (an id is registered again only after
+/// its registration was retracted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Registration {
+    pub life: Life,
+    pub name: Box<str>,
+    pub kind: AgencyKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum TaskStepKind {
+    Extended { due_us: i64 },
+    Completed,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TaskStep {
+    pub life: Life,
+    pub at_us: i64,
+    pub kind: TaskStepKind,
+}
+
+/// A task assigned to the agency that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Task {
+    pub life: Life,
+    pub due_us: i64,
+    pub steps: Vec<TaskStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Held {
+    pub life: Life,
+    pub at_us: i64,
+    pub attendees: Box<[u32]>,
+}
+
+/// A joint meeting; listed under each invitee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Meeting {
+    pub life: Life,
+    pub held: Vec<Held>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum FreezeStepKind {
+    Executed,
+    Rejected,
+    Returned { amount_minor: u64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FreezeStep {
+    pub life: Life,
+    pub at_us: i64,
+    pub kind: FreezeStepKind,
+}
+
+/// A freeze request; listed under its bank and its requester.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Freeze {
+    pub life: Life,
+    pub requested_us: i64,
+    pub steps: Vec<FreezeStep>,
+}
+
+/// A fraud case reported by the agency that holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Case {
+    pub life: Life,
+    pub at_us: i64,
+    pub loss_minor: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Answer {
+    pub life: Life,
+    pub at_us: i64,
+}
+
+/// A clue referred to, or a warning issued to, the agency that holds it,
+/// with its feedback or dissuasion records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Pair {
+    pub life: Life,
+    pub at_us: i64,
+    pub answers: Vec<Answer>,
+}
+
+/// A card-breaking action of the agency that holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Card {
+    pub life: Life,
+    pub at_us: i64,
+    pub disposed: u64,
+}
+
+/// A penalty on the agency that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Penalty {
+    pub life: Life,
+    pub at_us: i64,
+    pub kind: PenaltyKind,
+    pub revocations: Vec<Life>,
+}
+
+/// Everything the indicators of one agency id read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Agency {
+    pub id: Box<str>,
+    pub registrations: Vec<Registration>,
+    pub tasks: Vec<Task>,
+    /// Meetings the agency was invited to (indexes into `meetings`).
+    pub meetings: Vec<u32>,
+    /// Freezes requested from this bank (indexes into `freezes`).
+    pub freezes_as_bank: Vec<u32>,
+    /// Freezes this police agency requested (indexes into `freezes`).
+    pub freezes_requested: Vec<u32>,
+    pub cases: Vec<Case>,
+    pub clues: Vec<Pair>,
+    pub warnings: Vec<Pair>,
+    pub cards: Vec<Card>,
+    pub penalties: Vec<Penalty>,
+}
+
+/// Where an entity held by an agency lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Slot {
+    pub agency: u32,
+    pub idx: u32,
+}
+
+/// Where an event's effect was recorded, so that a retraction can find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum Loc {
+    /// The event changes no figure (and neither does retracting it).
+    Nothing,
+    Registration(u32),
+    Task(Slot),
+    Meeting(u32),
+    Freeze(u32),
+    Case(Slot),
+    Clue(Slot),
+    Warning(Slot),
+    Card(Slot),
+    Penalty(Slot),
+}
+
+/// The projection. See the module documentation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Projection {
+    /// Per event, by `seq - 1`: its id (for evidence and retractions).
+    pub(crate) ids: Vec<Uuid>,
+    /// Per event: its hash (the `head_hash` of an assessment as of it).
+    pub(crate) hashes: Vec<[u8; 32]>,
+    /// Per event: its `recorded_at` (the assessment clock as of it).
+    pub(crate) recorded_us: Vec<i64>,
+    locs: Vec<Loc>,
+    pub(crate) agencies: Vec<Agency>,
+    pub(crate) meetings: Vec<Meeting>,
+    pub(crate) freezes: Vec<Freeze>,
+    /// Interned agency ids: index into `agencies`.
+    agency_index: Map<Box<str>, u32>,
+    /// The newest entity created with each id. An entry may point at an
+    /// entity whose creation was retracted: no valid event refers to the id
+    /// again until it is created anew, which replaces the entry.
+    tasks_by_id: Map<Box<str>, Slot>,
+    meetings_by_id: Map<Box<str>, u32>,
+    freezes_by_id: Map<Box<str>, u32>,
+    clues_by_id: Map<Box<str>, Slot>,
+    warnings_by_id: Map<Box<str>, Slot>,
+    penalties_by_id: Map<Box<str>, Slot>,
+    /// Derived from `ids`; not stored in checkpoints.
+    #[serde(skip)]
+    seq_by_id: Map<Uuid, u64>,
+}
+
+/// Magic and format version at the start of a checkpoint. Bump the version
+/// whenever a stored type changes: an old checkpoint is then rebuilt.
+const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-2";
+
+impl Projection {
+    /// An empty projection (of an empty ledger).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes room for `additional` more events, so that a rebuild of a known
+    /// number of events does not grow its tables step by step.
+    pub fn reserve(&mut self, additional: usize) {
+        self.ids.reserve(additional);
+        self.hashes.reserve(additional);
+        self.recorded_us.reserve(additional);
+        self.locs.reserve(additional);
+        self.seq_by_id.reserve(additional);
+    }
+
+    /// The `seq` of the last event folded in; 0 when none.
+    pub fn head_seq(&self) -> u64 {
+        self.ids.len() as u64
+    }
+
+    /// The hash of the last event folded in, lowercase hex; `None` when none.
+    pub fn head_hash(&self) -> Option<String> {
+        self.hashes.last().map(hex::encode)
+    }
+
+    /// The hash of the event at `seq`, lowercase hex.
+    pub fn hash_at(&self, seq: u64) -> Option<String> {
+        self.hashes.get(usize::try_from(seq.checked_sub(1)?).ok()?).map(hex::encode)
+    }
+
+    /// The id of the event at `seq`.
+    pub fn id_at(&self, seq: u64) -> Option<Uuid> {
+        self.ids.get(usize::try_from(seq.checked_sub(1)?).ok()?).copied()
+    }
+
+    /// Folds in the next event of the log.
+    pub fn apply(&mut self, event: &StoredEvent) -> Result<(), ProjectionError> {
+        let decoded = decode_event(event)?;
+        self.fold(decoded, &event.hash)
+    }
+
+    /// Folds in the next event from its canonical body and hash, as the store
+    /// keeps them (the fast path of a rebuild).
+    pub fn apply_raw(&mut self, body: &[u8], hash: &str) -> Result<(), ProjectionError> {
+        let decoded = decode_body(body)?;
+        self.fold(decoded, hash)
+    }
+
+    fn fold(&mut self, ev: Decoded<'_>, hash_hex: &str) -> Result<(), ProjectionError> {
+        let expected = self.head_seq() + 1;
+        if ev.seq != expected {
+            return Err(ProjectionError::OutOfOrder { expected, found: ev.seq });
+        }
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(hash_hex, &mut hash).map_err(|_| {
+            ProjectionError::Decode(DecodeError { seq: ev.seq, reason: format!("{hash_hex:?} is not a SHA-256 hash") })
+        })?;
+        let loc = self.fold_fact(&ev)?;
+        self.ids.push(ev.id);
+        self.hashes.push(hash);
+        self.recorded_us.push(ev.recorded_us);
+        self.locs.push(loc);
+        self.seq_by_id.insert(ev.id, ev.seq);
+        Ok(())
+    }
+
+    fn agency_sym(&mut self, id: &str) -> u32 {
+        if let Some(sym) = self.agency_index.get(id) {
+            return *sym;
+        }
+        let sym = u32::try_from(self.agencies.len()).unwrap_or(u32::MAX);
+        self.agencies.push(Agency { id: id.into(), ..Agency::default() });
+        self.agency_index.insert(id.into(), sym);
+        sym
+    }
+
+    fn agency_mut(&mut self, sym: u32) -> &mut Agency {
+        let i = sym as usize;
+        if i >= self.agencies.len() {
+            // Unreachable: syms come from `agency_sym`; kept total for safety.
+            self.agencies.resize_with(i + 1, Agency::default);
+        }
+        &mut self.agencies[i]
+    }
+
+    /// Records what the event changes and returns where. Lookups happen
+    /// before any change, so an error leaves the projection as it was.
+    fn fold_fact(&mut self, ev: &Decoded<'_>) -> Result<Loc, ProjectionError> {
+        let seq = ev.seq;
+        let life = Life::new(seq, ev.id);
+        let at_us = ev.occurred_us;
+        let missing = |what: &str, id: &str| unknown(seq, what, id);
+        Ok(match &ev.fact {
+            Fact::AgencyRegistered { agency_id, name, kind } => {
+                let sym = self.agency_sym(agency_id);
+                let reg = Registration { life, name: name.as_ref().into(), kind: *kind };
+                self.agency_mut(sym).registrations.push(reg);
+                Loc::Registration(sym)
+            }
+            Fact::MeetingConvened { meeting_id, invitees } => {
+                let idx = index(self.meetings.len());
+                let invitees: Vec<u32> = invitees.iter().map(|a| self.agency_sym(a)).collect();
+                for a in invitees {
+                    self.agency_mut(a).meetings.push(idx);
+                }
+                self.meetings.push(Meeting { life, held: Vec::new() });
+                self.meetings_by_id.insert((*meeting_id).into(), idx);
+                Loc::Meeting(idx)
+            }
+            Fact::MeetingHeld { meeting_id, attendees } => {
+                let idx = *self.meetings_by_id.get(*meeting_id).ok_or_else(|| missing("meeting", meeting_id))?;
+                let attendees: Box<[u32]> = attendees.iter().map(|a| self.agency_sym(a)).collect();
+                self.meetings[idx as usize].held.push(Held { life, at_us, attendees });
+                Loc::Meeting(idx)
+            }
+            Fact::TaskAssigned { task_id, assignee, due_us } => {
+                let agency = self.agency_sym(assignee);
+                let tasks = &mut self.agency_mut(agency).tasks;
+                let slot = Slot { agency, idx: index(tasks.len()) };
+                tasks.push(Task { life, due_us: *due_us, steps: Vec::new() });
+                self.tasks_by_id.insert((*task_id).into(), slot);
+                Loc::Task(slot)
+            }
+            Fact::TaskExtended { task_id, due_us } => {
+                self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Extended { due_us: *due_us } })?
+            }
+            Fact::TaskCompleted { task_id } => {
+                self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Completed })?
+            }
+            Fact::TaskCancelled { task_id } => {
+                self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Cancelled })?
+            }
+            Fact::CaseReported { loss_minor } => {
+                let agency = self.agency_sym(ev.actor);
+                let cases = &mut self.agency_mut(agency).cases;
+                let slot = Slot { agency, idx: index(cases.len()) };
+                cases.push(Case { life, at_us, loss_minor: *loss_minor });
+                Loc::Case(slot)
+            }
+            Fact::FreezeRequested { freeze_id, bank } => {
+                let idx = index(self.freezes.len());
+                let (requester, bank) = (self.agency_sym(ev.actor), self.agency_sym(bank));
+                self.freezes.push(Freeze { life, requested_us: at_us, steps: Vec::new() });
+                self.agency_mut(bank).freezes_as_bank.push(idx);
+                self.agency_mut(requester).freezes_requested.push(idx);
+                self.freezes_by_id.insert((*freeze_id).into(), idx);
+                Loc::Freeze(idx)
+            }
+            Fact::FreezeExecuted { freeze_id } => {
+                self.freeze_step(freeze_id, FreezeStep { life, at_us, kind: FreezeStepKind::Executed })?
+            }
+            Fact::FreezeRejected { freeze_id } => {
+                self.freeze_step(freeze_id, FreezeStep { life, at_us, kind: FreezeStepKind::Rejected })?
+            }
+            Fact::FundsReturned { freeze_id, amount_minor } => {
+                let kind = FreezeStepKind::Returned { amount_minor: *amount_minor };
+                self.freeze_step(freeze_id, FreezeStep { life, at_us, kind })?
+            }
+            Fact::ClueReferred { clue_id, to } => {
+                let agency = self.agency_sym(to);
+                let clues = &mut self.agency_mut(agency).clues;
+                let slot = Slot { agency, idx: index(clues.len()) };
+                clues.push(Pair { life, at_us, answers: Vec::new() });
+                self.clues_by_id.insert((*clue_id).into(), slot);
+                Loc::Clue(slot)
+            }
+            Fact::ClueFeedback { clue_id } => {
+                let slot = *self.clues_by_id.get(*clue_id).ok_or_else(|| missing("clue", clue_id))?;
+                self.agency_mut(slot.agency).clues[slot.idx as usize].answers.push(Answer { life, at_us });
+                Loc::Clue(slot)
+            }
+            Fact::WarningIssued { warning_id, to } => {
+                let agency = self.agency_sym(to);
+                let warnings = &mut self.agency_mut(agency).warnings;
+                let slot = Slot { agency, idx: index(warnings.len()) };
+                warnings.push(Pair { life, at_us, answers: Vec::new() });
+                self.warnings_by_id.insert((*warning_id).into(), slot);
+                Loc::Warning(slot)
+            }
+            Fact::DissuasionRecorded { warning_id } => {
+                let slot = *self.warnings_by_id.get(*warning_id).ok_or_else(|| missing("warning", warning_id))?;
+                self.agency_mut(slot.agency).warnings[slot.idx as usize].answers.push(Answer { life, at_us });
+                Loc::Warning(slot)
+            }
+            Fact::CardBreaking { disposed } => {
+                let agency = self.agency_sym(ev.actor);
+                let cards = &mut self.agency_mut(agency).cards;
+                let slot = Slot { agency, idx: index(cards.len()) };
+                cards.push(Card { life, at_us, disposed: *disposed });
+                Loc::Card(slot)
+            }
+            Fact::PenaltyImposed { penalty_id, target, kind } => {
+                let agency = self.agency_sym(target);
+                let penalties = &mut self.agency_mut(agency).penalties;
+                let slot = Slot { agency, idx: index(penalties.len()) };
+                penalties.push(Penalty { life, at_us, kind: *kind, revocations: Vec::new() });
+                self.penalties_by_id.insert((*penalty_id).into(), slot);
+                Loc::Penalty(slot)
+            }
+            Fact::PenaltyRevoked { penalty_id } => {
+                let slot = *self.penalties_by_id.get(*penalty_id).ok_or_else(|| missing("penalty", penalty_id))?;
+                self.agency_mut(slot.agency).penalties[slot.idx as usize].revocations.push(life);
+                Loc::Penalty(slot)
+            }
+            Fact::Retracted { event_id } => {
+                let target = *self.seq_by_id.get(event_id).ok_or_else(|| missing("event", &event_id.to_string()))?;
+                let loc = self.locs[(target - 1) as usize];
+                self.retract(loc, target, seq);
+                Loc::Nothing
+            }
+            Fact::Other => Loc::Nothing,
+        })
+    }
+
+    fn task_step(&mut self, task_id: &str, step: TaskStep) -> Result<Loc, ProjectionError> {
+        let slot = *self.tasks_by_id.get(task_id).ok_or_else(|| unknown(step.life.seq, "task", task_id))?;
+        self.agency_mut(slot.agency).tasks[slot.idx as usize].steps.push(step);
+        Ok(Loc::Task(slot))
+    }
+
+    fn freeze_step(&mut self, freeze_id: &str, step: FreezeStep) -> Result<Loc, ProjectionError> {
+        let idx = *self.freezes_by_id.get(freeze_id).ok_or_else(|| unknown(step.life.seq, "freeze", freeze_id))?;
+        self.freezes[idx as usize].steps.push(step);
+        Ok(Loc::Freeze(idx))
+    }
+
+    /// Marks the event at `target` (recorded at `loc`) as retracted at `seq`.
+    fn retract(&mut self, loc: Loc, target: u64, seq: u64) {
+        fn mark(life: &mut Life, target: u64, seq: u64) -> bool {
+            if life.seq == target {
+                life.retracted_at = seq;
+                true
+            } else {
+                false
+            }
+        }
+        match loc {
+            Loc::Nothing => {}
+            Loc::Registration(sym) => {
+                for r in &mut self.agency_mut(sym).registrations {
+                    mark(&mut r.life, target, seq);
+                }
+            }
+            Loc::Task(s) => {
+                let task = &mut self.agency_mut(s.agency).tasks[s.idx as usize];
+                if !mark(&mut task.life, target, seq) {
+                    task.steps.iter_mut().any(|st| mark(&mut st.life, target, seq));
+                }
+            }
+            Loc::Meeting(idx) => {
+                let m = &mut self.meetings[idx as usize];
+                if !mark(&mut m.life, target, seq) {
+                    m.held.iter_mut().any(|h| mark(&mut h.life, target, seq));
+                }
+            }
+            Loc::Freeze(idx) => {
+                let f = &mut self.freezes[idx as usize];
+                if !mark(&mut f.life, target, seq) {
+                    f.steps.iter_mut().any(|st| mark(&mut st.life, target, seq));
+                }
+            }
+            Loc::Case(s) => {
+                mark(&mut self.agency_mut(s.agency).cases[s.idx as usize].life, target, seq);
+            }
+            Loc::Clue(s) | Loc::Warning(s) => {
+                let agency = self.agency_mut(s.agency);
+                let pair = if matches!(loc, Loc::Clue(_)) {
+                    &mut agency.clues[s.idx as usize]
+                } else {
+                    &mut agency.warnings[s.idx as usize]
+                };
+                if !mark(&mut pair.life, target, seq) {
+                    pair.answers.iter_mut().any(|a| mark(&mut a.life, target, seq));
+                }
+            }
+            Loc::Card(s) => {
+                mark(&mut self.agency_mut(s.agency).cards[s.idx as usize].life, target, seq);
+            }
+            Loc::Penalty(s) => {
+                let p = &mut self.agency_mut(s.agency).penalties[s.idx as usize];
+                if !mark(&mut p.life, target, seq) {
+                    p.revocations.iter_mut().any(|r| mark(r, target, seq));
+                }
+            }
+        }
+    }
+
+    /// Serializes the projection for a checkpoint file: a magic and version,
+    /// then the state in postcard, a compact binary serde format with a
+    /// stable, documented wire format. The caller stores it next to the log
+    /// and, on start, uses it only if the log still has [`head_hash`] at
+    /// [`head_seq`].
+    ///
+    /// [`head_hash`]: Projection::head_hash
+    /// [`head_seq`]: Projection::head_seq
+    pub fn to_checkpoint(&self) -> Vec<u8> {
+        let out = CHECKPOINT_MAGIC.to_vec();
+        // Serializing plain structs, vectors and maps of strings into a Vec
+        // cannot fail.
+        postcard::to_extend(self, out).unwrap_or_default()
+    }
+
+    /// Reads a checkpoint written by [`Projection::to_checkpoint`].
+    pub fn from_checkpoint(bytes: &[u8]) -> Result<Self, CheckpointError> {
+        let body = bytes.strip_prefix(CHECKPOINT_MAGIC.as_slice()).ok_or(CheckpointError::Version)?;
+        let mut p: Projection = postcard::from_bytes(body).map_err(|e| CheckpointError::Damaged(e.to_string()))?;
+        let n = p.ids.len();
+        if p.hashes.len() != n || p.recorded_us.len() != n || p.locs.len() != n {
+            return Err(CheckpointError::Damaged("per-event tables differ in length".into()));
+        }
+        p.seq_by_id.reserve(n);
+        for (i, id) in p.ids.iter().enumerate() {
+            p.seq_by_id.insert(*id, i as u64 + 1);
+        }
+        Ok(p)
+    }
+}
+
+fn index(len: usize) -> u32 {
+    // More than 4 billion entities of one kind would need another layout;
+    // the log's seq is far from it at any realistic size.
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+fn unknown(seq: u64, what: &str, id: &str) -> ProjectionError {
+    ProjectionError::Inconsistent {
+        seq,
+        reason: format!("the event refers to {what} {id:?}, which the log does not contain"),
+    }
+}

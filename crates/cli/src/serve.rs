@@ -1,0 +1,153 @@
+//! `govledger serve`: the server (SPEC 4) on the embedded store in the data
+//! directory — HTTP and GraphQL from `govledger-api`, on tokio.
+//!
+//! It prints `listening on http://ADDR` on standard output once the socket
+//! is bound (with `--listen 127.0.0.1:0` the OS picks the port; scripts and
+//! tests read the line). On SIGINT or SIGTERM it stops accepting
+//! connections, ends subscriptions, lets in-flight requests finish (at most
+//! `--grace-s` seconds), then closes the ledger, which completes every
+//! append already handed to the writer, and exits 0.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use govledger_api::{AgencyIndex, AppState, Limits, TokenRole, TokenStore};
+use govledger_ledger::LogReader;
+use tokio::sync::watch;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Start on a freshly generated demo city when the data directory holds no
+    /// ledger yet, and print a coordinator token for it.
+    #[arg(long)]
+    demo: bool,
+    /// Seconds in-flight requests get to finish after a shutdown signal.
+    #[arg(long, default_value_t = 30)]
+    grace_s: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Most events in one batch.
+    #[arg(long, default_value_t = Limits::default().max_batch_events)]
+    max_batch_events: usize,
+}
+
+pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
+    let mut demo_token = None;
+    if args.demo && !govledger_store_embedded::open_reader(dir).is_ok_and(|r| r.anchor().is_ok_and(|a| a.is_some())) {
+        // The same path as `govledger demo`: every event through the ledger's rules.
+        let code = crate::demo(dir, 2026, 1.0, None)?;
+        if code != ExitCode::SUCCESS {
+            return Ok(code);
+        }
+        demo_token = Some(issue_demo_token(dir)?);
+    } else if args.demo {
+        eprintln!(
+            "{} already holds a ledger; serving it as it is (--demo writes only into an empty one)",
+            dir.display()
+        );
+    }
+
+    let ledger = govledger_store_embedded::open_ledger(dir)
+        .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
+    let tokens = TokenStore::open(dir)?;
+    let limits =
+        Limits { max_body_bytes: args.max_body_bytes, max_batch_events: args.max_batch_events, ..Limits::default() };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
+    let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token));
+    // Every request has finished or been abandoned; `close` completes the
+    // appends already queued and waits for the writer, so each one that was
+    // accepted is durable before the process exits.
+    ledger.close();
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served?;
+    let head = ledger.head();
+    println!("stopped; head seq {} hash {}", head.seq, head.hash);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(
+    ledger: govledger_ledger::Ledger,
+    tokens: TokenStore,
+    limits: Limits,
+    args: &ServeArgs,
+    demo_token: Option<(String, String)>,
+) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = AppState::new(ledger.clone(), tokens, limits, stop_rx.clone()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    // Warm the agency index before the first request.
+    state.agencies().await.map_err(|e| anyhow::anyhow!("cannot read the ledger: {e:?}"))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    let head = ledger.head();
+    if let Some((agency, token)) = demo_token {
+        println!("demo coordinator token (agency {agency}), shown once: {token}");
+    }
+    println!("listening on http://{local}");
+    tracing::info!(address = %local, head_seq = head.seq, "listening");
+
+    let mut stopped = stop_rx.clone();
+    let server = axum::serve(listener, govledger_api::app(state)).with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result.context("the server failed")?,
+        signal = shutdown_signal() => {
+            tracing::info!(signal, "shutting down: no new connections; finishing in-flight requests");
+            stop_tx.send_replace(true);
+            match tokio::time::timeout(Duration::from_secs(args.grace_s), &mut server).await {
+                Ok(result) => result.context("the server failed")?,
+                Err(_) => tracing::warn!(grace_s = args.grace_s, "requests still running after the grace period; stopping"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// A coordinator token for the demo city's coordination office, so that a
+/// new user can query at once. Returns (agency, token).
+fn issue_demo_token(dir: &Path) -> Result<(String, String)> {
+    let reader = govledger_store_embedded::open_reader(dir)?;
+    let index = AgencyIndex::new();
+    index.catch_up(reader.as_ref())?;
+    let coordinator = index
+        .all()
+        .into_iter()
+        .find(|a| a.has_role(govledger_domain::catalog::Role::Coordinator))
+        .context("the demo city has no coordinator agency")?;
+    let issued = TokenStore::open(dir)?.issue(&coordinator.agency_id, TokenRole::Coordinator)?;
+    Ok((coordinator.agency_id, issued.secret))
+}

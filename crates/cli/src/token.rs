@@ -1,0 +1,143 @@
+//! `govledger token issue|list|revoke`: credential management (SPEC 4) on a
+//! data directory. Works while a server runs on the same directory (it only
+//! reads the ledger and writes `tokens.sqlite`); a revocation takes effect on
+//! the server's next request with that token.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Subcommand, ValueEnum};
+use govledger_api::auth::TokenError;
+use govledger_api::{AgencyIndex, TokenRole, TokenStore};
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Issue a bearer token for an agency and print it once (only its hash is kept).
+    Issue {
+        /// The agency the token acts as; it must be registered in the ledger.
+        #[arg(long)]
+        agency: String,
+        /// What the token may do; `coordinator` and `evaluator` need the agency to hold that ledger role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// List issued tokens (ids, agencies, roles, when issued and revoked; never the tokens).
+    List {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id (as shown by `token list`).
+    Revoke {
+        /// The token id, e.g. tk-1a2b3c4d5e6f.
+        id: String,
+    },
+}
+
+/// The roles of SPEC 4.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Acts only as its own agency.
+    Agency,
+    /// Acts as its agency with the ledger's coordinator role.
+    Coordinator,
+    /// Acts as its agency with the ledger's evaluator role.
+    Evaluator,
+    /// Reads everything, writes nothing.
+    Auditor,
+}
+
+impl From<RoleArg> for TokenRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Agency => TokenRole::Agency,
+            RoleArg::Coordinator => TokenRole::Coordinator,
+            RoleArg::Evaluator => TokenRole::Evaluator,
+            RoleArg::Auditor => TokenRole::Auditor,
+        }
+    }
+}
+
+pub fn run(dir: &Path, command: TokenCommand) -> Result<ExitCode> {
+    match command {
+        TokenCommand::Issue { agency, role } => issue(dir, &agency, role.into()),
+        TokenCommand::List { json } => list(dir, json),
+        TokenCommand::Revoke { id } => revoke(dir, &id),
+    }
+}
+
+fn open_store(dir: &Path) -> Result<TokenStore> {
+    TokenStore::open(dir).with_context(|| format!("cannot open the token store in {}", dir.display()))
+}
+
+/// Issues a token for `agency`, checking against the ledger that the agency
+/// is registered and holds the role's ledger role. Prints the token alone on
+/// standard output (so `TOKEN=$(govledger token issue …)` works) and the rest
+/// on standard error.
+pub fn issue(dir: &Path, agency: &str, role: TokenRole) -> Result<ExitCode> {
+    let reader = govledger_store_embedded::open_reader(dir)?;
+    let index = AgencyIndex::new();
+    index.catch_up(reader.as_ref()).context("cannot read the ledger")?;
+    let Some(info) = index.get(agency) else {
+        eprintln!(
+            "error: agency {agency:?} is not registered in the ledger in {} (as of seq {}); register it first",
+            dir.display(),
+            index.seq()
+        );
+        return Ok(ExitCode::from(1));
+    };
+    if let Some(ledger_role) = role.ledger_role()
+        && !info.has_role(ledger_role)
+    {
+        eprintln!(
+            "error: agency {agency:?} does not hold the {} role in the ledger, so it cannot have a {role} token",
+            ledger_role.as_str()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let issued = open_store(dir)?.issue(agency, role)?;
+    println!("{}", issued.secret);
+    eprintln!(
+        "issued token {} for agency {agency} with role {role}; it is shown only now: store it safely, \
+         send it as `Authorization: Bearer <token>`, revoke it with `govledger token revoke {}`",
+        issued.record.id, issued.record.id
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(dir: &Path, json: bool) -> Result<ExitCode> {
+    let tokens = open_store(dir)?.list()?;
+    if json {
+        for t in &tokens {
+            println!("{}", serde_json::to_string(t)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{:<16} {:<24} {:<12} {:<26} status", "id", "agency", "role", "created_at");
+    for t in &tokens {
+        let status = t.revoked_at.as_deref().map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
+        println!("{:<16} {:<24} {:<12} {:<26} {status}", t.id, t.agency, t.role.as_str(), t.created_at);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn revoke(dir: &Path, id: &str) -> Result<ExitCode> {
+    match open_store(dir)?.revoke(id) {
+        Ok(record) => {
+            println!(
+                "revoked {} ({} as {}) at {}",
+                record.id,
+                record.agency,
+                record.role,
+                record.revoked_at.unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(TokenError::UnknownId(_)) => {
+            eprintln!("error: no token with id {id:?}; see `govledger token list`");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => bail!(e),
+    }
+}

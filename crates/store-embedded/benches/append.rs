@@ -1,0 +1,265 @@
+//! Durable append throughput (BENCHMARKS.md): `Ledger::append_blocking` on
+//! the embedded store against bare rusqlite writing the same rows, at batch
+//! sizes 1, 64 and 512. Goal: the ledger reaches at least 0.7× the bare
+//! baseline at every batch size.
+//!
+//! Both sides commit one SQLite transaction per batch in WAL mode with
+//! `synchronous=FULL` (one fsync per batch), on a real disk.
+//! - `govledger`: `append_blocking(batch)` of `PublicityDelivered` /
+//!   `CardBreakingAction` events with fresh ids, after a bootstrap and one
+//!   agency registration. Timed: the whole append — queueing to the writer
+//!   thread, every domain rule, sealing (RFC 8785 + SHA-256), the store's
+//!   head check, the inserts, the anchor upsert, the commit and the reply.
+//!   Not timed: building the `Submission`s (the caller's parsing).
+//! - `bare_rusqlite`: the same table shape (`events(seq, id, body, hash)`
+//!   plus the `anchor` upsert, for parity), the rows sealed beforehand by
+//!   `StoredEvent::seal` (not timed), inserted with cached prepared
+//!   statements in one `BEGIN IMMEDIATE … COMMIT` per batch (rusqlite's
+//!   `Transaction`).
+//!
+//! Run: `cargo bench -p govledger-store-embedded --bench append`. After
+//! criterion's per-side figures it prints a paired, interleaved measurement
+//! (see `common`), which is where the ratios in BENCHMARKS.md come from.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Slice, action, paired, preamble, slice_for, temp_dir};
+use criterion::{Criterion, SamplingMode, Throughput};
+use govledger_domain::{Submission, Timestamp};
+use govledger_ledger::{GENESIS_HASH, Ledger, StoredEvent};
+use rusqlite::{Connection, TransactionBehavior, params};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+const BATCH_SIZES: [usize; 3] = [1, 64, 512];
+/// Rounds of the paired phase per batch size.
+const PAIRED_ROUNDS: usize = 15;
+/// Timed work per side per round in the paired phase.
+const PAIRED_SLICE: Duration = Duration::from_millis(200);
+const GOAL_RATIO: f64 = 0.7;
+
+/// The ledger side: a ledger on a fresh embedded store.
+struct GovSide {
+    ledger: Ledger,
+    next: u64,
+    _dir: TempDir,
+}
+
+impl GovSide {
+    fn new() -> Self {
+        let dir = temp_dir("govledger-bench-append-");
+        let ledger = govledger_store_embedded::open_ledger(dir.path()).expect("open the benchmark ledger");
+        ledger.append_blocking(preamble()).expect("bootstrap the benchmark ledger");
+        Self { ledger, next: 0, _dir: dir }
+    }
+
+    fn batch(&mut self, size: usize) -> Slice {
+        let batch: Vec<Submission> = (0..size)
+            .map(|_| {
+                self.next += 1;
+                action(self.next)
+            })
+            .collect();
+        let started = Instant::now();
+        let appended = self.ledger.append_blocking(batch).expect("benchmark events pass the rules");
+        let elapsed = started.elapsed();
+        assert_eq!(appended.len(), size);
+        Slice { elapsed, events: size as u64 }
+    }
+}
+
+/// The table shape of the embedded store, without the ledger.
+const BARE_SCHEMA: &str = "
+CREATE TABLE events (
+    seq  INTEGER PRIMARY KEY,
+    id   BLOB NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE anchor (
+    one         INTEGER PRIMARY KEY CHECK (one = 1),
+    seq         INTEGER NOT NULL,
+    hash        TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+";
+
+/// One row as the bare side inserts it.
+struct Row {
+    seq: u64,
+    id: Uuid,
+    body: String,
+    hash: String,
+    recorded_at: String,
+}
+
+/// The baseline: rusqlite alone, same durability settings and rows.
+struct BareSide {
+    conn: Connection,
+    head_seq: u64,
+    prev_hash: String,
+    next: u64,
+    _dir: TempDir,
+}
+
+impl BareSide {
+    fn new() -> Self {
+        let dir = temp_dir("govledger-bench-bare-");
+        let conn = Connection::open(dir.path().join("bare.sqlite")).expect("open the bare database");
+        conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+        conn.pragma_update(None, "synchronous", "FULL").expect("synchronous=FULL");
+        conn.execute_batch(BARE_SCHEMA).expect("create the bare tables");
+        let mut side = Self { conn, head_seq: 0, prev_hash: GENESIS_HASH.to_owned(), next: 0, _dir: dir };
+        // The same two leading events as the ledger side.
+        let rows: Vec<Row> = preamble().iter().map(|s| side.seal(s)).collect();
+        side.insert(&rows);
+        side
+    }
+
+    fn seal(&mut self, sub: &Submission) -> Row {
+        let seq = self.head_seq + 1;
+        let enc = StoredEvent::seal(seq, Uuid::now_v7(), sub, Timestamp::now(), &self.prev_hash);
+        self.head_seq = seq;
+        self.prev_hash = enc.event.hash.clone();
+        Row {
+            seq,
+            id: enc.event.id,
+            body: String::from_utf8(enc.body).expect("canonical JSON is UTF-8"),
+            hash: enc.event.hash,
+            recorded_at: enc.event.recorded_at,
+        }
+    }
+
+    fn insert(&mut self, rows: &[Row]) {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).expect("begin");
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO events (seq, id, body, hash) VALUES (?1, ?2, ?3, ?4)")
+                .expect("prepare the insert");
+            for r in rows {
+                stmt.execute(params![r.seq, r.id.as_bytes().as_slice(), r.body, r.hash]).expect("insert");
+            }
+        }
+        if let Some(last) = rows.last() {
+            tx.prepare_cached(
+                "INSERT INTO anchor (one, seq, hash, recorded_at) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, recorded_at = excluded.recorded_at",
+            )
+            .and_then(|mut stmt| stmt.execute(params![last.seq, last.hash, last.recorded_at]))
+            .expect("anchor upsert");
+        }
+        tx.commit().expect("commit");
+    }
+
+    fn batch(&mut self, size: usize) -> Slice {
+        let rows: Vec<Row> = (0..size)
+            .map(|_| {
+                self.next += 1;
+                let sub = action(self.next);
+                self.seal(&sub)
+            })
+            .collect();
+        let started = Instant::now();
+        self.insert(&rows);
+        Slice { elapsed: started.elapsed(), events: size as u64 }
+    }
+}
+
+fn group_name(size: usize) -> String {
+    format!("append_batch_{size}")
+}
+
+fn criterion_groups(c: &mut Criterion) {
+    for size in BATCH_SIZES {
+        let mut group = c.benchmark_group(group_name(size));
+        group.throughput(Throughput::Elements(size as u64));
+        // Each iteration waits for an fsync: flat sampling keeps the number of
+        // iterations per sample equal, so the run stays a few seconds long.
+        group.sampling_mode(SamplingMode::Flat);
+        let mut gov: Option<GovSide> = None;
+        group.bench_function("govledger", |b| {
+            let side = gov.get_or_insert_with(GovSide::new);
+            b.iter_custom(|iters| (0..iters).map(|_| side.batch(size).elapsed).sum())
+        });
+        drop(gov);
+        let mut bare: Option<BareSide> = None;
+        group.bench_function("bare_rusqlite", |b| {
+            let side = bare.get_or_insert_with(BareSide::new);
+            b.iter_custom(|iters| (0..iters).map(|_| side.batch(size).elapsed).sum())
+        });
+        drop(bare);
+        group.finish();
+    }
+}
+
+/// Median latency of a 4 KiB write + fsync in the benchmark directory: the
+/// floor under every durable append, and the figure that changes most when
+/// others use the disk (a slow disk pulls both sides' rates, and the ratio,
+/// towards the fsync rate).
+fn fsync_probe_ms() -> f64 {
+    use std::io::Write;
+    let dir = temp_dir("govledger-bench-fsync-");
+    let mut file = std::fs::File::create(dir.path().join("probe")).expect("create the fsync probe");
+    let mut samples_ms: Vec<f64> = (0..50)
+        .map(|_| {
+            let started = Instant::now();
+            file.write_all(&[0u8; 4096]).expect("write the fsync probe");
+            file.sync_all().expect("fsync the probe");
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    samples_ms.sort_by(f64::total_cmp);
+    samples_ms[samples_ms.len() / 2]
+}
+
+fn paired_phase(filter: Option<&str>) {
+    println!();
+    println!("fsync probe before: median {:.2} ms per 4 KiB write + fsync", fsync_probe_ms());
+    println!(
+        "paired, interleaved measurement: per batch size {PAIRED_ROUNDS} rounds, each one ~{}ms slice per side, \
+         order A,B then B,A alternately; fresh stores; rates are medians of the rounds, ratio = median of per-round ratios",
+        PAIRED_SLICE.as_millis()
+    );
+    println!("| batch | govledger events/s | bare_rusqlite events/s | ratio (median) | ratio min–max | goal | met |");
+    println!("|---:|---:|---:|---:|---:|---:|:---:|");
+    for size in BATCH_SIZES {
+        if filter.is_some_and(|f| !group_name(size).contains(f)) {
+            continue;
+        }
+        let mut gov = GovSide::new();
+        let mut bare = BareSide::new();
+        // Warm up both sides (page cache, statement caches, writer thread).
+        slice_for(PAIRED_SLICE, || gov.batch(size));
+        slice_for(PAIRED_SLICE, || bare.batch(size));
+        let result = paired(
+            PAIRED_ROUNDS,
+            || slice_for(PAIRED_SLICE, || gov.batch(size)),
+            || slice_for(PAIRED_SLICE, || bare.batch(size)),
+        );
+        println!(
+            "| {size} | {:.0} | {:.0} | {:.2} | {:.2}–{:.2} | ≥ {GOAL_RATIO} | {} |",
+            result.a_events_per_s,
+            result.b_events_per_s,
+            result.ratio_median,
+            result.ratio_min,
+            result.ratio_max,
+            if result.ratio_median >= GOAL_RATIO { "yes" } else { "no" }
+        );
+    }
+    println!("fsync probe after: median {:.2} ms per 4 KiB write + fsync", fsync_probe_ms());
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .configure_from_args();
+    criterion_groups(&mut c);
+    if !common::quick_mode() {
+        paired_phase(common::name_filter().as_deref());
+    }
+    c.final_summary();
+}

@@ -1,0 +1,45 @@
+//! End-to-end tests of `govledger serve`: the real binary, on a real data
+//! directory, over real TCP on 127.0.0.1 (port chosen by the OS). Run with
+//! `cargo test -p govledger --test server`.
+//!
+//! Modules, one per promise of issue 4 / SPEC 4:
+//! - `roles`: every token role against every kind of operation (read, append
+//!   as itself, append as another agency, coordinator action, evaluator
+//!   action, a write the ledger's rules refuse), allowed and denied, through
+//!   HTTP and GraphQL; anonymous access only to `/healthz`; `token`
+//!   subcommands refuse roles an agency does not hold; revocation;
+//! - `bad_input`: each class of bad input through HTTP and GraphQL gets its
+//!   stable code, field and index, and stores nothing;
+//! - `idempotency`: retries (sequential and concurrent, single and batch,
+//!   HTTP and GraphQL) return the stored event; a changed retry conflicts;
+//! - `subscription`: a GraphQL subscription over WebSocket receives, filtered,
+//!   the events another client appends;
+//! - `concurrency`: 32 clients race thousands of conflicting lifecycle steps:
+//!   each accepted event is stored once, each loser gets its code, the chain
+//!   verifies;
+//! - `restart`: a graceful stop (SIGTERM) during concurrent appends loses no
+//!   acknowledged event; a restart serves the same log, head and tokens;
+//!   `serve --demo` starts on a demo city.
+//!
+//! `support` starts and stops servers, issues tokens and holds the small
+//! city every test starts from. The crate root is this file, outside a
+//! directory of its own, so the modules are named with `#[path]`.
+
+// Test helpers outside `#[test]` functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
+#[path = "server/support.rs"]
+mod support;
+
+#[path = "server/bad_input.rs"]
+mod bad_input;
+#[path = "server/concurrency.rs"]
+mod concurrency;
+#[path = "server/idempotency.rs"]
+mod idempotency;
+#[path = "server/restart.rs"]
+mod restart;
+#[path = "server/roles.rs"]
+mod roles;
+#[path = "server/subscription.rs"]
+mod subscription;
