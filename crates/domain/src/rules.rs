@@ -19,6 +19,32 @@ pub const MAX_FUTURE_MICROS: i64 = 5 * 60 * 1_000_000;
 
 type Check = Result<(), Rejection>;
 
+/// The ledger roles an actor may use for one submission (SPEC 4).
+///
+/// Authority lives in the log: an agency holds the roles its
+/// `AgencyRegistered` gave it. A credential can narrow that: an `agency`
+/// token acts as its agency without any ledger role, a `coordinator` token
+/// with the coordinator role only. The operator (the CLI on a data
+/// directory) acts with every role the agency holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// May use the coordinator role, if the agency holds it.
+    pub coordinator: bool,
+    /// May use the evaluator role, if the agency holds it.
+    pub evaluator: bool,
+}
+
+impl Capacity {
+    /// Every role the actor holds in the ledger.
+    pub const FULL: Capacity = Capacity { coordinator: true, evaluator: true };
+    /// The agency itself, without ledger roles.
+    pub const AGENCY: Capacity = Capacity { coordinator: false, evaluator: false };
+    /// The agency with its coordinator role.
+    pub const COORDINATOR: Capacity = Capacity { coordinator: true, evaluator: false };
+    /// The agency with its evaluator role.
+    pub const EVALUATOR: Capacity = Capacity { coordinator: false, evaluator: true };
+}
+
 fn reject(code: C, field: &str, message: impl Into<String>) -> Rejection {
     Rejection::at(code, field, message)
 }
@@ -28,7 +54,18 @@ impl Txn<'_> {
     /// events) and, if every rule holds, folds it in as the next event.
     /// Returns its `seq`. On rejection the change is as it was.
     pub fn admit(&mut self, id: Uuid, sub: &Submission, recorded_at: Timestamp) -> Result<u64, Rejection> {
-        self.check(sub, recorded_at)?;
+        self.admit_as(id, sub, recorded_at, Capacity::FULL)
+    }
+
+    /// [`Txn::admit`] for an actor acting in a narrower [`Capacity`].
+    pub fn admit_as(
+        &mut self,
+        id: Uuid,
+        sub: &Submission,
+        recorded_at: Timestamp,
+        capacity: Capacity,
+    ) -> Result<u64, Rejection> {
+        self.check_as(sub, recorded_at, capacity)?;
         Ok(self.apply(id, sub))
     }
 
@@ -39,6 +76,11 @@ impl Txn<'_> {
 
     /// Checks every rule for `sub` as the next event. Does not change anything.
     pub fn check(&self, sub: &Submission, recorded_at: Timestamp) -> Check {
+        self.check_as(sub, recorded_at, Capacity::FULL)
+    }
+
+    /// [`Txn::check`] for an actor acting in a narrower [`Capacity`].
+    pub fn check_as(&self, sub: &Submission, recorded_at: Timestamp, capacity: Capacity) -> Check {
         if sub.occurred_at.micros() > recorded_at.micros().saturating_add(MAX_FUTURE_MICROS) {
             return Err(reject(
                 C::OccurredInFuture,
@@ -50,13 +92,27 @@ impl Txn<'_> {
             ));
         }
         if self.live_agencies() == 0 {
+            if !capacity.coordinator {
+                return Err(reject(
+                    C::ActorNotAuthorised,
+                    "actor",
+                    "only the operator or a coordinator may bootstrap the ledger",
+                ));
+            }
             return check_bootstrap(sub);
         }
         let actor_id = sub.actor.as_str();
         let Some(actor) = self.agency(actor_id) else {
             return Err(reject(C::ActorUnknown, "actor", format!("actor {actor_id:?} is not a registered agency")));
         };
-        let ctx = Ctx { tx: self, sub, actor, actor_sym: self.sym(actor_id).unwrap_or(Sym::MAX) };
+        let ctx = Ctx {
+            tx: self,
+            sub,
+            actor,
+            actor_sym: self.sym(actor_id).unwrap_or(Sym::MAX),
+            coordinator: actor.coordinator && capacity.coordinator,
+            evaluator: actor.evaluator && capacity.evaluator,
+        };
         match &sub.payload {
             Payload::AgencyRegistered(p) => ctx.agency_registered(p),
             Payload::JointMeetingConvened(p) => ctx.meeting_convened(p),
@@ -392,6 +448,10 @@ struct Ctx<'t, 'a> {
     sub: &'t Submission,
     actor: &'t AgencyRec,
     actor_sym: Sym,
+    /// The actor holds the coordinator role and may use it here.
+    coordinator: bool,
+    /// The actor holds the evaluator role and may use it here.
+    evaluator: bool,
 }
 
 impl Ctx<'_, '_> {
@@ -408,11 +468,7 @@ impl Ctx<'_, '_> {
     }
 
     fn coordinator(&self, what: &str) -> Check {
-        if self.actor.coordinator {
-            Ok(())
-        } else {
-            Err(self.not_authorised(&format!("{what}: only a coordinator may")))
-        }
+        if self.coordinator { Ok(()) } else { Err(self.not_authorised(&format!("{what}: only a coordinator may"))) }
     }
 
     fn actor_is(&self, who: &[Sym], what: &str) -> Check {
@@ -511,7 +567,7 @@ impl Ctx<'_, '_> {
 
     fn meeting_held(&self, p: &JointMeetingHeld) -> Check {
         let m = self.meeting(&p.meeting_id)?;
-        if !self.actor.coordinator {
+        if !self.coordinator {
             self.actor_is(&[m.convener], "record this meeting as held: only its convener or a coordinator may")?;
         }
         if m.held_at.is_some() {
@@ -528,7 +584,7 @@ impl Ctx<'_, '_> {
         match &p.meeting_id {
             Some(mid) => {
                 let m = self.meeting(mid)?;
-                if !self.actor.coordinator {
+                if !self.coordinator {
                     self.actor_is(
                         &[m.convener],
                         "assign tasks from this meeting: only its convener or a coordinator may",
@@ -578,7 +634,7 @@ impl Ctx<'_, '_> {
             TaskStep::Acknowledge | TaskStep::Complete => {
                 self.actor_is(&[t.assignee], "act on this task: only its assignee may")?
             }
-            TaskStep::Extend(_) | TaskStep::Cancel if !self.actor.coordinator => {
+            TaskStep::Extend(_) | TaskStep::Cancel if !self.coordinator => {
                 self.actor_is(&[t.assigner], "change this task: only its assigner or a coordinator may")?
             }
             _ => {}
@@ -677,7 +733,7 @@ impl Ctx<'_, '_> {
             return Err(reject(e.not_found, &format!("data.{field}"), format!("not a {}", e.noun)));
         };
         if e.by_creator {
-            if !self.actor.coordinator {
+            if !self.coordinator {
                 self.actor_is(&[x.from], &format!("answer this {}: only its creator or a coordinator may", e.noun))?;
             }
         } else {
@@ -690,7 +746,7 @@ impl Ctx<'_, '_> {
     }
 
     fn penalty_imposed(&self, p: &PenaltyImposed) -> Check {
-        if !(self.actor.coordinator || self.actor.kind == AgencyKind::Regulator) {
+        if !(self.coordinator || self.actor.kind == AgencyKind::Regulator) {
             return Err(self.not_authorised("impose penalties: only a regulator or a coordinator may"));
         }
         self.new_id(EntityKind::Penalty, &p.penalty_id, "penalty_id", C::PenaltyExists)?;
@@ -728,7 +784,7 @@ impl Ctx<'_, '_> {
                 format!("event {target} is already retracted"),
             ));
         }
-        if !self.actor.coordinator {
+        if !self.coordinator {
             self.actor_is(&[meta.actor], "retract this event: only its actor or a coordinator may")?;
         }
         for r in meta.refs.iter() {
@@ -751,7 +807,7 @@ impl Ctx<'_, '_> {
     }
 
     fn assessment_published(&self, p: &AssessmentPublished) -> Check {
-        if !self.actor.evaluator {
+        if !self.evaluator {
             return Err(self.not_authorised("publish assessments: only an agency with the evaluator role may"));
         }
         self.new_id(EntityKind::Assessment, &p.assessment_id, "assessment_id", C::AssessmentExists)?;

@@ -1504,3 +1504,59 @@ mod batches {
         assert_eq!(s.state().seq_of(&id), Some(head + 1));
     }
 }
+
+/// SPEC 4: a credential narrows the ledger roles an actor may use. An
+/// `agency` token acts as its agency without ledger roles; a `coordinator` or
+/// `evaluator` token uses that role only, and only if the agency holds it.
+mod capacity {
+    use super::*;
+    use govledger_domain::Capacity;
+
+    #[test]
+    fn an_agency_capacity_cannot_use_the_coordinator_role_its_agency_holds() {
+        let mut s = given(&city());
+        s.when_as(register(OFFICE, "new-bank", "bank", &[], T1), Capacity::AGENCY)
+            .then_rejected_at(E::ActorNotAuthorised, "actor");
+        s.when_as(assign(OFFICE, "TASK-C1", BANK, DUE, T1), Capacity::AGENCY).then_rejected(E::ActorNotAuthorised);
+        s.when_as(impose(OFFICE, "P-C1", BANK, "warning", T1), Capacity::AGENCY).then_rejected(E::ActorNotAuthorised);
+        // The same actor with its coordinator credential may.
+        s.when_as(register(OFFICE, "new-bank", "bank", &[], T1), Capacity::COORDINATOR).then_accepted();
+        s.when_as(assign(OFFICE, "TASK-C1", BANK, DUE, T1), Capacity::COORDINATOR).then_accepted();
+    }
+
+    #[test]
+    fn an_agency_capacity_keeps_rights_that_come_from_kind_or_lifecycle() {
+        let mut s = given(&city());
+        // A regulator imposes penalties by kind, not by role.
+        s.when_as(impose(REGULATOR, "P-C2", BANK, "warning", T1), Capacity::AGENCY).then_accepted();
+        // The convener holds its own meeting without any role.
+        s.when_as(convene(POLICE, "M-C1", &[BANK], T1), Capacity::AGENCY).then_accepted();
+        s.when_as(hold(POLICE, "M-C1", &[BANK], &[], T2), Capacity::AGENCY).then_accepted();
+    }
+
+    #[test]
+    fn only_an_evaluator_capacity_publishes_assessments() {
+        let mut s = given(&city());
+        let head = s.head_seq();
+        s.when_as(publish(EVALUATOR, "A-C1", head, T1), Capacity::AGENCY).then_rejected(E::ActorNotAuthorised);
+        s.when_as(publish(EVALUATOR, "A-C1", head, T1), Capacity::COORDINATOR).then_rejected(E::ActorNotAuthorised);
+        s.when_as(publish(EVALUATOR, "A-C1", head, T1), Capacity::EVALUATOR).then_accepted();
+    }
+
+    #[test]
+    fn a_credential_does_not_grant_a_role_the_ledger_did_not() {
+        let mut s = given(&city());
+        s.when_as(register(BANK, "new-bank", "bank", &[], T1), Capacity::COORDINATOR)
+            .then_rejected(E::ActorNotAuthorised);
+        let head = s.head_seq();
+        s.when_as(publish(OFFICE, "A-C2", head, T1), Capacity::EVALUATOR).then_rejected(E::ActorNotAuthorised);
+    }
+
+    #[test]
+    fn the_bootstrap_needs_the_coordinator_capacity() {
+        let first = register(OFFICE, OFFICE, "government", &["coordinator"], T_REG);
+        let mut s = given(&[]);
+        s.when_as(first.clone(), Capacity::AGENCY).then_rejected(E::ActorNotAuthorised);
+        s.when_as(first, Capacity::COORDINATOR).then_accepted();
+    }
+}

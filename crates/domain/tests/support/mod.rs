@@ -9,7 +9,7 @@
 
 #![allow(dead_code)]
 
-use govledger_domain::{ErrorCode, Rejection, State, Submission, Timestamp};
+use govledger_domain::{Capacity, ErrorCode, Rejection, State, Submission, Timestamp};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -164,13 +164,17 @@ impl Scenario {
     }
 
     fn admit_committed(&mut self, envelope: Value) -> Result<u64, Rejection> {
+        self.admit_committed_as(envelope, Capacity::FULL)
+    }
+
+    fn admit_committed_as(&mut self, envelope: Value, capacity: Capacity) -> Result<u64, Rejection> {
         let sub = Submission::parse(envelope)?;
         let id = sub.id.unwrap_or_else(|| {
             self.next_auto_id += 1;
             Uuid::from_u128(self.next_auto_id)
         });
         let mut txn = self.state.begin();
-        let seq = txn.admit(id, &sub, recorded_at())?;
+        let seq = txn.admit_as(id, &sub, recorded_at(), capacity)?;
         txn.commit();
         Ok(seq)
     }
@@ -178,9 +182,14 @@ impl Scenario {
     /// Submits one more event; when accepted it is committed, so further
     /// `when`s build on it.
     pub fn when(&mut self, envelope: Value) -> Outcome {
+        self.when_as(envelope, Capacity::FULL)
+    }
+
+    /// [`Scenario::when`] with the actor acting in `capacity` (a credential's role).
+    pub fn when_as(&mut self, envelope: Value, capacity: Capacity) -> Outcome {
         let expected_seq = self.head_seq() + 1;
         let head_before = self.head_seq();
-        let result = self.admit_committed(envelope.clone());
+        let result = self.admit_committed_as(envelope.clone(), capacity);
         if result.is_err() {
             assert_eq!(self.head_seq(), head_before, "a rejected event must not change the state");
         }
