@@ -15,7 +15,9 @@
 //!   id for other content is a conflict (SPEC 2.1);
 //! - `roundtrip`: export, strip the stored fields, import elsewhere: same ids
 //!   and payloads; `export --after`;
-//! - `lock`: a data directory held by another process is refused cleanly.
+//! - `lock`: a data directory held by another process is refused cleanly;
+//! - `assess`: `assess` and `scorecard` print the SPEC 3.4 document, a table
+//!   and sentences, keep the projection checkpoint, and explain mistakes.
 //!
 //! `support` holds the shared helpers and the small city the tests import.
 //! This file is the crate root, so the modules under `tests/cli/` are named
@@ -43,3 +45,5 @@ mod lock;
 mod roundtrip;
 #[path = "cli/tamper.rs"]
 mod tamper;
+#[path = "cli/assess.rs"]
+mod assess;

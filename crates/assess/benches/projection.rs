@@ -14,6 +14,10 @@
 //! GOVLEDGER_BENCH_DIR=/tmp/demo25 cargo bench -p govledger-assess --bench projection
 //! ```
 //!
+//! Extra flags after `--`: `--profile-rebuild` and `--profile-assess` run
+//! only that part (for `perf record`); `--parse-floor` times serde_json
+//! skipping every body (a floor for any serde-based decoder).
+//!
 //! A plain `main` with wall-clock medians rather than criterion: one sample
 //! of a million-event rebuild takes seconds, and the figures wanted are
 //! rates and ratios, not confidence intervals of nanosecond loops.
@@ -72,7 +76,7 @@ fn rebuild_from_store(reader: &dyn LogReader) -> Projection {
 }
 
 fn main() {
-    let Some(dir) = std::env::var_os("GOVLEDGER_BENCH_DIR").map(PathBuf::from) else {
+    let Some(dir) = std::env::var_os("GOVLEDGER_BENCH_DIR").filter(|d| !d.is_empty()).map(PathBuf::from) else {
         eprintln!(
             "SKIPPED: the projection benchmark needs a ledger. Create one and point GOVLEDGER_BENCH_DIR at it:\n  \
              cargo run --release -p govledger -- --data-dir /tmp/demo25 demo --scale 25 --until 2026-07-01T00:00:00Z\n  \

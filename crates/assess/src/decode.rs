@@ -322,6 +322,9 @@ mod canonical {
     }
 
     struct Cursor<'a> {
+        /// The body, checked to be UTF-8 once; strings are sliced from it at
+        /// the positions of ASCII quotes, which are always char boundaries.
+        text: &'a str,
         b: &'a [u8],
         at: usize,
     }
@@ -343,12 +346,12 @@ mod canonical {
         /// The rest of a string whose opening quote was read, without escapes.
         fn plain_str(&mut self) -> Option<&'a str> {
             let start = self.at;
-            let len = self.b[start..].iter().position(|c| *c == b'"' || *c == b'\\')?;
+            let len = memchr::memchr2(b'"', b'\\', self.b.get(start..)?)?;
             if self.b[start + len] != b'"' {
                 return None;
             }
             self.at = start + len + 1;
-            std::str::from_utf8(&self.b[start..start + len]).ok()
+            self.text.get(start..start + len)
         }
 
         fn string(&mut self) -> Option<&'a str> {
@@ -363,7 +366,7 @@ mod canonical {
                 return None;
             }
             self.at = start + len;
-            std::str::from_utf8(&self.b[start..start + len]).ok()?.parse().ok()
+            self.text.get(start..start + len)?.parse().ok()
         }
 
         fn strings(&mut self) -> Option<Vec<&'a str>> {
@@ -392,7 +395,7 @@ mod canonical {
                 b'"' => {
                     self.at += 1;
                     loop {
-                        let rel = self.b[self.at..].iter().position(|c| *c == b'"' || *c == b'\\')?;
+                        let rel = memchr::memchr2(b'"', b'\\', self.b.get(self.at..)?)?;
                         self.at += rel;
                         if self.b[self.at] == b'\\' {
                             self.at += 2;
@@ -480,7 +483,8 @@ mod canonical {
 
     /// Reads a canonical body; `None` when it is not of the expected shape.
     pub(super) fn scan(body: &[u8]) -> Option<Scanned<'_>> {
-        let mut c = Cursor { b: body, at: 0 };
+        let text = std::str::from_utf8(body).ok()?;
+        let mut c = Cursor { text, b: body, at: 0 };
         c.expect(b"{\"actor\":")?;
         let actor = c.string()?;
         c.expect(b",\"data\":")?;

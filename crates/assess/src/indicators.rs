@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::exact::{self, Exact};
 use crate::model::IndicatorId;
-use crate::projection::{Agency, FreezeStepKind, Pair, Projection, TaskStepKind};
+use crate::projection::{Agency, Freeze, FreezeAnswer, Pair, Projection, TaskStepKind};
 
 /// Percentile of the latency indicators: p90 = 9/10.
 pub const LATENCY_PERCENTILE: (u64, u64) = (9, 10);
@@ -98,12 +98,12 @@ pub(crate) fn figure(p: &Projection, sym: u32, a: &Agency, id: IndicatorId, w: &
     match id {
         IndicatorId::TaskOnTimeRate => task_on_time(a, w),
         IndicatorId::MeetingAttendanceRate => meeting_attendance(p, sym, a, w),
-        IndicatorId::FreezeExecutionRate => freeze_execution(p, a, w),
-        IndicatorId::FreezeResponseP90S => freeze_response(p, a, w),
+        IndicatorId::FreezeExecutionRate => freeze_execution(a, w),
+        IndicatorId::FreezeResponseP90S => freeze_response(a, w),
         IndicatorId::ClueFeedbackRate => pair_rate(&a.clues, w),
         IndicatorId::ClueFeedbackP90S => pair_latency(&a.clues, w),
         IndicatorId::DissuasionCoverageRate => pair_rate(&a.warnings, w),
-        IndicatorId::LossRecoveryRatio => loss_recovery(p, a, w),
+        IndicatorId::LossRecoveryRatio => loss_recovery(a, w),
         IndicatorId::CardsDisposed => cards_disposed(a, w),
     }
 }
@@ -167,44 +167,34 @@ fn meeting_attendance(p: &Projection, sym: u32, a: &Agency, w: &Window) -> Figur
 }
 
 /// The freezes requested from bank A in W, each with its live answer.
-fn requests_to<'p>(
-    p: &'p Projection,
-    a: &'p Agency,
-    w: &'p Window,
-) -> impl Iterator<Item = (Uuid, i64, Option<&'p crate::projection::FreezeStep>)> + 'p {
-    a.freezes_as_bank
+fn requests_to<'p>(a: &'p Agency, w: &'p Window) -> impl Iterator<Item = (&'p Freeze, Option<&'p FreezeAnswer>)> + 'p {
+    a.freezes
         .iter()
-        .map(|i| &p.freezes[*i as usize])
         .filter(|f| f.life.live(w.as_of) && w.contains(f.requested_us))
-        .map(|f| {
-            let answer = f.steps.iter().find(|s| {
-                s.life.live(w.as_of) && matches!(s.kind, FreezeStepKind::Executed | FreezeStepKind::Rejected)
-            });
-            (f.life.id, f.requested_us, answer)
-        })
+        .map(|f| (f, f.answers.iter().find(|x| x.life.live(w.as_of))))
 }
 
 /// Freeze requests to bank A in W: share executed (even if later released).
-fn freeze_execution(p: &Projection, a: &Agency, w: &Window) -> Figure {
+fn freeze_execution(a: &Agency, w: &Window) -> Figure {
     let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
-    for (seq, _, answer) in requests_to(p, a, w) {
+    for (f, answer) in requests_to(a, w) {
         den += 1;
-        evidence.push(seq);
-        if let Some(s) = answer.filter(|s| s.kind == FreezeStepKind::Executed) {
+        evidence.push(f.life.id);
+        if let Some(x) = answer.filter(|x| x.executed) {
             num += 1;
-            evidence.push(s.life.id);
+            evidence.push(x.life.id);
         }
     }
     Figure::ratio(num, den, evidence)
 }
 
 /// The same requests, those answered: p90 of the response latency.
-fn freeze_response(p: &Projection, a: &Agency, w: &Window) -> Figure {
+fn freeze_response(a: &Agency, w: &Window) -> Figure {
     let (mut latencies, mut evidence) = (Vec::new(), Vec::new());
-    for (seq, requested_us, answer) in requests_to(p, a, w) {
-        if let Some(s) = answer {
-            latencies.push(latency_s(requested_us, s.at_us));
-            evidence.extend([seq, s.life.id]);
+    for (f, answer) in requests_to(a, w) {
+        if let Some(x) = answer {
+            latencies.push(latency_s(f.requested_us, x.at_us));
+            evidence.extend([f.life.id, x.life.id]);
         }
     }
     Figure::latency(latencies, evidence)
@@ -238,25 +228,19 @@ fn pair_latency(items: &[Pair], w: &Window) -> Figure {
 
 /// Σ funds returned on freezes A requested in W ÷ Σ losses of cases A
 /// reported in W.
-fn loss_recovery(p: &Projection, a: &Agency, w: &Window) -> Figure {
+fn loss_recovery(a: &Agency, w: &Window) -> Figure {
     let (mut returned_minor, mut loss_minor, mut evidence) = (0u128, 0u128, Vec::new());
     for c in a.cases.iter().filter(|c| c.life.live(w.as_of) && w.contains(c.at_us)) {
         loss_minor += u128::from(c.loss_minor);
         evidence.push(c.life.id);
     }
-    for f in a.freezes_requested.iter().map(|i| &p.freezes[*i as usize]) {
-        if !(f.life.live(w.as_of) && w.contains(f.requested_us)) {
-            continue;
-        }
-        let mut returns = f.steps.iter().filter(|s| s.life.live(w.as_of)).filter_map(|s| match s.kind {
-            FreezeStepKind::Returned { amount_minor } => Some((s.life.id, amount_minor)),
-            _ => None,
-        });
-        if let Some(first) = returns.next() {
-            evidence.push(f.life.id);
-            for (seq, amount_minor) in std::iter::once(first).chain(returns) {
-                returned_minor += u128::from(amount_minor);
-                evidence.push(seq);
+    for r in a.requests.iter().filter(|r| r.life.live(w.as_of) && w.contains(r.requested_us)) {
+        let mut returns = r.returns.iter().filter(|x| x.life.live(w.as_of)).peekable();
+        if returns.peek().is_some() {
+            evidence.push(r.life.id);
+            for x in returns {
+                returned_minor += u128::from(x.amount_minor);
+                evidence.push(x.life.id);
             }
         }
     }

@@ -22,11 +22,17 @@ use foldhash::fast::RandomState;
 use govledger_domain::catalog::{AgencyKind, PenaltyKind};
 use govledger_ledger::StoredEvent;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::decode::{DecodeError, Decoded, Fact, decode_body, decode_event};
 
 type Map<K, V> = HashMap<K, V, RandomState>;
+
+/// A short list kept inline: most entities have one or two steps, and a
+/// heap allocation per entity would cost both the fold and the scans of an
+/// assessment (a pointer to chase per entity).
+pub(crate) type Steps<T, const N: usize> = SmallVec<[T; N]>;
 
 /// Why an event could not be folded. Nothing of it was folded; the
 /// projection is as before. Handle by verifying the log (`govledger verify`)
@@ -107,7 +113,7 @@ pub(crate) struct TaskStep {
 pub(crate) struct Task {
     pub life: Life,
     pub due_us: i64,
-    pub steps: Vec<TaskStep>,
+    pub steps: Steps<TaskStep, 2>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,29 +127,39 @@ pub(crate) struct Held {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Meeting {
     pub life: Life,
-    pub held: Vec<Held>,
+    pub held: Steps<Held, 1>,
 }
 
+/// A bank's answer to a freeze request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum FreezeStepKind {
-    Executed,
-    Rejected,
-    Returned { amount_minor: u64 },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct FreezeStep {
+pub(crate) struct FreezeAnswer {
     pub life: Life,
     pub at_us: i64,
-    pub kind: FreezeStepKind,
+    pub executed: bool,
 }
 
-/// A freeze request; listed under its bank and its requester.
+/// A freeze request as its bank sees it: the request and the answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Freeze {
     pub life: Life,
     pub requested_us: i64,
-    pub steps: Vec<FreezeStep>,
+    pub answers: Steps<FreezeAnswer, 1>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Return {
+    pub life: Life,
+    pub amount_minor: u64,
+}
+
+/// A freeze request as its requester sees it: the request and the funds
+/// returned on it. (Each side keeps what its own indicators read, so that
+/// an assessment scans each agency's records in order.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Request {
+    pub life: Life,
+    pub requested_us: i64,
+    pub returns: Steps<Return, 1>,
 }
 
 /// A fraud case reported by the agency that holds it.
@@ -166,7 +182,7 @@ pub(crate) struct Answer {
 pub(crate) struct Pair {
     pub life: Life,
     pub at_us: i64,
-    pub answers: Vec<Answer>,
+    pub answers: Steps<Answer, 1>,
 }
 
 /// A card-breaking action of the agency that holds it.
@@ -183,7 +199,7 @@ pub(crate) struct Penalty {
     pub life: Life,
     pub at_us: i64,
     pub kind: PenaltyKind,
-    pub revocations: Vec<Life>,
+    pub revocations: Steps<Life, 1>,
 }
 
 /// Everything the indicators of one agency id read.
@@ -194,10 +210,10 @@ pub(crate) struct Agency {
     pub tasks: Vec<Task>,
     /// Meetings the agency was invited to (indexes into `meetings`).
     pub meetings: Vec<u32>,
-    /// Freezes requested from this bank (indexes into `freezes`).
-    pub freezes_as_bank: Vec<u32>,
-    /// Freezes this police agency requested (indexes into `freezes`).
-    pub freezes_requested: Vec<u32>,
+    /// Freezes requested from this bank.
+    pub freezes: Vec<Freeze>,
+    /// Freezes this police agency requested.
+    pub requests: Vec<Request>,
     pub cases: Vec<Case>,
     pub clues: Vec<Pair>,
     pub warnings: Vec<Pair>,
@@ -220,7 +236,15 @@ enum Loc {
     Registration(u32),
     Task(Slot),
     Meeting(u32),
-    Freeze(u32),
+    /// A freeze request: both records of it.
+    FreezeRequest {
+        bank: Slot,
+        requester: Slot,
+    },
+    /// An answer, on the bank's record.
+    FreezeAnswer(Slot),
+    /// A return, on the requester's record.
+    FundsReturned(Slot),
     Case(Slot),
     Clue(Slot),
     Warning(Slot),
@@ -240,7 +264,6 @@ pub struct Projection {
     locs: Vec<Loc>,
     pub(crate) agencies: Vec<Agency>,
     pub(crate) meetings: Vec<Meeting>,
-    pub(crate) freezes: Vec<Freeze>,
     /// Interned agency ids: index into `agencies`.
     agency_index: Map<Box<str>, u32>,
     /// The newest entity created with each id. An entry may point at an
@@ -248,18 +271,50 @@ pub struct Projection {
     /// again until it is created anew, which replaces the entry.
     tasks_by_id: Map<Box<str>, Slot>,
     meetings_by_id: Map<Box<str>, u32>,
-    freezes_by_id: Map<Box<str>, u32>,
+    freezes_by_id: Map<Box<str>, (Slot, Slot)>,
     clues_by_id: Map<Box<str>, Slot>,
     warnings_by_id: Map<Box<str>, Slot>,
     penalties_by_id: Map<Box<str>, Slot>,
     /// Derived from `ids`; not stored in checkpoints.
     #[serde(skip)]
-    seq_by_id: Map<Uuid, u64>,
+    seq_by_id: IdIndex,
+}
+
+/// Finds an event's `seq` by its id (for retractions) without a hash entry
+/// per event: ids the server assigns (UUIDv7) grow with time, so most events
+/// extend a run of increasing ids that is searched by bisection; an id out
+/// of that order (a client's own) goes into a map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct IdIndex {
+    /// Seqs whose ids increase with the seq.
+    increasing: Vec<u64>,
+    others: Map<Uuid, u64>,
+}
+
+impl IdIndex {
+    /// Records `id` at `seq`; `ids` holds the ids up to `seq`.
+    fn insert(&mut self, ids: &[Uuid], id: Uuid, seq: u64) {
+        let after_last = self.increasing.last().is_none_or(|last| ids.get((*last - 1) as usize) < Some(&id));
+        if after_last {
+            self.increasing.push(seq);
+        } else {
+            self.others.insert(id, seq);
+        }
+    }
+
+    fn get(&self, ids: &[Uuid], id: &Uuid) -> Option<u64> {
+        if let Some(seq) = self.others.get(id) {
+            return Some(*seq);
+        }
+        let i = self.increasing.partition_point(|seq| ids.get((*seq - 1) as usize) < Some(id));
+        let seq = *self.increasing.get(i)?;
+        (ids.get((seq - 1) as usize) == Some(id)).then_some(seq)
+    }
 }
 
 /// Magic and format version at the start of a checkpoint. Bump the version
 /// whenever a stored type changes: an old checkpoint is then rebuilt.
-const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-2";
+const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-3";
 
 impl Projection {
     /// An empty projection (of an empty ledger).
@@ -274,7 +329,7 @@ impl Projection {
         self.hashes.reserve(additional);
         self.recorded_us.reserve(additional);
         self.locs.reserve(additional);
-        self.seq_by_id.reserve(additional);
+        self.seq_by_id.increasing.reserve(additional);
     }
 
     /// The `seq` of the last event folded in; 0 when none.
@@ -315,8 +370,7 @@ impl Projection {
         if ev.seq != expected {
             return Err(ProjectionError::OutOfOrder { expected, found: ev.seq });
         }
-        let mut hash = [0u8; 32];
-        hex::decode_to_slice(hash_hex, &mut hash).map_err(|_| {
+        let hash = hash_bytes(hash_hex).ok_or_else(|| {
             ProjectionError::Decode(DecodeError { seq: ev.seq, reason: format!("{hash_hex:?} is not a SHA-256 hash") })
         })?;
         let loc = self.fold_fact(&ev)?;
@@ -324,7 +378,7 @@ impl Projection {
         self.hashes.push(hash);
         self.recorded_us.push(ev.recorded_us);
         self.locs.push(loc);
-        self.seq_by_id.insert(ev.id, ev.seq);
+        self.seq_by_id.insert(&self.ids, ev.id, ev.seq);
         Ok(())
     }
 
@@ -367,7 +421,7 @@ impl Projection {
                 for a in invitees {
                     self.agency_mut(a).meetings.push(idx);
                 }
-                self.meetings.push(Meeting { life, held: Vec::new() });
+                self.meetings.push(Meeting { life, held: Steps::new() });
                 self.meetings_by_id.insert((*meeting_id).into(), idx);
                 Loc::Meeting(idx)
             }
@@ -381,7 +435,7 @@ impl Projection {
                 let agency = self.agency_sym(assignee);
                 let tasks = &mut self.agency_mut(agency).tasks;
                 let slot = Slot { agency, idx: index(tasks.len()) };
-                tasks.push(Task { life, due_us: *due_us, steps: Vec::new() });
+                tasks.push(Task { life, due_us: *due_us, steps: Steps::new() });
                 self.tasks_by_id.insert((*task_id).into(), slot);
                 Loc::Task(slot)
             }
@@ -402,29 +456,33 @@ impl Projection {
                 Loc::Case(slot)
             }
             Fact::FreezeRequested { freeze_id, bank } => {
-                let idx = index(self.freezes.len());
                 let (requester, bank) = (self.agency_sym(ev.actor), self.agency_sym(bank));
-                self.freezes.push(Freeze { life, requested_us: at_us, steps: Vec::new() });
-                self.agency_mut(bank).freezes_as_bank.push(idx);
-                self.agency_mut(requester).freezes_requested.push(idx);
-                self.freezes_by_id.insert((*freeze_id).into(), idx);
-                Loc::Freeze(idx)
+                let freezes = &mut self.agency_mut(bank).freezes;
+                let bank = Slot { agency: bank, idx: index(freezes.len()) };
+                freezes.push(Freeze { life, requested_us: at_us, answers: Steps::new() });
+                let requests = &mut self.agency_mut(requester).requests;
+                let requester = Slot { agency: requester, idx: index(requests.len()) };
+                requests.push(Request { life, requested_us: at_us, returns: Steps::new() });
+                self.freezes_by_id.insert((*freeze_id).into(), (bank, requester));
+                Loc::FreezeRequest { bank, requester }
             }
             Fact::FreezeExecuted { freeze_id } => {
-                self.freeze_step(freeze_id, FreezeStep { life, at_us, kind: FreezeStepKind::Executed })?
+                self.freeze_answer(freeze_id, FreezeAnswer { life, at_us, executed: true })?
             }
             Fact::FreezeRejected { freeze_id } => {
-                self.freeze_step(freeze_id, FreezeStep { life, at_us, kind: FreezeStepKind::Rejected })?
+                self.freeze_answer(freeze_id, FreezeAnswer { life, at_us, executed: false })?
             }
             Fact::FundsReturned { freeze_id, amount_minor } => {
-                let kind = FreezeStepKind::Returned { amount_minor: *amount_minor };
-                self.freeze_step(freeze_id, FreezeStep { life, at_us, kind })?
+                let (_, requester) = *self.freezes_by_id.get(*freeze_id).ok_or_else(|| missing("freeze", freeze_id))?;
+                let r = Return { life, amount_minor: *amount_minor };
+                self.agency_mut(requester.agency).requests[requester.idx as usize].returns.push(r);
+                Loc::FundsReturned(requester)
             }
             Fact::ClueReferred { clue_id, to } => {
                 let agency = self.agency_sym(to);
                 let clues = &mut self.agency_mut(agency).clues;
                 let slot = Slot { agency, idx: index(clues.len()) };
-                clues.push(Pair { life, at_us, answers: Vec::new() });
+                clues.push(Pair { life, at_us, answers: Steps::new() });
                 self.clues_by_id.insert((*clue_id).into(), slot);
                 Loc::Clue(slot)
             }
@@ -437,7 +495,7 @@ impl Projection {
                 let agency = self.agency_sym(to);
                 let warnings = &mut self.agency_mut(agency).warnings;
                 let slot = Slot { agency, idx: index(warnings.len()) };
-                warnings.push(Pair { life, at_us, answers: Vec::new() });
+                warnings.push(Pair { life, at_us, answers: Steps::new() });
                 self.warnings_by_id.insert((*warning_id).into(), slot);
                 Loc::Warning(slot)
             }
@@ -457,7 +515,7 @@ impl Projection {
                 let agency = self.agency_sym(target);
                 let penalties = &mut self.agency_mut(agency).penalties;
                 let slot = Slot { agency, idx: index(penalties.len()) };
-                penalties.push(Penalty { life, at_us, kind: *kind, revocations: Vec::new() });
+                penalties.push(Penalty { life, at_us, kind: *kind, revocations: Steps::new() });
                 self.penalties_by_id.insert((*penalty_id).into(), slot);
                 Loc::Penalty(slot)
             }
@@ -467,7 +525,8 @@ impl Projection {
                 Loc::Penalty(slot)
             }
             Fact::Retracted { event_id } => {
-                let target = *self.seq_by_id.get(event_id).ok_or_else(|| missing("event", &event_id.to_string()))?;
+                let target =
+                    self.seq_by_id.get(&self.ids, event_id).ok_or_else(|| missing("event", &event_id.to_string()))?;
                 let loc = self.locs[(target - 1) as usize];
                 self.retract(loc, target, seq);
                 Loc::Nothing
@@ -482,10 +541,11 @@ impl Projection {
         Ok(Loc::Task(slot))
     }
 
-    fn freeze_step(&mut self, freeze_id: &str, step: FreezeStep) -> Result<Loc, ProjectionError> {
-        let idx = *self.freezes_by_id.get(freeze_id).ok_or_else(|| unknown(step.life.seq, "freeze", freeze_id))?;
-        self.freezes[idx as usize].steps.push(step);
-        Ok(Loc::Freeze(idx))
+    fn freeze_answer(&mut self, freeze_id: &str, answer: FreezeAnswer) -> Result<Loc, ProjectionError> {
+        let (bank, _) =
+            *self.freezes_by_id.get(freeze_id).ok_or_else(|| unknown(answer.life.seq, "freeze", freeze_id))?;
+        self.agency_mut(bank.agency).freezes[bank.idx as usize].answers.push(answer);
+        Ok(Loc::FreezeAnswer(bank))
     }
 
     /// Marks the event at `target` (recorded at `loc`) as retracted at `seq`.
@@ -517,11 +577,17 @@ impl Projection {
                     m.held.iter_mut().any(|h| mark(&mut h.life, target, seq));
                 }
             }
-            Loc::Freeze(idx) => {
-                let f = &mut self.freezes[idx as usize];
-                if !mark(&mut f.life, target, seq) {
-                    f.steps.iter_mut().any(|st| mark(&mut st.life, target, seq));
-                }
+            Loc::FreezeRequest { bank, requester } => {
+                mark(&mut self.agency_mut(bank.agency).freezes[bank.idx as usize].life, target, seq);
+                mark(&mut self.agency_mut(requester.agency).requests[requester.idx as usize].life, target, seq);
+            }
+            Loc::FreezeAnswer(s) => {
+                let f = &mut self.agency_mut(s.agency).freezes[s.idx as usize];
+                f.answers.iter_mut().any(|a| mark(&mut a.life, target, seq));
+            }
+            Loc::FundsReturned(s) => {
+                let r = &mut self.agency_mut(s.agency).requests[s.idx as usize];
+                r.returns.iter_mut().any(|x| mark(&mut x.life, target, seq));
             }
             Loc::Case(s) => {
                 mark(&mut self.agency_mut(s.agency).cases[s.idx as usize].life, target, seq);
@@ -572,12 +638,48 @@ impl Projection {
         if p.hashes.len() != n || p.recorded_us.len() != n || p.locs.len() != n {
             return Err(CheckpointError::Damaged("per-event tables differ in length".into()));
         }
-        p.seq_by_id.reserve(n);
+        let mut index = IdIndex::default();
+        index.increasing.reserve(n);
         for (i, id) in p.ids.iter().enumerate() {
-            p.seq_by_id.insert(*id, i as u64 + 1);
+            index.insert(&p.ids, *id, i as u64 + 1);
         }
+        p.seq_by_id = index;
         Ok(p)
     }
+}
+
+/// Value of each hex digit byte (lower or upper case); 0xff for any other.
+const HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The 32 bytes of a hex SHA-256. A table lookup per digit: the `hex`
+/// crate's branchy decoder was a tenth of the whole rebuild.
+fn hash_bytes(text: &str) -> Option<[u8; 32]> {
+    let b = text.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut bad = 0u8;
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let (hi, lo) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+        bad |= (hi | lo) & 0xf0;
+        out[i] = (hi << 4) | (lo & 0x0f);
+    }
+    (bad == 0).then_some(out)
 }
 
 fn index(len: usize) -> u32 {
@@ -590,5 +692,37 @@ fn unknown(seq: u64, what: &str, id: &str) -> ProjectionError {
     ProjectionError::Inconsistent {
         seq,
         reason: format!("the event refers to {what} {id:?}, which the log does not contain"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_decode_like_the_hex_crate() {
+        let h = "00ff7f80a5c3e1d2b4968778695a4b3c2d1e0f00112233445566778899aabbcc";
+        assert_eq!(hash_bytes(h).map(|b| b.to_vec()), hex::decode(h).ok());
+        assert_eq!(hash_bytes(&h.to_uppercase()).map(|b| b.to_vec()), hex::decode(h).ok());
+        assert_eq!(hash_bytes(&h[..62]), None);
+        assert_eq!(hash_bytes(&format!("{}g", &h[..63])), None);
+        assert_eq!(hash_bytes(&format!("{}:", &h[..63])), None);
+        assert_eq!(hash_bytes(&format!("{}é", &h[..62])), None);
+    }
+
+    #[test]
+    fn the_id_index_finds_ids_in_and_out_of_order() {
+        let ids: Vec<Uuid> = [5u128, 9, 3, 12, 12_000, 7, 13, 1, 14].into_iter().map(Uuid::from_u128).collect();
+        let mut index = IdIndex::default();
+        for (i, id) in ids.iter().enumerate() {
+            index.insert(&ids[..=i], *id, i as u64 + 1);
+        }
+        assert_eq!(index.increasing, [1, 2, 4, 5]);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.get(&ids, id), Some(i as u64 + 1), "{id}");
+        }
+        assert_eq!(index.get(&ids, &Uuid::from_u128(10)), None);
+        assert_eq!(index.get(&ids, &Uuid::from_u128(99_999)), None);
+        assert_eq!(IdIndex::default().get(&[], &Uuid::from_u128(1)), None);
     }
 }

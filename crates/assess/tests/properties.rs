@@ -71,7 +71,11 @@ fn random_city(seed: u64, steps: usize) -> Log {
     for _ in 0..steps {
         now_us += rng.gen_range(0..6 * 3_600_000_000i64);
         for _attempt in 0..40 {
-            let envelope = candidate(&mut rng, &log, &agencies, now_us);
+            let mut envelope = candidate(&mut rng, &log, &agencies, now_us);
+            if rng.gen_bool(0.2) {
+                // A client's own id, out of the order of the ledger's UUIDv7s.
+                envelope["id"] = json!(uuid::Uuid::from_u128(rng.r#gen::<u128>()).to_string());
+            }
             let Ok(sub) = Submission::parse(envelope) else { continue };
             if log.try_append(Timestamp::from_micros(now_us), &sub).is_ok() {
                 if let Payload::AgencyRegistered(p) = &sub.payload
