@@ -369,3 +369,16 @@ fn invalid_utf8_line_is_rejected_as_malformed_json_with_its_line() {
     assert!(run.stderr.contains("error: line 2: json.malformed"), "{}", run.stderr);
     assert_eq!(fx.export(), baseline);
 }
+
+/// The demo's year may not end in the future: the ledger would refuse its
+/// last months as `time.in_future` partway through. It is refused up front,
+/// with a sentence, and nothing is written.
+#[test]
+fn demo_refuses_a_year_ending_in_the_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = crate::support::govledger(&data, &["demo", "--scale", "0.01", "--until", "2999-01-01T00:00:00Z"]).no_panic();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("--until") && run.stderr.contains("in the future"), "{}", run.stderr);
+    assert!(!data.join("ledger.sqlite").exists(), "nothing may be written");
+}

@@ -292,6 +292,11 @@ fn demo(dir: &Path, seed: u64, scale: f64, until: Option<&str>) -> Result<ExitCo
             Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single().unwrap_or(now)
         }
     };
+    // The ledger refuses events more than 5 minutes after its clock, so a
+    // year ending later would be refused partway through.
+    if until > Utc::now() {
+        bail!("--until {} is in the future; the demo year must end now or earlier", until.to_rfc3339());
+    }
     let ledger = open_ledger(dir)?;
     if ledger.head().seq > 0 {
         bail!(
