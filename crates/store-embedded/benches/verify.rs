@@ -35,17 +35,19 @@ use tempfile::TempDir;
 
 /// Events in the store the benchmark builds.
 const EVENTS: u64 = 100_000;
+/// Events in the store when criterion only smoke-tests (`cargo test --benches`).
+const QUICK_EVENTS: u64 = 1_000;
 const PAIRED_ROUNDS: usize = 15;
 const GOAL_RATIO: f64 = 0.5;
 
-/// Builds a store of [`EVENTS`] events through the ledger (one import).
-fn build_store() -> TempDir {
+/// Builds a store of `events` events through the ledger (one import).
+fn build_store(events: u64) -> TempDir {
     let dir = temp_dir("govledger-bench-verify-");
     let ledger = govledger_store_embedded::open_ledger(dir.path()).expect("open the benchmark ledger");
-    let actions = EVENTS - preamble().len() as u64;
+    let actions = events - preamble().len() as u64;
     let items = preamble().into_iter().chain((1..=actions).map(action)).enumerate().map(|(i, s)| Ok((i as u64 + 1, s)));
     let summary = ledger.import_blocking(items, |_| {}).expect("benchmark events pass the rules");
-    assert_eq!(summary.appended, EVENTS);
+    assert_eq!(summary.appended, events);
     ledger.close();
     dir
 }
@@ -123,7 +125,7 @@ fn main() {
     let (data_dir, _built): (PathBuf, Option<TempDir>) = match std::env::var_os("GOVLEDGER_BENCH_VERIFY_DIR") {
         Some(dir) => (PathBuf::from(dir), None),
         None => {
-            let built = build_store();
+            let built = build_store(if common::quick_mode() { QUICK_EVENTS } else { EVENTS });
             (built.path().to_path_buf(), Some(built))
         }
     };

@@ -157,10 +157,13 @@ pub fn slice_for(target: Duration, mut step: impl FnMut() -> Slice) -> Slice {
     total
 }
 
-/// Whether criterion was asked to only list or smoke-test the benchmarks
-/// (`cargo test --benches`, `--list`): then the paired phase is skipped.
+/// Whether criterion runs in test or list mode rather than measuring: like
+/// criterion, measure only when `cargo bench` passed `--bench` (`cargo test
+/// --benches` does not), and not with `--test` or `--list`. The paired phase
+/// is skipped then.
 pub fn quick_mode() -> bool {
-    std::env::args().any(|a| a == "--test" || a == "--list")
+    let args: Vec<String> = std::env::args().collect();
+    !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test" || a == "--list")
 }
 
 /// The benchmark name filter given on the command line, if any (the first
