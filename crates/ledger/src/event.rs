@@ -167,20 +167,38 @@ pub struct Tail<'a> {
 impl<'a> Tail<'a> {
     /// Reads the tail of a canonical body; `None` if it is not of that shape.
     pub fn parse(body: &'a [u8]) -> Option<Tail<'a>> {
-        let text = std::str::from_utf8(body).ok()?;
-        let rest = text.strip_suffix("\"}")?;
-        let (rest, event_type) = rest.rsplit_once(",\"type\":\"")?;
-        let (rest, seq) = rest.rsplit_once(",\"seq\":")?;
-        let (rest, recorded_at) = rest.rsplit_once(",\"recorded_at\":\"")?;
-        let (rest, prev_hash) = rest.rsplit_once(",\"prev_hash\":\"")?;
-        let (rest, _occurred_at) = rest.rsplit_once(",\"occurred_at\":\"")?;
-        let (_, id) = rest.rsplit_once(",\"id\":\"")?;
+        // The searchers are built once: building one per call cost as much
+        // as hashing the event (BENCHMARKS.md, verify).
+        static KEYS: std::sync::LazyLock<[memchr::memmem::FinderRev<'static>; 6]> = std::sync::LazyLock::new(|| {
+            [
+                ",\"type\":\"",
+                ",\"seq\":",
+                ",\"recorded_at\":\"",
+                ",\"prev_hash\":\"",
+                ",\"occurred_at\":\"",
+                ",\"id\":\"",
+            ]
+            .map(memchr::memmem::FinderRev::new)
+        });
+        let split = |rest: &'a [u8], key: usize| -> Option<(&'a [u8], &'a [u8])> {
+            let finder = &KEYS[key];
+            let at = finder.rfind(rest)?;
+            Some((&rest[..at], &rest[at + finder.needle().len()..]))
+        };
+        let rest = body.strip_suffix(b"\"}")?;
+        let (rest, event_type) = split(rest, 0)?;
+        let (rest, seq) = split(rest, 1)?;
+        let (rest, recorded_at) = split(rest, 2)?;
+        let (rest, prev_hash) = split(rest, 3)?;
+        let (rest, _occurred_at) = split(rest, 4)?;
+        let (_, id) = split(rest, 5)?;
+        let text = |b: &'a [u8]| std::str::from_utf8(b).ok();
         Some(Tail {
-            id: id.strip_suffix('"')?,
-            prev_hash: prev_hash.strip_suffix('"')?,
-            recorded_at: recorded_at.strip_suffix('"')?,
-            seq: seq.parse().ok()?,
-            event_type,
+            id: text(id.strip_suffix(b"\"")?)?,
+            prev_hash: text(prev_hash.strip_suffix(b"\"")?)?,
+            recorded_at: text(recorded_at.strip_suffix(b"\"")?)?,
+            seq: text(seq)?.parse().ok()?,
+            event_type: text(event_type)?,
         })
     }
 }

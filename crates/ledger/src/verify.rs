@@ -139,8 +139,13 @@ impl Verifier {
                 format!("prev_hash {} is not the hash of seq {} ({})", tail.prev_hash, self.head.seq, self.head.hash),
             ));
         }
-        let next = Head { seq: expected, hash: hash.to_owned(), recorded_at: tail.recorded_at.to_owned() };
-        self.prev = std::mem::replace(&mut self.head, next);
+        // Reuse the two heads' buffers: no allocation per event.
+        std::mem::swap(&mut self.prev, &mut self.head);
+        self.head.seq = expected;
+        self.head.hash.clear();
+        self.head.hash.push_str(hash);
+        self.head.recorded_at.clear();
+        self.head.recorded_at.push_str(tail.recorded_at);
         Ok(())
     }
 
