@@ -17,7 +17,13 @@
 //!   and payloads; `export --after`;
 //! - `lock`: a data directory held by another process is refused cleanly;
 //! - `assess`: `assess` and `scorecard` print the SPEC 3.4 document, a table
-//!   and sentences, keep the projection checkpoint, and explain mistakes.
+//!   and sentences, keep the projection checkpoint, and explain mistakes;
+//! - `backup`: an online backup taken while another process appends restores
+//!   into a new directory that verifies; restore never overwrites a ledger;
+//! - `store`: `--store` and `--config` choose the data directory and store.
+//! - `report`: `report` in every format, byte-for-byte reproducible; a
+//!   published report verifies, a changed ledger, model or file does not; the
+//!   HTML in headless Chromium (`chromium`: needs Debian's `chromium`).
 //!
 //! `support` holds the shared helpers and the small city the tests import.
 //! This file is the crate root, so the modules under `tests/cli/` are named
@@ -31,8 +37,14 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/assess.rs"]
+mod assess;
+#[path = "cli/backup.rs"]
+mod backup;
 #[path = "cli/bad_input.rs"]
 mod bad_input;
+#[path = "cli/chromium.rs"]
+mod chromium;
 #[path = "cli/crash.rs"]
 mod crash;
 #[path = "cli/idempotency.rs"]
@@ -41,9 +53,11 @@ mod idempotency;
 mod independence;
 #[path = "cli/lock.rs"]
 mod lock;
+#[path = "cli/report.rs"]
+mod report;
 #[path = "cli/roundtrip.rs"]
 mod roundtrip;
+#[path = "cli/store.rs"]
+mod store;
 #[path = "cli/tamper.rs"]
 mod tamper;
-#[path = "cli/assess.rs"]
-mod assess;

@@ -8,8 +8,14 @@
 //!   action, a write the ledger's rules refuse), allowed and denied, through
 //!   HTTP and GraphQL; anonymous access only to `/healthz`; `token`
 //!   subcommands refuse roles an agency does not hold; revocation;
+//! - `assessment`: `assessment` and `scorecard` over GraphQL equal `govledger
+//!   assess --format json` and `govledger scorecard`; an append shows in the
+//!   very next query; wrong periods and positions get their codes;
 //! - `bad_input`: each class of bad input through HTTP and GraphQL gets its
 //!   stable code, field and index, and stores nothing;
+//! - `entities`: tasks, freezes, meetings, clues, warnings, penalties,
+//!   card-breaking actions and cases list what the log created, filtered by
+//!   agency, status and time, paged by cursor;
 //! - `idempotency`: retries (sequential and concurrent, single and batch,
 //!   HTTP and GraphQL) return the stored event; a changed retry conflicts;
 //! - `subscription`: a GraphQL subscription over WebSocket receives, filtered,
@@ -20,6 +26,9 @@
 //! - `restart`: a graceful stop (SIGTERM) during concurrent appends loses no
 //!   acknowledged event; a restart serves the same log, head and tokens;
 //!   `serve --demo` starts on a demo city.
+//! - `dashboard`: `/` for coordinator, evaluator and auditor tokens (agency
+//!   403, none 401), token by header, link or cookie, the head it polls, and
+//!   the page in headless Chromium.
 //!
 //! `support` starts and stops servers, issues tokens and holds the small
 //! city every test starts from. The crate root is this file, outside a
@@ -31,14 +40,23 @@
 #[path = "server/support.rs"]
 mod support;
 
+#[path = "server/assessment.rs"]
+mod assessment;
 #[path = "server/bad_input.rs"]
 mod bad_input;
 #[path = "server/concurrency.rs"]
 mod concurrency;
+#[path = "server/dashboard.rs"]
+mod dashboard;
+#[path = "server/entities.rs"]
+mod entities;
 #[path = "server/idempotency.rs"]
 mod idempotency;
 #[path = "server/restart.rs"]
 mod restart;
+// Headless Chromium, shared with the CLI report tests.
+#[path = "cli/chromium.rs"]
+mod chromium;
 #[path = "server/roles.rs"]
 mod roles;
 #[path = "server/subscription.rs"]

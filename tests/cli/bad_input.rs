@@ -377,7 +377,8 @@ fn invalid_utf8_line_is_rejected_as_malformed_json_with_its_line() {
 fn demo_refuses_a_year_ending_in_the_future() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let run = crate::support::govledger(&data, &["demo", "--scale", "0.01", "--until", "2999-01-01T00:00:00Z"]).no_panic();
+    let run =
+        crate::support::govledger(&data, &["demo", "--scale", "0.01", "--until", "2999-01-01T00:00:00Z"]).no_panic();
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("--until") && run.stderr.contains("in the future"), "{}", run.stderr);
     assert!(!data.join("ledger.sqlite").exists(), "nothing may be written");

@@ -45,6 +45,8 @@ pub fn govledger(data: &Path, args: &[&str]) -> Run {
         .arg(data)
         .args(args)
         .env_remove("GOVLEDGER_DATA_DIR")
+        .env_remove("GOVLEDGER_STORE")
+        .env_remove("GOVLEDGER_CONFIG")
         .env_remove("GOVLEDGER_LOG")
         .stdin(Stdio::null())
         .output()

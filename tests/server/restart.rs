@@ -1,6 +1,7 @@
 //! Stopping and starting: a graceful stop (SIGTERM) while clients append
 //! loses no acknowledged event and exits 0; a restart serves the same log,
-//! head, agencies and tokens; `serve --demo` starts on a demo city and a
+//! head, agencies, tokens and assessment (from the projection checkpoint
+//! saved at the stop); `serve --demo` starts on a demo city and a
 //! token for it, and does not overwrite an existing ledger.
 
 use std::sync::Arc;
@@ -85,11 +86,21 @@ async fn graceful_stop_keeps_every_acknowledged_event_and_restart_serves_the_sam
     // A second restart serves exactly the same log, head and agencies; tokens survive.
     let q = "{ head { seq hash recordedAt } agencies { agencyId kind roles registeredSeq } }";
     let before = reader.graphql(q, json!({})).await.body;
+    // …and the same assessment, from the projection checkpoint written at the stop.
+    let aq = "{ assessment(from: \"2024-01-01T00:00:00Z\", to: \"2030-01-01T00:00:00Z\") { asOfSeq headHash
+        agencies { agencyId rank score deductions indicators { id value numerator denominator evidence } } } }";
+    let assessment = reader.graphql(aq, json!({})).await.body;
+    assert_eq!(assessment["data"]["assessment"]["asOfSeq"], head["seq"], "{assessment}");
     let (status, _) = server.stop();
     assert!(status.success());
+    let checkpoint = fx.data().join("projection.ckpt");
+    let saved = std::fs::metadata(&checkpoint).expect("no projection checkpoint after a graceful stop").modified();
     let server = fx.serve(&[]);
     let reader = Client::new(&server, Some(&auditor));
     assert_eq!(reader.graphql(q, json!({})).await.body, before);
+    assert_eq!(reader.graphql(aq, json!({})).await.body, assessment);
+    // Started from the checkpoint at the head: nothing was folded, so it was not rewritten.
+    assert_eq!(std::fs::metadata(&checkpoint).unwrap().modified().unwrap(), saved.unwrap());
     assert_eq!(reader.all_events().await, events);
     let writer = Client::new(&server, Some(&token));
     let r = writer.append(&publicity("bank-3", "PUB-after-restart", None)).await;

@@ -46,6 +46,14 @@ fn operation(kind: &str, agency: &str, tag: &str) -> Value {
                    "period_to": "2024-02-01T00:00:00Z", "as_of_seq": 1, "model_sha256": "a".repeat(64),
                    "report_sha256": "b".repeat(64)}),
         ),
+        "assign_task" => envelope(
+            None,
+            "ResponsibilityAssigned",
+            agency,
+            "2024-03-01T00:00:00Z",
+            json!({"task_id": format!("T-{tag}"), "assignee": "bank-1", "title": "Check the accounts",
+                   "due_at": "2024-04-01T00:00:00Z"}),
+        ),
         "ledger_rule" => envelope(
             None,
             "PenaltyImposed",
@@ -96,13 +104,17 @@ async fn every_role_against_every_operation() {
     assert_eq!((r.status, r.gql_code()), (StatusCode::UNAUTHORIZED, "auth.missing_token"));
 
     // Writes: (operation, expectation per caller in the order above).
-    let matrix: [(&str, [Expect; 6]); 5] = [
+    let matrix: [(&str, [Expect; 6]); 6] = [
         ("own_action", [Stored, Stored, Stored, Stored, ROLE_FORBIDDEN, READ_ONLY]),
         ("as_other_agency", [MISMATCH, MISMATCH, MISMATCH, MISMATCH, MISMATCH, READ_ONLY]),
         ("coordinator_action", [Stored, ROLE_FORBIDDEN, ROLE_FORBIDDEN, ROLE_FORBIDDEN, ROLE_FORBIDDEN, READ_ONLY]),
         ("evaluator_action", [ROLE_FORBIDDEN, ROLE_FORBIDDEN, ROLE_FORBIDDEN, ROLE_FORBIDDEN, Stored, READ_ONLY]),
-        // The token may append it; the ledger's rules decide (a regulator or coordinator imposes penalties).
-        ("ledger_rule", [Stored, Stored, NOT_AUTHORISED, NOT_AUTHORISED, ROLE_FORBIDDEN, READ_ONLY]),
+        // The token may append these; the ledger's rules decide, in the capacity the token
+        // allows (SPEC 4): only the coordinator assigns tasks, and an `agency` token of the
+        // coordination office acts as a plain agency, without the office's coordinator role.
+        ("assign_task", [Stored, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, ROLE_FORBIDDEN, READ_ONLY]),
+        // A regulator or the coordinator imposes penalties.
+        ("ledger_rule", [Stored, NOT_AUTHORISED, NOT_AUTHORISED, NOT_AUTHORISED, ROLE_FORBIDDEN, READ_ONLY]),
     ];
     let reader = Client::new(&server, Some(&callers[5].token));
     let mut stored = CITY_EVENTS;

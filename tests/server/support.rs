@@ -381,6 +381,8 @@ fn mutation_of(event_type: &str) -> (&'static str, &'static str) {
         "FreezeRejected" => ("rejectFreeze", "RejectFreezeInput"),
         "PenaltyImposed" => ("imposePenalty", "ImposePenaltyInput"),
         "PublicityDelivered" => ("deliverPublicity", "DeliverPublicityInput"),
+        "CardBreakingAction" => ("recordCardBreakingAction", "RecordCardBreakingActionInput"),
+        "ResponsibilityAssigned" => ("assignResponsibility", "AssignResponsibilityInput"),
         "AssessmentPublished" => ("publishAssessment", "PublishAssessmentInput"),
         other => panic!("the tests have no GraphQL mapping for {other}"),
     }

@@ -95,6 +95,21 @@ pub struct Principal {
     pub role: TokenRole,
 }
 
+/// The ledger capacity (SPEC 4) in which a token's appends are checked by
+/// the ledger's rules: an `agency` token acts as a plain agency even when its
+/// agency holds the coordinator or evaluator role; a `coordinator` or
+/// `evaluator` token acts in that role only. `None` for `auditor`, which
+/// writes nothing. The one place a token role becomes a capacity.
+pub fn capacity(role: TokenRole) -> Option<govledger_domain::Capacity> {
+    use govledger_domain::Capacity;
+    match role {
+        TokenRole::Agency => Some(Capacity::AGENCY),
+        TokenRole::Coordinator => Some(Capacity::COORDINATOR),
+        TokenRole::Evaluator => Some(Capacity::EVALUATOR),
+        TokenRole::Auditor => None,
+    }
+}
+
 /// Checks that `principal` may append every event of `batch`, before the
 /// ledger's rules run. The first refused event is named by its index.
 pub fn authorize_append(principal: &Principal, batch: &[Submission]) -> Result<(), AppError> {
@@ -332,6 +347,15 @@ mod tests {
 
     fn code(r: Result<(), AppError>) -> Option<&'static str> {
         r.err().map(|e| e.code())
+    }
+
+    #[test]
+    fn each_token_role_acts_in_its_own_capacity() {
+        use govledger_domain::Capacity;
+        assert_eq!(capacity(TokenRole::Agency), Some(Capacity::AGENCY));
+        assert_eq!(capacity(TokenRole::Coordinator), Some(Capacity::COORDINATOR));
+        assert_eq!(capacity(TokenRole::Evaluator), Some(Capacity::EVALUATOR));
+        assert_eq!(capacity(TokenRole::Auditor), None);
     }
 
     #[test]

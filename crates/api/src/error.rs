@@ -69,6 +69,7 @@ api_codes! {
     GraphqlTooComplex => "graphql.too_complex", BAD_REQUEST: "The GraphQL query is more complex than the server allows.",
     GraphqlInvalidInput => "graphql.invalid_input", BAD_REQUEST:
         "A GraphQL argument could not be converted to its declared type.",
+    AssessEmptyLedger => "assessment.empty_ledger", CONFLICT: "The ledger holds no events yet; there is nothing to assess.",
     Unavailable => "server.unavailable", SERVICE_UNAVAILABLE:
         "The store failed or the server is shutting down; nothing was stored; retry later.",
     Internal => "server.internal", INTERNAL_SERVER_ERROR: "An unexpected server fault; it is logged.",

@@ -54,6 +54,8 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi_json))
         .route("/graphql", post(graphql_post).get(graphql_get))
         .route("/healthz", get(healthz))
+        // The live dashboard (`/`, `/dashboard/head`), over its own state.
+        .merge(crate::dashboard::router(http.state.clone()))
         .route_layer(middleware::from_fn_with_state(http.clone(), observe))
         .fallback(not_found)
         // Bodies above the limit are refused while reading, before being buffered whole.
@@ -418,6 +420,7 @@ async fn healthz() -> Json<serde_json::Value> {
     security(("bearer" = [])),
 )]
 async fn metrics(State(http): State<Http>, Auth(_): Auth) -> Response {
+    http.state.metrics().ledger_stats(&http.state.ledger().stats());
     let text = http.state.metrics().render(http.state.ledger().head().seq);
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
         .into_response()

@@ -12,7 +12,9 @@
 //! `Submission::parse` and `Ledger::append`, like an import.
 
 pub mod agencies;
+pub mod assess;
 pub mod auth;
+pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod graphql;
@@ -28,6 +30,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 pub use crate::agencies::{AgencyIndex, AgencyInfo};
+pub use crate::assess::Assessor;
 pub use crate::auth::{Principal, TokenRole, TokenStore};
 pub use crate::error::{ApiCode, AppError};
 pub use crate::graphql::QueryLimits;
@@ -66,6 +69,8 @@ struct Shared {
     metrics: Metrics,
     limits: Limits,
     shutdown: watch::Receiver<bool>,
+    /// The projection the assessment and entity queries read.
+    assessor: Arc<Assessor>,
 }
 
 impl AppState {
@@ -86,6 +91,12 @@ impl AppState {
                 metrics,
                 limits,
                 shutdown,
+                // Empty until `assessor().replace` installs a loaded one;
+                // queries fold whatever it lacks from the ledger.
+                assessor: Arc::new(Assessor::new(
+                    govledger_assess::Projection::new(),
+                    govledger_assess::Model::default_v1(),
+                )),
             }),
         })
     }
@@ -100,6 +111,53 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// This state with `assessor` (e.g. one loaded from a checkpoint, shared
+    /// with the caller to save it at shutdown) in place of its empty one.
+    /// Call before the state is cloned.
+    pub fn with_assessor(mut self, assessor: Arc<Assessor>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(shared) => shared.assessor = assessor,
+            // Already shared: keep the state as it is, but fold the loaded
+            // projection into the one in use.
+            None => self.inner.assessor.replace(assessor.read().clone()),
+        }
+        self
+    }
+
+    /// The projection and model behind the assessment queries.
+    pub fn assessor(&self) -> &Arc<Assessor> {
+        &self.inner.assessor
+    }
+
+    /// Runs `work` on the projection once it holds every event up to the
+    /// ledger's head as of this call (so a client sees its own appends), off
+    /// the async threads.
+    pub async fn with_projection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&govledger_assess::Projection, &govledger_assess::Model) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let target = self.inner.ledger.head().seq;
+        self.blocking(move |s| {
+            s.assessor.catch_up(&s.ledger, target)?;
+            let projection = s.assessor.read();
+            work(&projection, s.assessor.model())
+        })
+        .await
+    }
+
+    /// The assessment document (SPEC 3.4) of `query`.
+    pub async fn assessment(
+        &self,
+        query: govledger_assess::Query,
+    ) -> Result<Arc<govledger_assess::Assessment>, AppError> {
+        let target = self.inner.ledger.head().seq;
+        self.blocking(move |s| {
+            s.assessor.catch_up(&s.ledger, target)?;
+            s.assessor.assess(&query)
+        })
+        .await
     }
 
     /// A receiver that turns true when the server starts shutting down.
@@ -167,9 +225,15 @@ impl AppState {
             return Err(AppError::BatchTooLarge { events: batch.len(), limit });
         }
         auth::authorize_append(principal, &batch)?;
+        let Some(capacity) = auth::capacity(principal.role) else {
+            // `authorize_append` refuses auditors first; kept total.
+            return Err(AppError::refused(ApiCode::ReadOnly, "an auditor token appends nothing"));
+        };
         let events = batch.len();
         let started = Instant::now();
-        let outcome = self.inner.ledger.append(batch).await;
+        // The ledger's rules run with the roles this token may use (SPEC 4):
+        // an `agency` token of the coordination office cannot assign tasks.
+        let outcome = self.inner.ledger.append_as(batch, capacity).await;
         let latency_s = started.elapsed().as_secs_f64();
         match outcome {
             Ok(appended) => {

@@ -1,6 +1,8 @@
 //! Prometheus metrics of the server (`GET /metrics`, text format 0.0.4):
 //! events appended and replayed, rejections by stable code, append latency,
-//! HTTP request latency by route, and the head seq.
+//! HTTP request latency by route, the head seq, and, on a shared store
+//! (replicas on KurrentDB), lost races, exhausted retries and events
+//! followed from other replicas.
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
@@ -19,6 +21,11 @@ pub struct Metrics {
     append_latency_s: Histogram,
     http_latency_s: HistogramVec,
     head_seq: IntGauge,
+    lost_races: IntCounter,
+    retries_exhausted: IntCounter,
+    followed_events: IntCounter,
+    /// Serializes `ledger_stats`, so that concurrent scrapes add each delta once.
+    stats_lock: std::sync::Mutex<()>,
 }
 
 impl Metrics {
@@ -47,12 +54,27 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let head_seq = IntGauge::with_opts(Opts::new("govledger_head_seq", "The seq of the ledger's head."))?;
+        let lost_races = IntCounter::with_opts(Opts::new(
+            "govledger_store_lost_races_total",
+            "Group commits that lost the race to another replica of a shared store and were checked again.",
+        ))?;
+        let retries_exhausted = IntCounter::with_opts(Opts::new(
+            "govledger_store_retries_exhausted_total",
+            "Group commits that lost every retry; their requests were answered 503 (retry).",
+        ))?;
+        let followed_events = IntCounter::with_opts(Opts::new(
+            "govledger_followed_events_total",
+            "Events appended by other replicas of a shared store that this server folded in.",
+        ))?;
         registry.register(Box::new(appended_events.clone()))?;
         registry.register(Box::new(replayed_events.clone()))?;
         registry.register(Box::new(rejections.clone()))?;
         registry.register(Box::new(append_latency_s.clone()))?;
         registry.register(Box::new(http_latency_s.clone()))?;
         registry.register(Box::new(head_seq.clone()))?;
+        registry.register(Box::new(lost_races.clone()))?;
+        registry.register(Box::new(retries_exhausted.clone()))?;
+        registry.register(Box::new(followed_events.clone()))?;
         Ok(Metrics {
             registry,
             appended_events,
@@ -61,7 +83,23 @@ impl Metrics {
             append_latency_s,
             http_latency_s,
             head_seq,
+            lost_races,
+            retries_exhausted,
+            followed_events,
+            stats_lock: std::sync::Mutex::new(()),
         })
+    }
+
+    /// Brings the shared-store counters up to the ledger's own counts.
+    pub fn ledger_stats(&self, stats: &govledger_ledger::LedgerStats) {
+        let _guard = self.stats_lock.lock().unwrap_or_else(|e| e.into_inner());
+        for (counter, total) in [
+            (&self.lost_races, stats.lost_races),
+            (&self.retries_exhausted, stats.retries_exhausted),
+            (&self.followed_events, stats.followed_events),
+        ] {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
     }
 
     /// Records a finished append: `new` events stored, `replayed` retries.
@@ -115,5 +153,11 @@ mod tests {
         assert!(text.contains("govledger_rejections_total{code=\"freeze.already_answered\"} 2"), "{text}");
         assert!(text.contains("govledger_head_seq 42"), "{text}");
         assert!(text.contains("govledger_append_latency_seconds_count 1"), "{text}");
+        m.ledger_stats(&govledger_ledger::LedgerStats { lost_races: 3, retries_exhausted: 1, followed_events: 40 });
+        m.ledger_stats(&govledger_ledger::LedgerStats { lost_races: 5, retries_exhausted: 1, followed_events: 41 });
+        let text = m.render(42);
+        assert!(text.contains("govledger_store_lost_races_total 5"), "{text}");
+        assert!(text.contains("govledger_store_retries_exhausted_total 1"), "{text}");
+        assert!(text.contains("govledger_followed_events_total 41"), "{text}");
     }
 }

@@ -567,3 +567,35 @@ async fn graphiql_is_served_on_get() {
     assert!(r.text().contains("GraphiQL"), "{}", r.text());
     assert!(!r.text().contains("glt_0"), "the page holds no token");
 }
+
+#[tokio::test]
+async fn assessment_and_entity_queries_count_against_the_complexity_limit() {
+    let fx = fixture().await;
+    // 40 assessments cost 40 × 500: above the default 20,000.
+    let many: String = (0..40)
+        .map(|i| {
+            format!("a{i}: assessment(from: \"2026-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") {{ asOfSeq }} ")
+        })
+        .collect();
+    let r = fx.graphql(Some(&fx.auditor), &format!("{{ {many} }}"), json!({})).await.json();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.too_complex", "{r}");
+    // An entity page is priced by `first`, like `events`.
+    let pages: String =
+        (0..30).map(|i| format!("p{i}: freezes(first: 1000) {{ edges {{ node {{ seq }} }} }} ")).collect();
+    let r = fx.graphql(Some(&fx.auditor), &format!("{{ {pages} }}"), json!({})).await.json();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.too_complex", "{r}");
+    let one = "{ assessment(from: \"2026-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { asOfSeq }
+        freezes(agency: \"bank-a\") { edges { node { entityId status agencyId } } } }";
+    let r = fx.graphql(Some(&fx.auditor), one, json!({})).await.json();
+    assert_eq!(r["errors"], Value::Null, "{r}");
+    assert_eq!(r["data"]["assessment"]["asOfSeq"], json!(fx.head()));
+    let node = &r["data"]["freezes"]["edges"][0]["node"];
+    assert_eq!(node, &json!({"entityId": "F-1", "status": "requested", "agencyId": "bank-a"}));
+
+    // The bank answers; the very next query sees it.
+    let r = fx.post_one(&fx.bank, &execute("F-1", None, 100)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = fx.graphql(Some(&fx.auditor), one, json!({})).await.json();
+    assert_eq!(r["data"]["freezes"]["edges"][0]["node"]["status"], "executed", "{r}");
+    assert_eq!(r["data"]["assessment"]["asOfSeq"], json!(fx.head()));
+}

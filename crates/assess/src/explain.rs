@@ -74,7 +74,7 @@ pub fn table(a: &Assessment) -> String {
     out
 }
 
-fn short_value(ind: &IndicatorResult) -> String {
+pub fn short_value(ind: &IndicatorResult) -> String {
     let Some(v) = &ind.value else { return "-".into() };
     let f = v.as_f64().unwrap_or(0.0);
     match ind.id.measure() {
@@ -155,7 +155,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// What the indicator counted, in a sentence; `None` parts mean null.
-fn counted(ind: &IndicatorResult) -> String {
+pub fn counted(ind: &IndicatorResult) -> String {
     let (num, den) = (ind.numerator.unwrap_or(0), ind.denominator.unwrap_or(0));
     let n = ind.sample_size.unwrap_or(0);
     let v = ind.value.as_ref();
@@ -219,7 +219,7 @@ fn counted(ind: &IndicatorResult) -> String {
 }
 
 /// How the value became points under the model's rule.
-fn scored(ind: &IndicatorResult, mi: Option<&ModelIndicator>, total_weight: f64) -> String {
+pub fn scored(ind: &IndicatorResult, mi: Option<&ModelIndicator>, total_weight: f64) -> String {
     let (Some(v), Some(points)) = (ind.value.as_ref(), ind.points) else {
         return "left out, and the remaining weights are renormalised".into();
     };

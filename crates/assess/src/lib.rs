@@ -14,6 +14,7 @@
 
 pub mod assessment;
 mod decode;
+pub mod entities;
 pub mod exact;
 pub mod explain;
 pub mod indicators;
@@ -22,5 +23,6 @@ pub mod projection;
 
 pub use assessment::{AgencyAssessment, AssessError, Assessment, IndicatorResult, Period, Query};
 pub use decode::DecodeError;
+pub use entities::{EntityFilter, EntityKind, EntityPage, EntityStatus, EntityView};
 pub use model::{DEFAULT_MODEL_TOML, IndicatorId, Model, ModelError};
 pub use projection::{CheckpointError, Projection, ProjectionError};

@@ -1,7 +1,14 @@
 //! The `govledger` command line: argument parsing and wiring only. Every
-//! command works on the embedded store in `--data-dir` (default `./data`).
+//! command works on the embedded store in `--data-dir` (default `./data`),
+//! or on a KurrentDB cluster with `--store kurrentdb://…` (`store.rs`);
+//! `--config FILE` supplies defaults (`config.rs`).
 
+mod backup;
+mod config;
+mod projection;
+mod report;
 mod serve;
+mod store;
 mod token;
 
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
@@ -12,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{Datelike, TimeZone, Utc};
 use clap::{Parser, Subcommand};
 use govledger_domain::{ErrorCode, Rejection, Submission};
-use govledger_ledger::{ImportError, ImportItem, Ledger, LogReader};
+use govledger_ledger::{ImportError, ImportItem, Ledger};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
@@ -21,6 +28,13 @@ struct Cli {
     /// The data directory of the embedded store.
     #[arg(long, global = true, default_value = "./data", env = "GOVLEDGER_DATA_DIR")]
     data_dir: PathBuf,
+    /// Where the ledger is: `embedded` (the data directory; the default) or a KurrentDB
+    /// cluster, e.g. kurrentdb://127.0.0.1:2113?tls=false (also stream=NAME, max_append_bytes=N).
+    #[arg(long, global = true, env = "GOVLEDGER_STORE")]
+    store: Option<String>,
+    /// A govledger.toml with data_dir, store and [serve] settings; flags and variables win over it.
+    #[arg(long, global = true, env = "GOVLEDGER_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -74,6 +88,8 @@ enum Command {
         #[command(flatten)]
         period: PeriodArgs,
     },
+    /// Write an assessment report (html, md, csv, json), optionally publish its hash; `report verify FILE` checks one.
+    Report(report::ReportArgs),
     /// Serve HTTP and GraphQL on the data directory (SPEC 4); `--demo` starts on a demo city.
     Serve(serve::ServeArgs),
     /// Manage bearer tokens: issue (printed once), list, revoke.
@@ -81,6 +97,10 @@ enum Command {
         #[command(subcommand)]
         command: token::TokenCommand,
     },
+    /// Back up the data directory while it is in use (ledger and tokens) into a new directory, verified.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new, empty data directory (--data-dir), verified before it is put in place.
+    Restore(backup::RestoreArgs),
 }
 
 /// The period, position and model of an assessment.
@@ -107,7 +127,12 @@ enum AssessFormat {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Err(e) = config::apply(&mut cli, &matches) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     // A server logs its requests by default; one-shot commands only warnings.
     let default_log = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
     tracing_subscriber::fmt()
@@ -128,6 +153,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let dir = cli.data_dir.as_path();
+    store::select(store::Selection::parse(cli.store.as_deref())?);
     match cli.command {
         Command::Import { file } => import(dir, &file),
         Command::Export { after, out } => export(dir, after, out.as_deref()),
@@ -135,13 +161,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo { seed, scale, until } => demo(dir, seed, scale, until.as_deref()),
         Command::Assess { period, format } => assess(dir, &period, format),
         Command::Scorecard { agency, period } => scorecard(dir, &agency, &period),
+        Command::Report(args) => report::run(dir, args),
         Command::Serve(args) => serve::serve(dir, args),
         Command::Token { command } => token::run(dir, command),
+        Command::Backup(args) => backup::backup(dir, args),
+        Command::Restore(args) => backup::restore(dir, args),
     }
 }
 
 fn open_ledger(dir: &Path) -> Result<Ledger> {
-    govledger_store_embedded::open_ledger(dir).with_context(|| format!("cannot open the ledger in {}", dir.display()))
+    store::open_ledger(dir)
 }
 
 fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
@@ -227,7 +256,7 @@ fn import(dir: &Path, file: &Path) -> Result<ExitCode> {
 }
 
 fn export(dir: &Path, after: u64, out: Option<&Path>) -> Result<ExitCode> {
-    let reader = govledger_store_embedded::open_reader(dir)?;
+    let reader = store::open_reader(dir)?;
     let sink: Box<dyn Write> = match out {
         Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
         None => Box::new(std::io::stdout().lock()),
@@ -264,7 +293,7 @@ fn export(dir: &Path, after: u64, out: Option<&Path>) -> Result<ExitCode> {
 }
 
 fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
-    let reader = govledger_store_embedded::open_reader(dir)?;
+    let reader = store::open_reader(dir)?;
     let bar = progress_bar(None, "verifying");
     let report = govledger_ledger::verify::verify_with_progress(reader.as_ref(), &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
@@ -327,72 +356,14 @@ fn demo(dir: &Path, seed: u64, scale: f64, until: Option<&str>) -> Result<ExitCo
 
 // ---- assess and scorecard ---------------------------------------------------
 
-/// The projection checkpoint in a data directory (see `load_projection`).
-const PROJECTION_CHECKPOINT: &str = "projection.ckpt";
-
-/// The projection at the store's head: the checkpoint in the data directory
-/// if the store still holds the event it was taken at (same seq, same hash),
-/// plus the events appended since; otherwise a rebuild from seq 1. Writes the
-/// checkpoint back when it moved.
+/// The projection at the store's head, from the data directory's checkpoint
+/// plus the events since (see `projection::load`).
 fn load_projection(dir: &Path) -> Result<govledger_assess::Projection> {
-    use govledger_assess::Projection;
-    let reader = govledger_store_embedded::open_reader(dir)?;
-    let path = dir.join(PROJECTION_CHECKPOINT);
-    let mut projection = match std::fs::read(&path) {
-        Ok(bytes) => match Projection::from_checkpoint(&bytes) {
-            Ok(p) if checkpoint_matches(reader.as_ref(), &p)? => p,
-            Ok(_) => {
-                tracing::info!("the projection checkpoint does not match the ledger; rebuilding");
-                Projection::new()
-            }
-            Err(e) => {
-                tracing::info!("{e}; rebuilding the projection");
-                Projection::new()
-            }
-        },
-        Err(_) => Projection::new(),
-    };
-    let start = projection.head_seq();
-    if let Some(anchor) = reader.anchor()? {
-        projection.reserve(usize::try_from(anchor.seq.saturating_sub(start)).unwrap_or(0));
-    }
+    let reader = store::open_reader(dir)?;
     let bar = progress_bar(None, "projecting");
-    let mut failure = None;
-    reader.scan_raw(start, &mut |row| match projection.apply_raw(row.body, row.hash) {
-        Ok(()) => {
-            if row.seq % 65_536 == 0 {
-                bar.set_position(row.seq - start);
-            }
-            true
-        }
-        Err(e) => {
-            failure = Some(e);
-            false
-        }
-    })?;
+    let projection = projection::load(dir, reader.as_ref(), &mut |n| bar.set_position(n));
     bar.finish_and_clear();
-    if let Some(e) = failure {
-        bail!("cannot project the ledger: {e}; run `govledger verify` to check the chain");
-    }
-    if projection.head_seq() != start || !path.exists() {
-        // A checkpoint that cannot be written only costs the next run a rebuild.
-        let tmp = dir.join(format!("{PROJECTION_CHECKPOINT}.tmp-{}", std::process::id()));
-        let written = std::fs::write(&tmp, projection.to_checkpoint()).and_then(|()| std::fs::rename(&tmp, &path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            tracing::warn!("cannot write {}: {e}", path.display());
-        }
-    }
-    Ok(projection)
-}
-
-fn checkpoint_matches(reader: &dyn LogReader, p: &govledger_assess::Projection) -> Result<bool> {
-    let seq = p.head_seq();
-    if seq == 0 {
-        return Ok(true);
-    }
-    let stored = reader.read(seq - 1, 1)?;
-    Ok(stored.first().is_some_and(|e| e.seq == seq && Some(e.hash.as_str()) == p.head_hash().as_deref()))
+    projection
 }
 
 fn load_model(path: Option<&Path>) -> Result<govledger_assess::Model> {

@@ -1,5 +1,8 @@
 //! `govledger serve`: the server (SPEC 4) on the embedded store in the data
-//! directory — HTTP and GraphQL from `govledger-api`, on tokio.
+//! directory, or on a KurrentDB cluster (`--store`) as one of several
+//! replicas — HTTP and GraphQL from `govledger-api`, on tokio. On a shared
+//! store a follower task keeps the ledger current with the other replicas'
+//! events (`store::follow`).
 //!
 //! It prints `listening on http://ADDR` on standard output once the socket
 //! is bound (with `--listen 127.0.0.1:0` the OS picks the port; scripts and
@@ -15,32 +18,35 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use govledger_api::{AgencyIndex, AppState, Limits, TokenRole, TokenStore};
-use govledger_ledger::LogReader;
 use tokio::sync::watch;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0: any free port; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Start on a freshly generated demo city when the data directory holds no
     /// ledger yet, and print a coordinator token for it.
     #[arg(long)]
     demo: bool,
     /// Seconds in-flight requests get to finish after a shutdown signal.
     #[arg(long, default_value_t = 30)]
-    grace_s: u64,
+    pub(crate) grace_s: u64,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = Limits::default().max_body_bytes)]
-    max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
     /// Most events in one batch.
     #[arg(long, default_value_t = Limits::default().max_batch_events)]
-    max_batch_events: usize,
+    pub(crate) max_batch_events: usize,
+    /// On a shared store (KurrentDB): at most this many milliseconds between
+    /// catching up with other replicas (the store's notifications usually come first).
+    #[arg(long, default_value_t = 1_000)]
+    pub(crate) follow_interval_ms: u64,
 }
 
 pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     let mut demo_token = None;
-    if args.demo && !govledger_store_embedded::open_reader(dir).is_ok_and(|r| r.anchor().is_ok_and(|a| a.is_some())) {
+    if args.demo && !crate::store::open_reader(dir).is_ok_and(|r| r.anchor().is_ok_and(|a| a.is_some())) {
         // The same path as `govledger demo`: every event through the ledger's rules.
         let code = crate::demo(dir, 2026, 1.0, None)?;
         if code != ExitCode::SUCCESS {
@@ -54,17 +60,24 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
         );
     }
 
-    let ledger = govledger_store_embedded::open_ledger(dir)
-        .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
+    let crate::store::Opened { ledger, follow } = crate::store::open(dir)?;
+    // The assessment queries' projection: the checkpoint plus the events since.
+    let projection = crate::projection::load(dir, ledger.reader().as_ref(), &mut |_| {})?;
     let tokens = TokenStore::open(dir)?;
     let limits =
         Limits { max_body_bytes: args.max_body_bytes, max_batch_events: args.max_batch_events, ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
-    let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token));
+    let assessor = std::sync::Arc::new(govledger_api::Assessor::new(projection, govledger_assess::Model::default_v1()));
+    let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token, follow, assessor.clone()));
     // Every request has finished or been abandoned; `close` completes the
     // appends already queued and waits for the writer, so each one that was
     // accepted is durable before the process exits.
     ledger.close();
+    // The checkpoint at the final head, so that the next start folds nothing.
+    if let Err(e) = assessor.catch_up(&ledger, ledger.head().seq) {
+        tracing::warn!(error = ?e, "cannot bring the projection to the head; saving it where it is");
+    }
+    crate::projection::save(dir, &assessor.checkpoint());
     runtime.shutdown_timeout(Duration::from_secs(1));
     served?;
     let head = ledger.head();
@@ -78,9 +91,18 @@ async fn run(
     limits: Limits,
     args: &ServeArgs,
     demo_token: Option<(String, String)>,
+    follow: Option<watch::Receiver<u64>>,
+    assessor: std::sync::Arc<govledger_api::Assessor>,
 ) -> Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let state = AppState::new(ledger.clone(), tokens, limits, stop_rx.clone()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if let Some(known) = follow {
+        let interval = Duration::from_millis(args.follow_interval_ms.max(10));
+        tokio::spawn(crate::store::follow(ledger.clone(), known, interval, stop_rx.clone()));
+    }
+    let state = AppState::new(ledger.clone(), tokens, limits, stop_rx.clone())
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .with_assessor(assessor.clone());
+    tokio::spawn(govledger_api::assess::follow(ledger.clone(), assessor, stop_rx.clone()));
     // Warm the agency index before the first request.
     state.agencies().await.map_err(|e| anyhow::anyhow!("cannot read the ledger: {e:?}"))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -140,7 +162,7 @@ async fn shutdown_signal() -> &'static str {
 /// A coordinator token for the demo city's coordination office, so that a
 /// new user can query at once. Returns (agency, token).
 fn issue_demo_token(dir: &Path) -> Result<(String, String)> {
-    let reader = govledger_store_embedded::open_reader(dir)?;
+    let reader = crate::store::open_reader(dir)?;
     let index = AgencyIndex::new();
     index.catch_up(reader.as_ref())?;
     let coordinator = index

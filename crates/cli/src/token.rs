@@ -76,7 +76,7 @@ fn open_store(dir: &Path) -> Result<TokenStore> {
 /// standard output (so `TOKEN=$(govledger token issue …)` works) and the rest
 /// on standard error.
 pub fn issue(dir: &Path, agency: &str, role: TokenRole) -> Result<ExitCode> {
-    let reader = govledger_store_embedded::open_reader(dir)?;
+    let reader = crate::store::open_reader(dir)?;
     let index = AgencyIndex::new();
     index.catch_up(reader.as_ref()).context("cannot read the ledger")?;
     let Some(info) = index.get(agency) else {

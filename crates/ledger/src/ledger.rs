@@ -8,18 +8,30 @@
 //! request on its own (one bad request does not sink its neighbours),
 //! writes the accepted ones in one transaction and acknowledges them all
 //! after one fsync.
+//!
+//! Shared stores: several ledgers (server replicas) may write one store.
+//! Each appends with the head its state was checked against as the expected
+//! head; the store refuses the transaction with `StoreError::Conflict` when
+//! another writer appended first. The writer then catches up (folds the
+//! other writers' events into its state), checks every request of the group
+//! again and retries, a bounded number of times ([`RetryPolicy`]). The state
+//! only takes a group's events once the store has committed them, so a lost
+//! race or a failed commit leaves nothing to undo. Between appends, a
+//! replica follows the others with [`Ledger::catch_up`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use govledger_domain::{ErrorCode, Rejection, State, Submission, Timestamp, Txn};
+use govledger_domain::{Capacity, ErrorCode, Rejection, State, Submission, Timestamp, Txn};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use crate::backend::{LogReader, LogWriter, StoreError};
-use crate::event::{Encoded, Head, StoredEvent};
+use crate::event::{Encoded, Head, StoredEvent, sha256_hex};
 use crate::verify::{VerifyReport, verify_with_progress};
 
 /// Most events in one group commit; a larger queue is split.
@@ -81,18 +93,95 @@ pub type ImportItem = Result<(u64, Submission), ImportError>;
 /// Where the ledger's clock comes from (the system clock, or a test's).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
+/// How often, and after what pauses, a group commit that lost the race to
+/// another writer of a shared store is checked again and retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first one included (at least 1).
+    pub max_attempts: u32,
+    /// The pause after the first lost race; it doubles after each further one.
+    pub first_backoff: Duration,
+    /// The longest pause.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 8 attempts; pauses of 2, 4, 8 … ms, at most 100 ms (under 0.3 s in all).
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            first_backoff: Duration::from_millis(2),
+            max_backoff: Duration::from_millis(100),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause before attempt number `attempt` (2 is the first retry), or
+    /// `None` when the policy allows no such attempt. `jitter` in `[0, 1)`
+    /// picks a point between half and all of the exponential pause, so that
+    /// writers that lost the same race do not retry in lockstep.
+    pub fn backoff(&self, attempt: u32, jitter: f64) -> Option<Duration> {
+        if attempt < 2 || attempt > self.max_attempts {
+            return None;
+        }
+        let doublings = (attempt - 2).min(30);
+        let full = self.first_backoff.saturating_mul(1 << doublings).min(self.max_backoff);
+        Some(full.mul_f64(0.5 + jitter.clamp(0.0, 1.0) / 2.0))
+    }
+}
+
+/// Counts of what happened on a shared store since the ledger was opened
+/// (for metrics and alerts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerStats {
+    /// Group commits or imports that lost the race to another writer and
+    /// were checked again after catching up.
+    pub lost_races: u64,
+    /// Groups whose every retry lost; their requests were answered "retry".
+    pub retries_exhausted: u64,
+    /// Events other writers appended that this ledger folded in.
+    pub followed_events: u64,
+}
+
+#[derive(Default)]
+struct StatCounters {
+    lost_races: AtomicU64,
+    retries_exhausted: AtomicU64,
+    followed_events: AtomicU64,
+}
+
+/// How a ledger is opened.
+#[derive(Clone)]
+pub struct LedgerOptions {
+    /// Where `recorded_at` comes from.
+    pub clock: Clock,
+    /// Retries after losing a race on a shared store.
+    pub retry: RetryPolicy,
+}
+
+impl Default for LedgerOptions {
+    fn default() -> Self {
+        LedgerOptions { clock: Arc::new(Timestamp::now), retry: RetryPolicy::default() }
+    }
+}
+
 /// Where the writer sends an append's outcome.
 type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
 
 enum Command {
     Append {
         batch: Vec<Submission>,
+        capacity: Capacity,
         reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
     },
     Import {
         source: Box<dyn Iterator<Item = ImportItem> + Send>,
         progress: Box<dyn FnMut(u64) + Send>,
         reply: oneshot::Sender<Result<ImportSummary, ImportError>>,
+    },
+    CatchUp {
+        reply: oneshot::Sender<Result<Head, StoreError>>,
     },
 }
 
@@ -106,6 +195,7 @@ struct Inner {
     sender: Mutex<Option<Sender<Command>>>,
     reader: Arc<dyn LogReader>,
     head: watch::Receiver<Head>,
+    stats: Arc<StatCounters>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -113,7 +203,7 @@ impl Ledger {
     /// Opens a ledger: folds the stored log into the validation state and
     /// starts the writer.
     pub fn open(writer: Box<dyn LogWriter>, reader: Arc<dyn LogReader>) -> Result<Self, StoreError> {
-        Self::open_with_clock(writer, reader, Arc::new(Timestamp::now))
+        Self::open_with(writer, reader, LedgerOptions::default())
     }
 
     /// Opens a ledger whose `recorded_at` comes from `clock` (tests use a
@@ -123,11 +213,31 @@ impl Ledger {
         reader: Arc<dyn LogReader>,
         clock: Clock,
     ) -> Result<Self, StoreError> {
+        Self::open_with(writer, reader, LedgerOptions { clock, ..LedgerOptions::default() })
+    }
+
+    /// Opens a ledger with explicit options.
+    pub fn open_with(
+        writer: Box<dyn LogWriter>,
+        reader: Arc<dyn LogReader>,
+        options: LedgerOptions,
+    ) -> Result<Self, StoreError> {
         let (state, head) = load_state(reader.as_ref())?;
         let (head_tx, head_rx) = watch::channel(head.clone());
         let (sender, receiver) = mpsc::channel();
         let last_recorded = Timestamp::parse(&head.recorded_at).ok();
-        let mut worker = Writer { state, writer, head, head_tx, clock, last_recorded, reader: reader.clone() };
+        let stats = Arc::new(StatCounters::default());
+        let mut worker = Writer {
+            stats: stats.clone(),
+            state,
+            writer,
+            head,
+            head_tx,
+            clock: options.clock,
+            retry: options.retry,
+            last_recorded,
+            reader: reader.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("govledger-writer".into())
             .spawn(move || worker.run(receiver))
@@ -137,6 +247,7 @@ impl Ledger {
                 sender: Mutex::new(Some(sender)),
                 reader,
                 head: head_rx,
+                stats,
                 thread: Mutex::new(Some(thread)),
             }),
         })
@@ -147,8 +258,15 @@ impl Ledger {
         guard.as_ref().is_some_and(|s| s.send(cmd).is_ok())
     }
 
-    /// Appends a batch atomically: all events are stored, or none.
+    /// Appends a batch atomically: all events are stored, or none. The
+    /// actors use every ledger role they hold (the operator's capacity).
     pub async fn append(&self, batch: Vec<Submission>) -> Result<Vec<Appended>, AppendError> {
+        self.append_as(batch, Capacity::FULL).await
+    }
+
+    /// [`Ledger::append`] with the actors limited to `capacity`: the ledger
+    /// roles their credential allows (SPEC 4).
+    pub async fn append_as(&self, batch: Vec<Submission>, capacity: Capacity) -> Result<Vec<Appended>, AppendError> {
         if batch.is_empty() {
             return Err(AppendError::Rejected {
                 index: 0,
@@ -156,7 +274,7 @@ impl Ledger {
             });
         }
         let (reply, rx) = oneshot::channel();
-        if !self.send(Command::Append { batch, reply }) {
+        if !self.send(Command::Append { batch, capacity, reply }) {
             return Err(AppendError::Closed);
         }
         rx.await.unwrap_or(Err(AppendError::Closed))
@@ -171,7 +289,7 @@ impl Ledger {
             });
         }
         let (reply, rx) = oneshot::channel();
-        if !self.send(Command::Append { batch, reply }) {
+        if !self.send(Command::Append { batch, capacity: Capacity::FULL, reply }) {
             return Err(AppendError::Closed);
         }
         rx.blocking_recv().unwrap_or(Err(AppendError::Closed))
@@ -192,6 +310,30 @@ impl Ledger {
         rx.blocking_recv().unwrap_or(Err(ImportError::Closed))
     }
 
+    /// Folds in the events other writers of a shared store (server replicas)
+    /// appended since this ledger's head, checking that each one links to the
+    /// one before and hashes to its stored hash, so that the rules state,
+    /// [`Ledger::head`] and [`Ledger::watch_head`] include them. Returns the
+    /// new head. Cheap when nothing is new; a replica calls it on a timer or
+    /// when its store signals new events. Appends catch up by themselves when
+    /// they lose a race, so correctness never depends on calling it.
+    pub async fn catch_up(&self) -> Result<Head, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        if !self.send(Command::CatchUp { reply }) {
+            return Err(closed_store());
+        }
+        rx.await.unwrap_or_else(|_| Err(closed_store()))
+    }
+
+    /// [`Ledger::catch_up`] for callers outside an async runtime.
+    pub fn catch_up_blocking(&self) -> Result<Head, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        if !self.send(Command::CatchUp { reply }) {
+            return Err(closed_store());
+        }
+        rx.blocking_recv().unwrap_or_else(|_| Err(closed_store()))
+    }
+
     /// The current head.
     pub fn head(&self) -> Head {
         self.inner.head.borrow().clone()
@@ -200,6 +342,16 @@ impl Ledger {
     /// A receiver that sees every new head (for followers and subscriptions).
     pub fn watch_head(&self) -> watch::Receiver<Head> {
         self.inner.head.clone()
+    }
+
+    /// What happened on a shared store since this ledger was opened.
+    pub fn stats(&self) -> LedgerStats {
+        let s = &self.inner.stats;
+        LedgerStats {
+            lost_races: s.lost_races.load(Ordering::Relaxed),
+            retries_exhausted: s.retries_exhausted.load(Ordering::Relaxed),
+            followed_events: s.followed_events.load(Ordering::Relaxed),
+        }
     }
 
     /// The store's reader.
@@ -236,54 +388,147 @@ impl Drop for Inner {
     }
 }
 
+fn closed_store() -> StoreError {
+    StoreError::Io("the ledger is closed".into())
+}
+
 /// Folds the whole stored log into a fresh validation state.
 fn load_state(reader: &dyn LogReader) -> Result<(State, Head), StoreError> {
     let mut state = State::new();
     let mut head = Head::genesis();
+    // Opening trusts the store's bytes (`verify` checks them); a follower
+    // checks what other writers appended.
+    fold_from(reader, &mut state, &mut head, false)?;
+    Ok((state, head))
+}
+
+/// Folds every stored event after `head` into `state` and moves `head` to
+/// the last of them; returns how many were folded. With `check_chain`, each
+/// event must sit at the next seq, link to the one before and hash to its
+/// stored hash (what a replica checks of events another writer appended).
+/// On an error, `state` and `head` still agree (on the events folded so far).
+fn fold_from(reader: &dyn LogReader, state: &mut State, head: &mut Head, check_chain: bool) -> Result<u64, StoreError> {
     let mut failure = None;
+    let mut folded = 0;
+    // The head of the last event read; `head` follows it at each flush.
+    let mut tip = head.clone();
     // Folding in chunks keeps each overlay small.
     let mut pending: Vec<StoredEvent> = Vec::with_capacity(IMPORT_CHUNK);
-    let flush = |state: &mut State, events: &mut Vec<StoredEvent>| -> Result<(), StoreError> {
+    let flush = |state: &mut State, events: &mut Vec<StoredEvent>| -> Result<u64, StoreError> {
         let mut t = state.begin();
-        for e in events.drain(..) {
+        for e in events.iter() {
             let sub = e.submission().map_err(|r| StoreError::Corrupt { seq: e.seq, reason: r.to_string() })?;
             t.replay(e.id, &sub);
         }
         t.commit();
-        Ok(())
+        let n = events.len() as u64;
+        events.clear();
+        Ok(n)
     };
-    reader.scan_raw(0, &mut |row| match StoredEvent::from_body(row.body, row.hash) {
-        Ok(e) => {
-            head = Head { seq: e.seq, hash: e.hash.clone(), recorded_at: e.recorded_at.clone() };
-            pending.push(e);
-            if pending.len() >= IMPORT_CHUNK
-                && let Err(err) = flush(&mut state, &mut pending)
-            {
-                failure = Some(err);
-                return false;
+    reader.scan_raw(head.seq, &mut |row| {
+        let event = StoredEvent::from_body(row.body, row.hash)
+            .map_err(|e| StoreError::Corrupt { seq: row.seq, reason: e.to_string() })
+            .and_then(|e| {
+                if !check_chain {
+                    return Ok(e);
+                }
+                let corrupt = |reason: String| Err(StoreError::Corrupt { seq: row.seq, reason });
+                if e.seq != tip.seq + 1 || row.seq != e.seq {
+                    corrupt(format!("expected the event at seq {}, found seq {}", tip.seq + 1, e.seq))
+                } else if e.prev_hash != tip.hash {
+                    corrupt(format!("prev_hash {} does not link to the event before ({})", e.prev_hash, tip.hash))
+                } else if sha256_hex(row.body) != row.hash {
+                    corrupt("the stored bytes do not hash to the stored hash".into())
+                } else {
+                    Ok(e)
+                }
+            });
+        match event {
+            Ok(e) => {
+                tip = Head { seq: e.seq, hash: e.hash.clone(), recorded_at: e.recorded_at.clone() };
+                pending.push(e);
+                if pending.len() >= IMPORT_CHUNK {
+                    match flush(state, &mut pending) {
+                        Ok(n) => {
+                            folded += n;
+                            *head = tip.clone();
+                        }
+                        Err(err) => {
+                            failure = Some(err);
+                            return false;
+                        }
+                    }
+                }
+                true
             }
-            true
-        }
-        Err(e) => {
-            failure = Some(StoreError::Corrupt { seq: row.seq, reason: e.to_string() });
-            false
+            Err(err) => {
+                failure = Some(err);
+                false
+            }
         }
     })?;
-    if let Some(err) = failure {
-        return Err(err);
+    match failure {
+        // The events before a bad one are good: keep them.
+        Some(err) => {
+            let good =
+                pending.last().map(|e| Head { seq: e.seq, hash: e.hash.clone(), recorded_at: e.recorded_at.clone() });
+            if let Some(good) = good
+                && flush(state, &mut pending).is_ok()
+            {
+                *head = good;
+            }
+            Err(err)
+        }
+        None => {
+            folded += flush(state, &mut pending)?;
+            *head = tip;
+            Ok(folded)
+        }
     }
-    flush(&mut state, &mut pending)?;
-    Ok((state, head))
+}
+
+/// A number in `[0, 1)` that differs between writers and attempts.
+fn jitter() -> f64 {
+    // The low 62 bits of a v4 UUID are random; take 53 of them.
+    (Uuid::new_v4().as_u128() as u64 & ((1 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }
 
 struct Writer {
     state: State,
     writer: Box<dyn LogWriter>,
     reader: Arc<dyn LogReader>,
+    /// The head of the store as far as `state` knows it.
     head: Head,
     head_tx: watch::Sender<Head>,
     clock: Clock,
+    retry: RetryPolicy,
     last_recorded: Option<Timestamp>,
+    stats: Arc<StatCounters>,
+}
+
+/// A place in an accepted request's reply: a new event, filled in once it is
+/// stored, or the stored event an idempotent retry returns.
+enum Slot {
+    New,
+    Replayed(StoredEvent),
+}
+
+/// Fills the replies of accepted requests, moving each sealed event into its
+/// place (`to_write[i]` holds the new events of `pending[i]`, in order).
+fn fill_outcomes(outcomes: &mut Outcomes, pending: Vec<(usize, Vec<Slot>)>, to_write: Vec<Vec<Encoded>>) {
+    for ((index, slots), written) in pending.into_iter().zip(to_write) {
+        let mut new_events = written.into_iter().map(|e| e.event);
+        let appended = slots
+            .into_iter()
+            .filter_map(|slot| match slot {
+                Slot::New => new_events.next().map(|event| Appended { event, replayed: false }),
+                Slot::Replayed(event) => Some(Appended { event, replayed: true }),
+            })
+            .collect();
+        if let Some(outcome) = outcomes.get_mut(index) {
+            *outcome = Ok(appended);
+        }
+    }
 }
 
 /// What checking one submission gave.
@@ -309,6 +554,12 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// The answer to each request of a group, in order.
+type Outcomes = Vec<Result<Vec<Appended>, AppendError>>;
+
+/// Why an attempt at a group commit stored nothing and may be retried.
+struct LostRace(StoreError);
+
 impl Writer {
     fn run(&mut self, receiver: Receiver<Command>) {
         let mut next: Option<Command> = None;
@@ -321,14 +572,14 @@ impl Writer {
                 },
             };
             match cmd {
-                Command::Append { batch, reply } => {
+                Command::Append { batch, capacity, reply } => {
                     let mut events = batch.len();
-                    let mut group = vec![(batch, reply)];
+                    let mut group = vec![(batch, capacity, reply)];
                     while events < MAX_GROUP_EVENTS {
                         match receiver.try_recv() {
-                            Ok(Command::Append { batch, reply }) => {
+                            Ok(Command::Append { batch, capacity, reply }) => {
                                 events += batch.len();
-                                group.push((batch, reply));
+                                group.push((batch, capacity, reply));
                             }
                             Ok(other) => {
                                 next = Some(other);
@@ -341,6 +592,9 @@ impl Writer {
                 }
                 Command::Import { source, progress, reply } => {
                     let _ = reply.send(self.import(source, progress));
+                }
+                Command::CatchUp { reply } => {
+                    let _ = reply.send(self.catch_up().map(|_| self.head.clone()));
                 }
             }
         }
@@ -357,6 +611,29 @@ impl Writer {
         t
     }
 
+    /// Folds in what other writers appended after `self.head` (see
+    /// [`Ledger::catch_up`]); returns how many events that was.
+    fn catch_up(&mut self) -> Result<u64, StoreError> {
+        let before = self.head.seq;
+        let result = fold_from(self.reader.as_ref(), &mut self.state, &mut self.head, true);
+        if self.head.seq != before {
+            self.stats.followed_events.fetch_add(self.head.seq - before, Ordering::Relaxed);
+            // Other writers' clocks count too: `recorded_at` stays monotonic
+            // along the whole chain, whichever replica appends next.
+            if let Ok(t) = Timestamp::parse(&self.head.recorded_at)
+                && self.last_recorded.is_none_or(|last| last < t)
+            {
+                self.last_recorded = Some(t);
+            }
+            self.head_tx.send_replace(self.head.clone());
+            tracing::debug!(from_seq = before, to_seq = self.head.seq, "caught up with other writers");
+        }
+        if let Err(e) = &result {
+            tracing::error!(error = %e, seq = self.head.seq, "cannot follow the shared store");
+        }
+        result
+    }
+
     /// Checks one submission within `txn`; on success it is folded in and sealed.
     fn admit(
         txn: &mut Txn<'_>,
@@ -365,6 +642,7 @@ impl Writer {
         head: &mut Head,
         sub: &Submission,
         recorded_at: Timestamp,
+        capacity: Capacity,
     ) -> Result<Admitted, Failure> {
         if let Some(id) = sub.id
             && txn.seq_of(&id).is_some()
@@ -390,33 +668,92 @@ impl Writer {
             };
         }
         let id = sub.id.unwrap_or_else(Uuid::now_v7);
-        let seq = txn.admit(id, sub, recorded_at)?;
+        let seq = txn.admit_as(id, sub, recorded_at, capacity)?;
         let encoded = StoredEvent::seal(seq, id, sub, recorded_at, &head.hash);
         *head = Head { seq, hash: encoded.event.hash.clone(), recorded_at: encoded.event.recorded_at.clone() };
         Ok(Admitted::New(encoded))
     }
 
-    fn commit_group(&mut self, group: Vec<(Vec<Submission>, AppendReply)>) {
-        let recorded_at = self.tick();
-        let mut head = self.head.clone();
-        let mut to_write: Vec<Encoded> = Vec::new();
-        let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
-        let mut outcomes: Vec<Result<Vec<Appended>, AppendError>> = Vec::with_capacity(group.len());
+    /// Checks and stores a group of requests; on a lost race, catches up and
+    /// tries again (bounded by the retry policy).
+    fn commit_group(&mut self, group: Vec<(Vec<Submission>, Capacity, AppendReply)>) {
+        let batches: Vec<(&[Submission], Capacity)> =
+            group.iter().map(|(batch, capacity, _)| (batch.as_slice(), *capacity)).collect();
+        let mut attempt = 1;
+        let outcomes = loop {
+            let recorded_at = self.tick();
+            let lost = match self.attempt_group(&batches, recorded_at) {
+                Ok(outcomes) => break outcomes,
+                Err(LostRace(e)) => e,
+            };
+            self.stats.lost_races.fetch_add(1, Ordering::Relaxed);
+            attempt += 1;
+            let Some(pause) = self.retry.backoff(attempt, jitter()) else {
+                self.stats.retries_exhausted.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(attempts = attempt - 1, error = %lost, "group commit kept losing the race to other writers");
+                let message = format!(
+                    "{lost}; {} attempts lost the race to other writers of the shared store, nothing was stored: retry",
+                    attempt - 1
+                );
+                break batches.iter().map(|_| Err(AppendError::Store(StoreError::Io(message.clone())))).collect();
+            };
+            tracing::debug!(attempt, error = %lost, pause_ms = pause.as_secs_f64() * 1e3, "lost a race; catching up");
+            std::thread::sleep(pause);
+            // Another writer appended first: fold its events in, then check
+            // every request again against the state that includes them.
+            if let Err(e) = self.catch_up() {
+                let message = format!("cannot catch up with the shared store: {e}; nothing was stored: retry");
+                break batches.iter().map(|_| Err(AppendError::Store(StoreError::Io(message.clone())))).collect();
+            }
+        };
+        for ((_, _, reply), outcome) in group.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+    }
 
-        for (batch, _) in &group {
-            let mut txn = self.state.begin();
+    /// One attempt at a group commit. Every request is checked on its own
+    /// against the state including the group's earlier accepted requests, in
+    /// one overlay that becomes part of the state only when the store has
+    /// committed; `Err` when another writer appended first.
+    fn attempt_group(
+        &mut self,
+        batches: &[(&[Submission], Capacity)],
+        recorded_at: Timestamp,
+    ) -> Result<Outcomes, LostRace> {
+        let Writer { state, writer, reader, head: committed, head_tx, .. } = self;
+        let mut txn = state.begin();
+        let mut head = committed.clone();
+        // Events of the accepted requests, one `write` per request so that a
+        // store that must split a transaction can split between requests.
+        let mut to_write: Vec<Vec<Encoded>> = Vec::new();
+        // The same, as (id, submission), to rebuild the overlay after a
+        // request fails halfway.
+        let mut accepted_new: Vec<(Uuid, &Submission)> = Vec::new();
+        let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
+        let mut outcomes: Outcomes = Vec::with_capacity(batches.len());
+        // Accepted requests: their outcome's index and their slots, filled
+        // with the sealed events (moved, not cloned) once they are stored.
+        let mut pending: Vec<(usize, Vec<Slot>)> = Vec::new();
+
+        for &(batch, capacity) in batches {
             let mut batch_head = head.clone();
-            let mut accepted = Vec::with_capacity(batch.len());
+            let mut accepted: Vec<Slot> = Vec::with_capacity(batch.len());
             let mut written: Vec<Encoded> = Vec::new();
+            let mut new_subs: Vec<(Uuid, &Submission)> = Vec::new();
             let mut failure = None;
             for (index, sub) in batch.iter().enumerate() {
-                match Self::admit(&mut txn, self.writer.as_mut(), &unwritten, &mut batch_head, sub, recorded_at) {
+                match Self::admit(&mut txn, writer.as_mut(), &unwritten, &mut batch_head, sub, recorded_at, capacity) {
                     Ok(Admitted::New(enc)) => {
-                        accepted.push(Appended { event: enc.event.clone(), replayed: false });
-                        unwritten.insert(enc.event.id, enc.event.clone());
+                        accepted.push(Slot::New);
+                        // Only a client's id can be sent again within the
+                        // group; a server-assigned one is not known yet.
+                        if sub.id.is_some() {
+                            unwritten.insert(enc.event.id, enc.event.clone());
+                        }
+                        new_subs.push((enc.event.id, sub));
                         written.push(enc);
                     }
-                    Ok(Admitted::Replayed(event)) => accepted.push(Appended { event, replayed: true }),
+                    Ok(Admitted::Replayed(event)) => accepted.push(Slot::Replayed(event)),
                     Err(Failure::Rejected(rejection)) => {
                         failure = Some(AppendError::Rejected { index, rejection });
                         break;
@@ -429,58 +766,77 @@ impl Writer {
             }
             match failure {
                 Some(err) => {
-                    // The txn is dropped, so the state is unchanged; forget
-                    // this batch's events too.
                     for e in &written {
                         unwritten.remove(&e.event.id);
+                    }
+                    if !written.is_empty() {
+                        // The overlay holds this request's earlier events
+                        // (a rejected event itself leaves no trace): rebuild
+                        // it from the accepted requests.
+                        drop(txn);
+                        txn = state.begin();
+                        for (id, sub) in &accepted_new {
+                            txn.replay(*id, sub);
+                        }
                     }
                     outcomes.push(Err(err));
                 }
                 None => {
-                    txn.commit();
                     head = batch_head;
-                    to_write.extend(written);
-                    outcomes.push(Ok(accepted));
+                    accepted_new.extend(new_subs);
+                    pending.push((outcomes.len(), accepted));
+                    to_write.push(written);
+                    outcomes.push(Ok(Vec::new())); // filled by `fill_outcomes`
                 }
             }
         }
 
-        if !to_write.is_empty() {
-            let result = self
-                .writer
-                .begin(self.head.seq)
-                .and_then(|()| self.writer.write(&to_write))
-                .and_then(|()| self.writer.commit(&head));
-            match result {
-                Ok(()) => {
-                    self.head = head;
-                    self.head_tx.send_replace(self.head.clone());
-                }
-                Err(e) => {
-                    self.writer.rollback();
-                    tracing::error!(error = %e, "group commit failed; reloading state from the store");
-                    self.reload();
-                    let message = e.to_string();
-                    for o in outcomes.iter_mut().filter(|o| o.is_ok()) {
-                        *o = Err(AppendError::Store(StoreError::Io(message.clone())));
+        if to_write.iter().all(Vec::is_empty) {
+            // Nothing new to store: every request was refused or replayed. A
+            // refusal must rest on the store's current state, and on a shared
+            // store another writer may have appended what makes the request
+            // valid (or moot), so check that the store has not moved.
+            let refused = outcomes.iter().any(|o| matches!(o, Err(AppendError::Rejected { .. })));
+            if refused {
+                match reader.anchor() {
+                    Ok(anchor) => {
+                        let found = anchor.map_or(0, |a| a.seq);
+                        if found != committed.seq {
+                            return Err(LostRace(StoreError::Conflict { expected: committed.seq, found }));
+                        }
                     }
+                    Err(e) => tracing::warn!(error = %e, "cannot read the store's head to confirm a refusal"),
                 }
             }
+            fill_outcomes(&mut outcomes, pending, to_write);
+            return Ok(outcomes);
         }
-        for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
-            let _ = reply.send(outcome);
-        }
-    }
-
-    /// After a failed commit the state holds events the store does not: fold
-    /// the store again so the two agree.
-    fn reload(&mut self) {
-        match load_state(self.reader.as_ref()) {
-            Ok((state, head)) => {
-                self.state = state;
-                self.head = head;
+        let result = writer
+            .begin(committed.seq)
+            .and_then(|()| to_write.iter().filter(|w| !w.is_empty()).try_for_each(|events| writer.write(events)))
+            .and_then(|()| writer.commit(&head));
+        match result {
+            Ok(()) => {
+                txn.commit();
+                *committed = head;
+                head_tx.send_replace(committed.clone());
+                fill_outcomes(&mut outcomes, pending, to_write);
+                Ok(outcomes)
             }
-            Err(e) => tracing::error!(error = %e, "cannot reload the state; appends will fail until restart"),
+            Err(e) => {
+                writer.rollback();
+                // The overlay is dropped: the state never saw these events.
+                drop(txn);
+                if let StoreError::Conflict { .. } = e {
+                    return Err(LostRace(e));
+                }
+                tracing::error!(error = %e, "group commit failed; nothing of it was stored");
+                let message = e.to_string();
+                for o in outcomes.iter_mut().filter(|o| o.is_ok()) {
+                    *o = Err(AppendError::Store(StoreError::Io(message.clone())));
+                }
+                Ok(outcomes)
+            }
         }
     }
 
@@ -489,6 +845,24 @@ impl Writer {
         source: Box<dyn Iterator<Item = ImportItem> + Send>,
         mut progress: Box<dyn FnMut(u64) + Send>,
     ) -> Result<ImportSummary, ImportError> {
+        // The source can be read only once, so a lost race is retried only
+        // before the first event is read: at `begin`.
+        let mut attempt = 1;
+        loop {
+            match self.writer.begin(self.head.seq) {
+                Ok(()) => break,
+                Err(e @ StoreError::Conflict { .. }) => {
+                    self.stats.lost_races.fetch_add(1, Ordering::Relaxed);
+                    attempt += 1;
+                    let Some(pause) = self.retry.backoff(attempt, jitter()) else {
+                        return Err(ImportError::Store(e));
+                    };
+                    std::thread::sleep(pause);
+                    self.catch_up()?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let recorded_at = self.tick();
         let mut head = self.head.clone();
         let mut summary = ImportSummary::default();
@@ -496,12 +870,20 @@ impl Writer {
         // Client ids of the chunk not yet written: `writer.by_id` cannot see
         // them, and a retry of one of them later in the file must be found.
         let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
-        self.writer.begin(self.head.seq)?;
         let mut txn = self.state.begin();
         let result = (|| {
             for item in source {
                 let (line, sub) = item?;
-                match Self::admit(&mut txn, self.writer.as_mut(), &unwritten, &mut head, &sub, recorded_at) {
+                // The operator imports, with every role the actors hold.
+                match Self::admit(
+                    &mut txn,
+                    self.writer.as_mut(),
+                    &unwritten,
+                    &mut head,
+                    &sub,
+                    recorded_at,
+                    Capacity::FULL,
+                ) {
                     Ok(Admitted::New(enc)) => {
                         if sub.id.is_some() {
                             unwritten.insert(enc.event.id, enc.event.clone());
@@ -542,6 +924,12 @@ impl Writer {
             Err(e) => {
                 drop(txn);
                 self.writer.rollback();
+                if let ImportError::Store(StoreError::Conflict { .. }) = e {
+                    // Another writer of a shared store appended during the
+                    // import: nothing of it was stored. Follow the store so
+                    // that a rerun is checked against what is there now.
+                    let _ = self.catch_up();
+                }
                 Err(e)
             }
         }

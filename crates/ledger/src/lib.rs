@@ -8,9 +8,13 @@
 pub mod backend;
 pub mod event;
 pub mod ledger;
+pub mod memory;
 pub mod verify;
 
 pub use backend::{LogReader, LogWriter, RawRow, StoreError};
 pub use event::{Encoded, GENESIS_HASH, Head, StoredEvent, Tail, sha256_hex};
-pub use ledger::{AppendError, Appended, Clock, ImportError, ImportItem, ImportSummary, Ledger};
+pub use ledger::{
+    AppendError, Appended, Clock, ImportError, ImportItem, ImportSummary, Ledger, LedgerOptions, LedgerStats,
+    RetryPolicy,
+};
 pub use verify::{Finding, Problem, Verifier, VerifyReport, verify};

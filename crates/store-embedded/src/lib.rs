@@ -13,6 +13,10 @@
 //!   holding each event's canonical bytes, and table `anchor`, the head as of
 //!   the last commit (so a truncated tail is detected by `verify`);
 //! - `LOCK`: held by the one process that may write.
+//!
+//! [`backup`] takes online backups and restores them, verified.
+
+pub mod backup;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -70,6 +74,22 @@ pub fn open(dir: &Path) -> Result<(EmbeddedWriter, Arc<EmbeddedReader>), StoreEr
             dir.display()
         ))
     })?;
+    open_unlocked(dir, Some(lock))
+}
+
+/// Opens another writer on `dir` without the directory's lock, for several
+/// ledgers sharing one store in one process (replica tests, the conformance
+/// suite). The writers then settle races like replicas on a shared cluster:
+/// `begin` takes SQLite's write lock (`BEGIN IMMEDIATE`) and refuses with
+/// `StoreError::Conflict` when the log moved past the writer's head. Do not
+/// point a second process at a directory a server writes: the lock is what
+/// keeps `govledger import` from racing a server that does not follow it.
+pub fn open_shared(dir: &Path) -> Result<(EmbeddedWriter, Arc<EmbeddedReader>), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create data directory {}: {e}", dir.display())))?;
+    open_unlocked(dir, None)
+}
+
+fn open_unlocked(dir: &Path, lock: Option<File>) -> Result<(EmbeddedWriter, Arc<EmbeddedReader>), StoreError> {
     let path = dir.join(DB_FILE);
     let conn = Connection::open(&path).map_err(io)?;
     configure(&conn)?;
@@ -102,7 +122,8 @@ pub fn open_reader(dir: &Path) -> Result<Arc<EmbeddedReader>, StoreError> {
 /// The single writer of a data directory.
 pub struct EmbeddedWriter {
     conn: Connection,
-    _lock: File,
+    /// The directory's lock; `None` for a writer opened with [`open_shared`].
+    _lock: Option<File>,
     in_txn: bool,
 }
 
@@ -274,5 +295,12 @@ impl LogReader for EmbeddedReader {
 /// Opens a ledger on the data directory `dir` (the common case).
 pub fn open_ledger(dir: &Path) -> Result<govledger_ledger::Ledger, StoreError> {
     let (writer, reader) = open(dir)?;
+    govledger_ledger::Ledger::open(Box::new(writer), reader)
+}
+
+/// Opens one more ledger on `dir` beside others in this process (see
+/// [`open_shared`]); it follows the others with `Ledger::catch_up`.
+pub fn open_shared_ledger(dir: &Path) -> Result<govledger_ledger::Ledger, StoreError> {
+    let (writer, reader) = open_shared(dir)?;
     govledger_ledger::Ledger::open(Box::new(writer), reader)
 }

@@ -324,3 +324,26 @@ fn import_is_atomic_and_names_the_line() {
     assert_eq!(ok.appended, 4);
     assert_eq!(ledger.head().seq, 4);
 }
+
+#[test]
+fn a_narrower_capacity_keeps_the_actor_from_its_ledger_roles() {
+    // SPEC 4: an `agency` credential acts as its agency without the
+    // coordinator role the agency holds; the operator acts with it.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    ledger.append_blocking(city()).unwrap();
+    let register = || {
+        sub(env(
+            "AgencyRegistered",
+            "office",
+            "2026-01-02T00:00:00Z",
+            json!({"agency_id": "bank-c", "name": "bank-c", "kind": "bank"}),
+        ))
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let refused = runtime.block_on(ledger.append_as(vec![register()], govledger_domain::Capacity::AGENCY));
+    assert_eq!(rejected_code(refused.unwrap_err()), (0, ErrorCode::ActorNotAuthorised));
+    assert_eq!(ledger.head().seq, 4);
+    runtime.block_on(ledger.append_as(vec![register()], govledger_domain::Capacity::COORDINATOR)).unwrap();
+    assert_eq!(ledger.head().seq, 5);
+}

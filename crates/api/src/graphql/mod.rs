@@ -4,12 +4,10 @@
 //!
 //! The roots are merged from parts, one per concern, so that a new part is
 //! one more member of a tuple:
-//! - `QueryRoot(LedgerQuery, AgencyQuery)`: head, verify, events, agencies.
-//!   The assessment, scorecard and entity queries (tasks, freezes, meetings,
-//!   clues, warnings, penalties, cases) of `govledger-assess` plug in here as
-//!   a third part, e.g. `QueryRoot(LedgerQuery, AgencyQuery, AssessQuery)`,
-//!   with the projections they need given to the schema as data in
-//!   [`build_schema`] (or reached through `AppState`).
+//! - `QueryRoot(LedgerQuery, AgencyQuery, AssessQuery, EntityQuery)`: head, verify,
+//!   events, agencies; `assessment` and `scorecard`; the entity lists
+//!   (`tasks`, `freezes` …), read from the server's projection
+//!   (`crate::assess`, reached through `AppState`).
 //! - `MutationRoot(EventMutations, BatchMutations)`: one typed mutation per
 //!   event type, and `appendEvents`.
 //! - `SubscriptionRoot`: `events`.
@@ -19,6 +17,8 @@
 //! resolver runs, `graphql.parse_error`, `graphql.invalid_query`,
 //! `graphql.too_deep`, `graphql.too_complex`, `graphql.invalid_input`.
 
+pub mod assess;
+pub mod entities;
 pub mod mutation;
 pub mod query;
 pub mod subscription;
@@ -40,13 +40,15 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiCode, AppError};
 
+pub use assess::AssessQuery;
+pub use entities::EntityQuery;
 pub use mutation::{BatchMutations, EventMutations};
 pub use query::{AgencyQuery, LedgerQuery};
 pub use subscription::SubscriptionRoot;
 
 /// The query root. Add a part here to add queries (see the module docs).
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(LedgerQuery, AgencyQuery);
+pub struct QueryRoot(LedgerQuery, AgencyQuery, AssessQuery, EntityQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]

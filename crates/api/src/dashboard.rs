@@ -1,0 +1,188 @@
+//! The live dashboard: `GET /` serves the HTML assessment report
+//! (`govledger-report`) of a period (current UTC quarter by default; `?from=`
+//! and `?to=` as `YYYY-MM-DD`) for coordinator, evaluator and auditor tokens,
+//! with a period picker and a small inline script that polls
+//! `GET /dashboard/head` and reloads when the ledger's head moves.
+//!
+//! A browser cannot send `Authorization` when opening a link, so the token
+//! may also come as `?token=`: the server checks it, keeps it in an
+//! HttpOnly, same-site cookie (which the page's own requests then carry) and
+//! redirects to the page without it.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use govledger_domain::Timestamp;
+use govledger_report::{Format, Live, ReportInput};
+
+use crate::auth::bearer;
+use crate::{ApiCode, AppError, AppState, TokenRole};
+
+const COOKIE: &str = "govledger_token";
+
+/// The dashboard's routes, for any router state (they carry their own).
+pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
+    Router::new().route("/", get(page)).route("/dashboard/head", get(head)).with_state(state)
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    token: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The token of a browser request: header, then query, then cookie.
+fn token_of(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(t) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) {
+        return Some(t.to_owned());
+    }
+    if let Some(t) = query.filter(|t| !t.is_empty()) {
+        return Some(t.to_owned());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Authenticates a dashboard reader: agency tokens are refused (403).
+async fn reader(state: &AppState, token: Option<&str>) -> Result<(), AppError> {
+    let principal = state.authenticate(token).await?;
+    if principal.role == TokenRole::Agency {
+        return Err(AppError::refused(
+            ApiCode::RoleForbidden,
+            "the dashboard shows every agency's assessment; it is for coordinator, evaluator and auditor tokens, not agency tokens",
+        ));
+    }
+    Ok(())
+}
+
+/// The current UTC quarter as `[from, to)` dates.
+fn current_quarter() -> (NaiveDate, NaiveDate) {
+    let today = Utc::now().date_naive();
+    let first_month = (today.month0() / 3) * 3 + 1;
+    let from = NaiveDate::from_ymd_opt(today.year(), first_month, 1).unwrap_or(today);
+    let to = if first_month == 10 {
+        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(today.year(), first_month + 3, 1)
+    }
+    .unwrap_or(today);
+    (from, to)
+}
+
+fn date(name: &str, text: Option<&str>, default: NaiveDate) -> Result<NaiveDate, AppError> {
+    match text {
+        None | Some("") => Ok(default),
+        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+            AppError::refused(ApiCode::InvalidQuery, format!("`{name}` must be a date like 2026-01-01, not {t:?}"))
+        }),
+    }
+}
+
+fn midnight(d: NaiveDate) -> Timestamp {
+    let micros = d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t).timestamp_micros()).unwrap_or(0);
+    Timestamp::from_micros(micros)
+}
+
+async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
+    // A token in the link: check it, keep it in a cookie and redirect to the
+    // same page without it, so it does not stay in the address bar or history.
+    if let Some(token) = q.token.as_deref().filter(|t| !t.is_empty()) {
+        if let Err(e) = reader(&state, Some(token)).await {
+            return e.into_response();
+        }
+        let mut location = "/".to_owned();
+        let period: Vec<String> = [("from", &q.from), ("to", &q.to)]
+            .iter()
+            .filter_map(|(k, v)| v.as_deref().filter(|v| is_date_text(v)).map(|v| format!("{k}={v}")))
+            .collect();
+        if !period.is_empty() {
+            location = format!("/?{}", period.join("&"));
+        }
+        let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        for (name, value) in [(header::LOCATION, location), (header::SET_COOKIE, cookie)] {
+            match HeaderValue::from_str(&value) {
+                Ok(v) => {
+                    response.headers_mut().insert(name, v);
+                }
+                Err(_) => {
+                    return AppError::refused(ApiCode::InvalidToken, "the token holds characters a token never has")
+                        .into_response();
+                }
+            }
+        }
+        return response;
+    }
+    match render(&state, &headers, &q).await {
+        Ok(html) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Only digits and dashes go back into the redirect's query.
+fn is_date_text(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 10 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+}
+
+async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<String, AppError> {
+    reader(state, token_of(headers, q.token.as_deref()).as_deref()).await?;
+    let (default_from, default_to) = current_quarter();
+    let from = date("from", q.from.as_deref(), default_from)?;
+    let to = date("to", q.to.as_deref(), default_to)?;
+    let head_seq = state.ledger().head().seq;
+    if head_seq == 0 {
+        return Err(AppError::refused(ApiCode::InvalidQuery, "the ledger is empty; there is nothing to assess yet"));
+    }
+    let query = govledger_assess::Query { from: midnight(from), to: midnight(to), as_of: Some(head_seq) };
+    let live = Live {
+        head_seq,
+        head_url: "/dashboard/head".to_owned(),
+        form_action: "/".to_owned(),
+        from_date: from.format("%Y-%m-%d").to_string(),
+        to_date: to.format("%Y-%m-%d").to_string(),
+    };
+    state
+        .with_projection(move |projection, model| {
+            let doc = projection.assess(model, &query).map_err(crate::assess::assess_error)?;
+            let months = govledger_report::monthly(projection, model, &query).map_err(crate::assess::assess_error)?;
+            let input = ReportInput { assessment: &doc, model, months: &months, live: Some(live) };
+            String::from_utf8(govledger_report::render(Format::Html, &input))
+                .map_err(|e| AppError::Internal(format!("the report is not UTF-8: {e}")))
+        })
+        .await
+}
+
+#[derive(serde::Deserialize)]
+struct HeadQuery {
+    token: Option<String>,
+}
+
+/// `{"head_seq": N}`: what the dashboard polls to know when to reload.
+async fn head(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<HeadQuery>) -> Response {
+    match reader(&state, token_of(&headers, q.token.as_deref()).as_deref()).await {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            axum::Json(serde_json::json!({ "head_seq": state.ledger().head().seq })),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,176 @@
+//! The config file (`--config FILE` or `GOVLEDGER_CONFIG`, e.g.
+//! `/etc/govledger/govledger.toml`): the data directory, the store and the
+//! server's settings of a deployment, so that a service unit only says
+//! `govledger --config FILE serve`. A flag or environment variable wins over
+//! the file, the file over the built-in default. Unknown keys are refused,
+//! so that a typo does not silently fall back to a default. Relative paths
+//! in the file are relative to the file's directory. See
+//! `ops/systemd/govledger.toml` for every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+use serde::Deserialize;
+
+use crate::{Cli, Command};
+
+/// The file's contents.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--store`: `embedded` or a KurrentDB URL.
+    pub store: Option<String>,
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+/// The `[serve]` table: the flags of `govledger serve`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    pub listen: Option<SocketAddr>,
+    pub grace_s: Option<u64>,
+    pub max_body_bytes: Option<usize>,
+    pub max_batch_events: Option<usize>,
+    pub follow_interval_ms: Option<u64>,
+}
+
+/// Reads and checks a config file.
+pub fn load(path: &Path) -> Result<ConfigFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let mut config: ConfigFile = toml::from_str(&text).with_context(|| format!("config file {}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    if let Some(d) = &config.data_dir
+        && d.is_relative()
+    {
+        config.data_dir = Some(base.join(d));
+    }
+    Ok(config)
+}
+
+/// Whether the argument `id` took its built-in default (no flag, no variable).
+fn defaulted(matches: &ArgMatches, id: &str) -> bool {
+    matches!(matches.value_source(id), None | Some(ValueSource::DefaultValue))
+}
+
+/// Applies the config file named by `--config`, if any, under the flags and
+/// environment variables in `matches`.
+pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
+    let Some(path) = cli.config.clone() else { return Ok(()) };
+    let file = load(&path)?;
+    if let Some(d) = file.data_dir
+        && defaulted(matches, "data_dir")
+    {
+        cli.data_dir = d;
+    }
+    if let Some(s) = file.store
+        && defaulted(matches, "store")
+    {
+        cli.store = Some(s);
+    }
+    if let Command::Serve(args) = &mut cli.command {
+        let Some(m) = matches.subcommand_matches("serve") else { return Ok(()) };
+        let c = file.serve;
+        if let Some(v) = c.listen
+            && defaulted(m, "listen")
+        {
+            args.listen = v;
+        }
+        if let Some(v) = c.grace_s
+            && defaulted(m, "grace_s")
+        {
+            args.grace_s = v;
+        }
+        if let Some(v) = c.max_body_bytes
+            && defaulted(m, "max_body_bytes")
+        {
+            args.max_body_bytes = v;
+        }
+        if let Some(v) = c.max_batch_events
+            && defaulted(m, "max_batch_events")
+        {
+            args.max_batch_events = v;
+        }
+        if let Some(v) = c.follow_interval_ms
+            && defaulted(m, "follow_interval_ms")
+        {
+            args.follow_interval_ms = v;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, FromArgMatches};
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli> {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        apply(&mut cli, &matches)?;
+        Ok(cli)
+    }
+
+    fn write_config(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("govledger.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn the_file_fills_in_what_no_flag_gives_and_flags_win() {
+        let (dir, path) = write_config(
+            "data_dir = \"ledger-data\"\nstore = \"kurrentdb://db:2113?tls=false\"\n\
+             [serve]\nlisten = \"127.0.0.1:9090\"\nfollow_interval_ms = 250\n",
+        );
+        let config = path.to_str().unwrap();
+        let cli = parse(&["govledger", "--config", config, "serve"]).unwrap();
+        assert_eq!(cli.data_dir, dir.path().join("ledger-data"), "relative to the file");
+        assert_eq!(cli.store.as_deref(), Some("kurrentdb://db:2113?tls=false"));
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!(args.listen, "127.0.0.1:9090".parse().unwrap());
+        assert_eq!(args.follow_interval_ms, 250);
+        assert_eq!(args.grace_s, 30, "not in the file: the default");
+
+        let cli = parse(&[
+            "govledger",
+            "--config",
+            config,
+            "serve",
+            "--data-dir",
+            "/srv/other",
+            "--store",
+            "embedded",
+            "--listen",
+            "127.0.0.1:7070",
+        ])
+        .unwrap();
+        assert_eq!(cli.data_dir, PathBuf::from("/srv/other"), "a flag after the subcommand wins too");
+        assert_eq!(cli.store.as_deref(), Some("embedded"));
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!(args.listen, "127.0.0.1:7070".parse().unwrap());
+        assert_eq!(args.follow_interval_ms, 250);
+    }
+
+    #[test]
+    fn a_typo_or_a_missing_file_is_an_error() {
+        let (_dir, path) = write_config("data_dri = \"/srv\"\n");
+        let err = |args: &[&str]| match parse(args) {
+            Err(e) => format!("{e:#}"),
+            Ok(_) => panic!("{args:?} was accepted"),
+        };
+        let err1 = err(&["govledger", "--config", path.to_str().unwrap(), "verify"]);
+        assert!(err1.contains("unknown field") && err1.contains("data_dri"), "{err1}");
+        let err2 = err(&["govledger", "--config", "/nonexistent/govledger.toml", "verify"]);
+        assert!(err2.contains("cannot read the config file"), "{err2}");
+    }
+}

@@ -1,0 +1,295 @@
+//! `govledger report`: writes an assessment report (HTML, Markdown, CSV or
+//! JSON; `govledger-report` renders it), optionally publishes its SHA-256 to
+//! the ledger as `AssessmentPublished`, and `govledger report verify FILE`
+//! regenerates a report from the ledger and says whether it matches.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use govledger_assess::{Assessment, Model, Projection, Query};
+use govledger_domain::{Submission, Timestamp};
+use govledger_report::{Format, Params, ReportInput};
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    command: Option<ReportCommand>,
+    /// Start of the period, inclusive (RFC 3339 with an offset).
+    #[arg(long, required = true)]
+    from: Option<String>,
+    /// End of the period, exclusive (RFC 3339 with an offset).
+    #[arg(long, required = true)]
+    to: Option<String>,
+    /// Report as of this ledger seq (default: the head).
+    #[arg(long)]
+    as_of: Option<u64>,
+    /// An assessment model TOML file (default: the built-in schema/model-v1.toml).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// html (one self-contained file), md, csv (one row per agency) or json.
+    #[arg(long, value_enum, default_value_t = FormatArg::Html)]
+    format: FormatArg,
+    /// Where to write the report.
+    #[arg(long, required = true)]
+    out: Option<PathBuf>,
+    /// Append `AssessmentPublished` with the report's SHA-256 (needs --as).
+    #[arg(long, requires = "as_agency")]
+    publish: bool,
+    /// The publishing agency; the ledger checks it holds the evaluator role.
+    #[arg(long = "as", id = "as_agency", value_name = "AGENCY")]
+    as_agency: Option<String>,
+}
+
+#[derive(clap::Subcommand)]
+enum ReportCommand {
+    /// Regenerate a report file from the ledger and check it against its published hash.
+    Verify {
+        /// The report file (html, md, csv or json).
+        file: PathBuf,
+        /// The model file the report was made with, when it is not the built-in one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Html,
+    Md,
+    Csv,
+    Json,
+}
+
+impl FormatArg {
+    fn format(self) -> Format {
+        match self {
+            FormatArg::Html => Format::Html,
+            FormatArg::Md => Format::Markdown,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
+    if let Some(ReportCommand::Verify { file, model }) = &args.command {
+        return verify(dir, file, model.as_deref());
+    }
+    let (Some(from), Some(to), Some(out)) = (&args.from, &args.to, &args.out) else {
+        bail!("govledger report needs --from, --to and --out (or `govledger report verify FILE`)");
+    };
+    let query = Query { from: time("from", from)?, to: time("to", to)?, as_of: args.as_of };
+    let model = crate::load_model(args.model.as_deref())?;
+    let projection = crate::load_projection(dir)?;
+    let format = args.format.format();
+    let (bytes, doc) = generate(&projection, &model, &query, format)?;
+    std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    let sha = govledger_report::sha256_hex(&bytes);
+    println!(
+        "wrote {} ({} bytes, sha256 {sha}): {} agencies, period {} to {}, as of seq {}",
+        out.display(),
+        bytes.len(),
+        doc.agencies.len(),
+        doc.period.from,
+        doc.period.to,
+        doc.as_of_seq
+    );
+    if args.publish {
+        let agency = args.as_agency.as_deref().unwrap_or_default();
+        publish(dir, agency, &doc, &sha)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn time(flag: &str, text: &str) -> Result<Timestamp> {
+    Timestamp::parse(text).map_err(|r| anyhow::anyhow!("--{flag}: {}", r.message))
+}
+
+/// The report of `query` and the assessment it shows.
+pub fn generate(
+    projection: &Projection,
+    model: &Model,
+    query: &Query,
+    format: Format,
+) -> Result<(Vec<u8>, Assessment)> {
+    let doc = projection.assess(model, query)?;
+    // The trend months are computed at the same position as the report.
+    let fixed = Query { as_of: Some(doc.as_of_seq), ..*query };
+    let months = govledger_report::monthly(projection, model, &fixed)?;
+    let input = ReportInput { assessment: &doc, model, months: &months, live: None };
+    Ok((govledger_report::render(format, &input), doc))
+}
+
+/// Appends `AssessmentPublished` as `agency` through the ledger's rules.
+fn publish(dir: &Path, agency: &str, doc: &Assessment, report_sha256: &str) -> Result<()> {
+    let envelope = serde_json::json!({
+        "type": "AssessmentPublished",
+        "actor": agency,
+        "occurred_at": Timestamp::from_micros(chrono::Utc::now().timestamp_micros()).to_rfc3339(),
+        "data": {
+            // One publication per report: publishing the same bytes twice is refused.
+            "assessment_id": format!("report-{}", &report_sha256[..32]),
+            "period_from": doc.period.from,
+            "period_to": doc.period.to,
+            "as_of_seq": doc.as_of_seq,
+            "model_sha256": doc.model_sha256,
+            "report_sha256": report_sha256,
+        }
+    });
+    let submission = Submission::parse(envelope).map_err(|r| anyhow::anyhow!("cannot publish: {r}"))?;
+    let ledger = crate::open_ledger(dir)?;
+    let outcome = ledger.append_blocking(vec![submission]);
+    ledger.close();
+    match outcome {
+        Ok(appended) => {
+            let event = appended.first().map(|a| &a.event).context("the ledger returned no event")?;
+            println!(
+                "published as {agency}: AssessmentPublished seq {} id {} (report sha256 {report_sha256})",
+                event.seq, event.id
+            );
+            Ok(())
+        }
+        Err(govledger_ledger::AppendError::Rejected { rejection, .. }) => {
+            bail!("the ledger refused the publication: {rejection}")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A published report: the parameters of its `AssessmentPublished` event.
+struct Published {
+    seq: u64,
+    actor: String,
+    params: Params,
+}
+
+/// The `AssessmentPublished` events whose `report_sha256` is `sha`.
+fn find_published(dir: &Path, sha: &str, format: Format) -> Result<Option<Published>> {
+    let reader = crate::store::open_reader(dir)?;
+    let mut found = None;
+    let mut failure = None;
+    let needle = format!("\"report_sha256\":\"{sha}\"");
+    reader.scan_raw(0, &mut |row| {
+        let body = row.body;
+        // Cheap filters before parsing: canonical JSON has no spaces.
+        if memmem(body, b"\"AssessmentPublished\"") && memmem(body, needle.as_bytes()) {
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(v) => {
+                    let d = &v["data"];
+                    let text = |k: &str| d[k].as_str().map(str::to_owned);
+                    match (text("period_from"), text("period_to"), d["as_of_seq"].as_u64(), text("model_sha256")) {
+                        (Some(from), Some(to), Some(as_of_seq), Some(model_sha256)) => {
+                            found = Some(Published {
+                                seq: row.seq,
+                                actor: v["actor"].as_str().unwrap_or_default().to_owned(),
+                                params: Params { from, to, as_of_seq, model_sha256, format },
+                            });
+                            return false;
+                        }
+                        _ => failure = Some(format!("seq {}: an AssessmentPublished without its fields", row.seq)),
+                    }
+                }
+                Err(e) => failure = Some(format!("seq {}: unreadable event: {e}", row.seq)),
+            }
+        }
+        true
+    })?;
+    if let Some(f) = failure {
+        bail!("{f}");
+    }
+    Ok(found)
+}
+
+fn memmem(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The format of a report file: from the parameters line, else its extension.
+fn format_of(file: &Path, bytes: &[u8]) -> Option<Format> {
+    if let Some(p) = Params::find(bytes) {
+        return Some(p.format);
+    }
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("html" | "htm") => Some(Format::Html),
+        Some("md" | "markdown") => Some(Format::Markdown),
+        Some("csv") => Some(Format::Csv),
+        Some("json") => Some(Format::Json),
+        _ => None,
+    }
+}
+
+fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let sha = govledger_report::sha256_hex(&bytes);
+    let Some(format) = format_of(file, &bytes) else {
+        bail!("{} is not a govledger report (no parameters line, and not .html, .md, .csv or .json)", file.display());
+    };
+    let published = find_published(dir, &sha, format)?;
+    let params = match (&published, Params::find(&bytes)) {
+        (Some(p), _) => {
+            println!("{} (sha256 {sha}) was published by {} at seq {}.", file.display(), p.actor, p.seq);
+            p.params.clone()
+        }
+        (None, Some(params)) => {
+            println!(
+                "NOT PUBLISHED: no AssessmentPublished in the ledger has the sha256 of {} ({sha}); \
+                 regenerating it from the parameters in its footer to see what differs.",
+                file.display()
+            );
+            params
+        }
+        (None, None) => {
+            println!(
+                "NOT PUBLISHED: no AssessmentPublished in the ledger has the sha256 of {} ({sha}), and the file names no parameters to regenerate it from (CSV reports are checked by their published hash only).",
+                file.display()
+            );
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let model = crate::load_model(model_path)?;
+    if model.sha256 != params.model_sha256 {
+        println!(
+            "MISMATCH: the report was made with the model of sha256 {}, but the model given has sha256 {}; pass that model with --model.",
+            params.model_sha256, model.sha256
+        );
+        return Ok(ExitCode::from(1));
+    }
+    // The regenerated report is evidence only if the log it reads is intact.
+    let chain = govledger_ledger::verify::verify_with_progress(crate::store::open_reader(dir)?.as_ref(), &mut |_| {})?;
+    if let Some(problem) = &chain.problem {
+        println!(
+            "MISMATCH: the ledger's hash chain is broken at seq {} ({}), so nothing regenerated from it proves the report; run `govledger verify`.",
+            problem.seq, problem.problem
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let projection = crate::load_projection(dir)?;
+    let query = Query { from: time("from", &params.from)?, to: time("to", &params.to)?, as_of: Some(params.as_of_seq) };
+    let (again, _) = generate(&projection, &model, &query, params.format)?;
+    let again_sha = govledger_report::sha256_hex(&again);
+    if again == bytes && published.is_some() {
+        println!(
+            "OK: regenerated from the ledger (period {} to {}, as of seq {}, model {}, format {}), the report is identical byte for byte (sha256 {sha}).",
+            params.from,
+            params.to,
+            params.as_of_seq,
+            params.model_sha256,
+            params.format.as_str()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else if again == bytes {
+        println!(
+            "NOT PUBLISHED: the file is what the ledger gives for its parameters (sha256 {sha}), but it was never published; publish it with `govledger report ... --publish --as AGENCY`."
+        );
+        Ok(ExitCode::from(1))
+    } else {
+        println!(
+            "MISMATCH: regenerated from the ledger as of seq {}, the report has sha256 {again_sha}, not {sha}: \
+             the file or the ledger it was made from is not what was published.",
+            params.as_of_seq
+        );
+        Ok(ExitCode::from(1))
+    }
+}

@@ -1,0 +1,182 @@
+//! Which store the commands work on: the embedded store in `--data-dir`
+//! (the default) or a KurrentDB cluster (`--store kurrentdb://…`, or
+//! `store = "…"` in the config file). It is chosen once, before the command
+//! runs, and every command opens its ledger or reader through here.
+//!
+//! With a KurrentDB store the data directory still holds what is local to
+//! one server: the token store and the projection checkpoint.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use govledger_ledger::{Ledger, LogReader};
+use govledger_store_kurrentdb::{KurrentConfig, KurrentStore};
+use tokio::sync::watch;
+
+/// The selected store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// The embedded SQLite store in the data directory.
+    Embedded,
+    /// A stream on a KurrentDB cluster.
+    Kurrent(KurrentConfig),
+}
+
+static SELECTED: OnceLock<Selection> = OnceLock::new();
+
+impl Selection {
+    /// Parses a `--store` value: absent or `embedded` for the embedded
+    /// store, a `kurrentdb://` (or `esdb://`, `kdb://`, `+discover`) URL for
+    /// a cluster.
+    pub fn parse(url: Option<&str>) -> Result<Self> {
+        match url.map(str::trim) {
+            None | Some("") | Some("embedded") => Ok(Selection::Embedded),
+            Some(url) if KurrentConfig::is_kurrentdb_url(url) => Ok(Selection::Kurrent(KurrentConfig::parse(url)?)),
+            Some(other) => bail!(
+                "--store {other:?}: use `embedded` (the data directory, the default) or a KurrentDB URL such as \
+                 kurrentdb://127.0.0.1:2113?tls=false"
+            ),
+        }
+    }
+}
+
+/// Chooses the store for this process (once; later calls are ignored).
+pub fn select(selection: Selection) {
+    let _ = SELECTED.set(selection);
+}
+
+/// The store chosen for this process.
+pub fn selected() -> &'static Selection {
+    SELECTED.get_or_init(|| Selection::Embedded)
+}
+
+/// A ledger with what a server needs to follow other writers: for a shared
+/// store, the number of events the store is known to hold.
+pub struct Opened {
+    pub ledger: Ledger,
+    pub follow: Option<watch::Receiver<u64>>,
+}
+
+/// Opens the ledger (the single writer of this process).
+pub fn open(dir: &Path) -> Result<Opened> {
+    match selected() {
+        Selection::Embedded => {
+            let ledger = govledger_store_embedded::open_ledger(dir)
+                .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
+            Ok(Opened { ledger, follow: None })
+        }
+        Selection::Kurrent(config) => {
+            let store = connect(config)?;
+            let ledger = Ledger::open(Box::new(store.writer()), store.reader())
+                .with_context(|| format!("cannot open the ledger in KurrentDB stream {:?}", config.stream))?;
+            Ok(Opened { ledger, follow: Some(store.watch()) })
+        }
+    }
+}
+
+/// Opens the ledger, for commands that only append.
+pub fn open_ledger(dir: &Path) -> Result<Ledger> {
+    open(dir).map(|o| o.ledger)
+}
+
+/// A reader of the ledger (takes no lock).
+pub fn open_reader(dir: &Path) -> Result<Arc<dyn LogReader>> {
+    match selected() {
+        Selection::Embedded => Ok(govledger_store_embedded::open_reader(dir)?),
+        Selection::Kurrent(config) => Ok(connect(config)?.reader()),
+    }
+}
+
+/// Fails with a clear message when a command works only on the embedded store.
+pub fn require_embedded(command: &str) -> Result<()> {
+    match selected() {
+        Selection::Embedded => Ok(()),
+        Selection::Kurrent(_) => bail!(
+            "`{command}` works on the embedded store only; a KurrentDB cluster is backed up and restored with \
+             KurrentDB's own tools (see ops/RUNBOOK.md)"
+        ),
+    }
+}
+
+fn connect(config: &KurrentConfig) -> Result<KurrentStore> {
+    KurrentStore::connect(config).with_context(|| format!("cannot connect to KurrentDB at {}", config.connection))
+}
+
+/// Keeps a replica's ledger current with what other replicas append: catches
+/// up whenever the store reports more events than the ledger's head, and at
+/// least every `interval` (in case a notification was missed). Ends when
+/// `stop` turns true.
+pub async fn follow(
+    ledger: Ledger,
+    mut known: watch::Receiver<u64>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The ledger was just loaded from the store: the first round is due after
+    // one interval, not at once.
+    tick.reset();
+    let mut notified = true;
+    loop {
+        tokio::select! {
+            changed = known.changed(), if notified => notified = changed.is_ok(),
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = ledger.catch_up().await {
+            tracing::warn!(error = %e, "cannot follow the shared store; retrying");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_values_select_a_backend_or_are_refused() {
+        assert_eq!(Selection::parse(None).unwrap(), Selection::Embedded);
+        assert_eq!(Selection::parse(Some("embedded")).unwrap(), Selection::Embedded);
+        match Selection::parse(Some("kurrentdb://127.0.0.1:2113?tls=false&stream=city")).unwrap() {
+            Selection::Kurrent(c) => {
+                assert_eq!((c.connection.as_str(), c.stream.as_str()), ("kurrentdb://127.0.0.1:2113?tls=false", "city"))
+            }
+            other => panic!("expected KurrentDB, got {other:?}"),
+        }
+        let err = Selection::parse(Some("postgres://x")).unwrap_err().to_string();
+        assert!(err.contains("use `embedded`"), "{err}");
+    }
+
+    fn sub(v: serde_json::Value) -> govledger_domain::Submission {
+        govledger_domain::Submission::parse(v).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_follower_catches_up_when_told_and_stops_on_shutdown() {
+        use govledger_ledger::memory::MemoryLog;
+        let log = MemoryLog::new();
+        let a = Ledger::open(Box::new(log.writer()), log.clone()).unwrap();
+        let b = Ledger::open(Box::new(log.writer()), log.clone()).unwrap();
+        let (known_tx, known_rx) = watch::channel(0u64);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        // A long timer: only the notification can wake it within the test.
+        let follower = tokio::spawn(follow(a.clone(), known_rx, Duration::from_secs(3_600), stop_rx));
+        let mut a_head = a.watch_head();
+        a_head.borrow_and_update();
+        let bootstrap = sub(serde_json::json!({"type": "AgencyRegistered", "actor": "office",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "data": {"agency_id": "office", "name": "office", "kind": "government", "roles": ["coordinator"]}}));
+        let b2 = b.clone();
+        let out = tokio::task::spawn_blocking(move || b2.append_blocking(vec![bootstrap])).await.unwrap().unwrap();
+        known_tx.send_replace(out[0].event.seq);
+        // Bounded wait for the follower's catch-up (a bound, not a sleep).
+        let caught = tokio::time::timeout(Duration::from_secs(30), a_head.wait_for(|h| h.seq == 1)).await;
+        assert!(caught.is_ok(), "the follower did not catch up after the notification");
+        assert_eq!(a.head(), b.head());
+        stop_tx.send_replace(true);
+        tokio::time::timeout(Duration::from_secs(30), follower).await.expect("the follower stops").unwrap();
+    }
+}

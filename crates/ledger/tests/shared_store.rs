@@ -1,0 +1,378 @@
+//! The ledger as one of several writers of a shared store (server replicas):
+//! a lost race is caught up, re-checked and retried; retries are bounded;
+//! a replica follows the others with `catch_up`; a failed or lost commit
+//! leaves the validation state as it was; a request that fails halfway
+//! through a group leaves no trace for the requests after it.
+//!
+//! The stores here are `MemoryLog`s. A wrapper writer lets a test run code
+//! (another replica's append) between a writer's check and its commit,
+//! which is exactly the race a shared store must settle.
+
+// Helpers outside `#[test]` functions unwrap too: in a test, a panic with
+// the failing value is the report we want.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use govledger_domain::{ErrorCode, Submission, Timestamp};
+use govledger_ledger::memory::{MemoryLog, MemoryWriter};
+use govledger_ledger::{
+    AppendError, Encoded, Head, Ledger, LedgerOptions, LogReader, LogWriter, RetryPolicy, StoreError, StoredEvent,
+    verify,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn sub(v: Value) -> Submission {
+    Submission::parse(v).expect("test envelopes are well-formed")
+}
+
+fn env(ty: &str, actor: &str, data: Value) -> Submission {
+    sub(json!({"type": ty, "actor": actor, "occurred_at": "2026-02-01T10:00:00Z", "data": data}))
+}
+
+fn city() -> Vec<Submission> {
+    let reg = |id: &str, kind: &str, roles: Value| {
+        env("AgencyRegistered", "office", json!({"agency_id": id, "name": id, "kind": kind, "roles": roles}))
+    };
+    vec![
+        reg("office", "government", json!(["coordinator"])),
+        reg("psb", "public_security", json!([])),
+        reg("bank-a", "bank", json!([])),
+    ]
+}
+
+fn freeze_request(id: &str) -> Submission {
+    env(
+        "FreezeRequested",
+        "psb",
+        json!({"freeze_id": id, "mode": "freeze", "bank": "bank-a", "account_ref": "acct:x1", "amount_minor": 5000}),
+    )
+}
+
+fn freeze_execution(id: &str) -> Submission {
+    env("FreezeExecuted", "bank-a", json!({"freeze_id": id, "amount_frozen_minor": 5000}))
+}
+
+fn publicity(id: &str) -> Submission {
+    env("PublicityDelivered", "psb", json!({"activity_id": id, "audience": "residents", "reach": 10}))
+}
+
+fn rejected_code(e: AppendError) -> (usize, ErrorCode) {
+    match e {
+        AppendError::Rejected { index, rejection } => (index, rejection.code),
+        other => panic!("expected a rejection, got {other}"),
+    }
+}
+
+/// A clock that moves one second per reading, so that events of different
+/// group commits get different `recorded_at`.
+fn ticking_clock() -> Arc<dyn Fn() -> Timestamp + Send + Sync> {
+    let base = Timestamp::parse("2026-03-01T00:00:00Z").unwrap().micros();
+    let n = Arc::new(AtomicI64::new(0));
+    Arc::new(move || Timestamp::from_micros(base + n.fetch_add(1, Ordering::SeqCst) * 1_000_000))
+}
+
+fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy { max_attempts, first_backoff: Duration::from_micros(50), max_backoff: Duration::from_micros(200) }
+}
+
+/// A writer that runs `before_commit` (with the attempt number, from 1)
+/// just before each commit reaches the store.
+struct Interloper {
+    inner: MemoryWriter,
+    commits: Arc<AtomicU32>,
+    before_commit: Box<dyn FnMut(u32) + Send>,
+}
+
+impl LogWriter for Interloper {
+    fn begin(&mut self, expected_head: u64) -> Result<(), StoreError> {
+        self.inner.begin(expected_head)
+    }
+    fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError> {
+        self.inner.write(events)
+    }
+    fn commit(&mut self, head: &Head) -> Result<(), StoreError> {
+        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        (self.before_commit)(n);
+        self.inner.commit(head)
+    }
+    fn rollback(&mut self) {
+        self.inner.rollback()
+    }
+    fn by_id(&mut self, id: &Uuid) -> Result<Option<StoredEvent>, StoreError> {
+        self.inner.by_id(id)
+    }
+}
+
+fn open(log: &Arc<MemoryLog>) -> Ledger {
+    Ledger::open(Box::new(log.writer()), log.clone()).unwrap()
+}
+
+fn open_interloped(
+    log: &Arc<MemoryLog>,
+    retry: RetryPolicy,
+    before_commit: impl FnMut(u32) + Send + 'static,
+) -> (Ledger, Arc<AtomicU32>) {
+    let commits = Arc::new(AtomicU32::new(0));
+    let writer = Interloper { inner: log.writer(), commits: commits.clone(), before_commit: Box::new(before_commit) };
+    let options = LedgerOptions { clock: ticking_clock(), retry };
+    (Ledger::open_with(Box::new(writer), log.clone(), options).unwrap(), commits)
+}
+
+#[test]
+fn a_lost_race_is_caught_up_and_the_request_checked_again() {
+    let log = MemoryLog::new();
+    let b = open(&log);
+    b.append_blocking(city()).unwrap();
+    b.append_blocking(vec![freeze_request("F1"), freeze_request("F2")]).unwrap();
+    // Replica A checks its request; before its commit lands, replica B
+    // answers the same freeze (first commit) or appends something unrelated.
+    let b2 = b.clone();
+    let (a, commits) = open_interloped(&log, RetryPolicy::default(), move |n| match n {
+        1 => {
+            b2.append_blocking(vec![freeze_execution("F1")]).unwrap();
+        }
+        2 => {
+            b2.append_blocking(vec![publicity("P1")]).unwrap();
+        }
+        _ => {}
+    });
+    // A conflicting step: after catching up, A sees F1 answered and refuses.
+    assert_eq!(
+        rejected_code(a.append_blocking(vec![freeze_execution("F1")]).unwrap_err()),
+        (0, ErrorCode::FreezeAlreadyAnswered)
+    );
+    assert_eq!(commits.load(Ordering::SeqCst), 1, "the re-check refused it, so nothing was committed again");
+    // A step that does not conflict: it lands after B's event, linked to it.
+    let out = a.append_blocking(vec![freeze_execution("F2")]).unwrap();
+    assert_eq!(commits.load(Ordering::SeqCst), 3, "lost once (commit 2), then stored (commit 3)");
+    let stored = log.read(0, 100).unwrap();
+    let executed: Vec<_> = stored.iter().filter(|e| e.event_type == "FreezeExecuted").collect();
+    assert_eq!(executed.len(), 2);
+    assert_eq!(executed.iter().filter(|e| e.data["freeze_id"] == "F1").count(), 1, "F1 answered exactly once");
+    assert_eq!(out[0].event.seq, 8, "after B's FreezeExecuted F1 (6) and PublicityDelivered P1 (7)");
+    assert_eq!(out[0].event.prev_hash, stored[6].hash);
+    assert_eq!(
+        a.head(),
+        Head { seq: 8, hash: out[0].event.hash.clone(), recorded_at: out[0].event.recorded_at.clone() }
+    );
+    assert!(verify(log.as_ref()).unwrap().ok());
+    let stats = a.stats();
+    assert_eq!((stats.lost_races, stats.retries_exhausted, stats.followed_events), (2, 0, 2));
+}
+
+#[test]
+fn retries_are_bounded_and_the_answer_says_retry() {
+    let log = MemoryLog::new();
+    let b = open(&log);
+    b.append_blocking(city()).unwrap();
+    let b2 = b.clone();
+    let (a, commits) = open_interloped(&log, fast_retries(3), move |n| {
+        // B wins every race.
+        b2.append_blocking(vec![publicity(&format!("B{n}"))]).unwrap();
+    });
+    let err = a.append_blocking(vec![publicity("A1")]).unwrap_err();
+    match err {
+        AppendError::Store(StoreError::Io(message)) => {
+            assert!(message.contains("3 attempts") && message.ends_with("retry"), "{message}")
+        }
+        other => panic!("expected a store error that says retry, got {other}"),
+    }
+    assert_eq!(commits.load(Ordering::SeqCst), 3, "exactly max_attempts commits were tried");
+    let stored = log.read(0, 100).unwrap();
+    assert_eq!(stored.len(), 3 + 3);
+    assert!(stored.iter().all(|e| e.data["activity_id"] != "A1"), "nothing of the lost request was stored");
+    assert!(verify(log.as_ref()).unwrap().ok());
+    let stats = a.stats();
+    assert_eq!((stats.lost_races, stats.retries_exhausted), (3, 1));
+}
+
+#[test]
+fn the_retry_policy_doubles_within_bounds_and_stops() {
+    let p =
+        RetryPolicy { max_attempts: 5, first_backoff: Duration::from_millis(2), max_backoff: Duration::from_millis(5) };
+    assert_eq!(p.backoff(1, 0.0), None, "the first attempt has no pause before it");
+    assert_eq!(p.backoff(2, 0.0), Some(Duration::from_millis(1)), "half the pause with no jitter");
+    assert_eq!(p.backoff(2, 0.999_999), Some(Duration::from_millis(2).mul_f64(0.5 + 0.999_999 / 2.0)));
+    assert_eq!(p.backoff(3, 0.0), Some(Duration::from_millis(2)));
+    assert_eq!(p.backoff(4, 0.0), Some(Duration::from_micros(2_500)), "capped at max_backoff");
+    assert_eq!(p.backoff(5, 0.0), Some(Duration::from_micros(2_500)));
+    assert_eq!(p.backoff(6, 0.0), None, "no sixth attempt");
+    assert!(RetryPolicy::default().backoff(40, 0.5).is_none());
+}
+
+#[test]
+fn a_replica_follows_the_others_with_catch_up() {
+    let log = MemoryLog::new();
+    let a = open(&log);
+    let b = open(&log);
+    let mut a_heads = a.watch_head();
+    a_heads.mark_unchanged();
+    b.append_blocking(city()).unwrap();
+    b.append_blocking(vec![freeze_request("F1")]).unwrap();
+    assert_eq!(a.head().seq, 0, "A has not looked yet");
+    assert!(!a_heads.has_changed().unwrap());
+    let head = a.catch_up_blocking().unwrap();
+    assert_eq!(head, b.head());
+    assert_eq!(a.head(), b.head());
+    assert!(a_heads.has_changed().unwrap(), "subscribers of A's head see B's events");
+    // A's rules state holds B's events: A may answer B's freeze, once.
+    a.append_blocking(vec![freeze_execution("F1")]).unwrap();
+    b.catch_up_blocking().unwrap();
+    assert_eq!(
+        rejected_code(b.append_blocking(vec![freeze_execution("F1")]).unwrap_err()),
+        (0, ErrorCode::FreezeAlreadyAnswered)
+    );
+    // Nothing new: a no-op.
+    assert_eq!(a.catch_up_blocking().unwrap(), a.head());
+}
+
+#[test]
+fn recorded_at_stays_monotonic_across_replicas_with_skewed_clocks() {
+    let log = MemoryLog::new();
+    let ahead = Arc::new(|| Timestamp::parse("2026-06-01T00:00:00Z").unwrap());
+    let behind = Arc::new(|| Timestamp::parse("2026-01-01T00:00:00Z").unwrap());
+    let a = Ledger::open_with(
+        Box::new(log.writer()),
+        log.clone(),
+        LedgerOptions { clock: ahead, ..LedgerOptions::default() },
+    )
+    .unwrap();
+    let b = Ledger::open_with(
+        Box::new(log.writer()),
+        log.clone(),
+        LedgerOptions { clock: behind, ..LedgerOptions::default() },
+    )
+    .unwrap();
+    a.append_blocking(city()).unwrap();
+    // B checked against its empty state and refused, saw that the store had
+    // moved, caught up, checked again, and took A's time.
+    let out = b.append_blocking(vec![freeze_request("F1")]).unwrap();
+    assert_eq!(out[0].event.seq, 4);
+    assert_eq!(out[0].event.recorded_at, "2026-06-01T00:00:00Z");
+}
+
+#[test]
+fn catch_up_refuses_events_that_do_not_chain() {
+    let log = MemoryLog::new();
+    let a = open(&log);
+    let b = open(&log);
+    b.append_blocking(city()).unwrap();
+    // A rogue writer stores an event whose prev_hash is not the head's hash.
+    let rogue = StoredEvent::seal(
+        4,
+        Uuid::now_v7(),
+        &freeze_request("F1"),
+        Timestamp::parse("2026-03-01T00:00:00Z").unwrap(),
+        govledger_ledger::GENESIS_HASH,
+    );
+    let mut w = log.writer();
+    w.begin(3).unwrap();
+    w.write(&[rogue]).unwrap();
+    w.commit(&Head { seq: 4, hash: "x".into(), recorded_at: String::new() }).unwrap();
+    match a.catch_up_blocking() {
+        Err(StoreError::Corrupt { seq, reason }) => {
+            assert_eq!(seq, 4);
+            assert!(reason.contains("does not link"), "{reason}");
+        }
+        other => panic!("expected a corrupt-store error, got {other:?}"),
+    }
+    assert_eq!(a.head().seq, 3, "A folded the good events and stopped at the bad one");
+}
+
+/// A writer whose first commit fails with an I/O error.
+struct FailOnce {
+    inner: MemoryWriter,
+    failed: bool,
+}
+
+impl LogWriter for FailOnce {
+    fn begin(&mut self, expected_head: u64) -> Result<(), StoreError> {
+        self.inner.begin(expected_head)
+    }
+    fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError> {
+        self.inner.write(events)
+    }
+    fn commit(&mut self, head: &Head) -> Result<(), StoreError> {
+        if !self.failed {
+            self.failed = true;
+            self.inner.rollback();
+            return Err(StoreError::Io("disk full".into()));
+        }
+        self.inner.commit(head)
+    }
+    fn rollback(&mut self) {
+        self.inner.rollback()
+    }
+    fn by_id(&mut self, id: &Uuid) -> Result<Option<StoredEvent>, StoreError> {
+        self.inner.by_id(id)
+    }
+}
+
+#[test]
+fn a_failed_commit_leaves_the_state_as_it_was() {
+    let log = MemoryLog::new();
+    open(&log).append_blocking(city()).unwrap();
+    let ledger = Ledger::open(Box::new(FailOnce { inner: log.writer(), failed: false }), log.clone()).unwrap();
+    match ledger.append_blocking(vec![freeze_request("F1")]) {
+        Err(AppendError::Store(StoreError::Io(message))) => assert!(message.contains("disk full"), "{message}"),
+        other => panic!("expected the store's error, got {other:?}"),
+    }
+    assert_eq!(ledger.head().seq, 3);
+    // Had the state kept F1, this would be refused as a duplicate id.
+    let out = ledger.append_blocking(vec![freeze_request("F1")]).unwrap();
+    assert_eq!(out[0].event.seq, 4);
+}
+
+/// Polls a future once, so that an async append hands its request to the
+/// writer now (in this order) without waiting for the answer.
+fn send_now<F: Future>(f: F) -> std::pin::Pin<Box<F>> {
+    let mut f = Box::pin(f);
+    let poll = f.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    assert!(matches!(poll, Poll::Pending), "the writer is busy, so no answer can be ready yet");
+    f
+}
+
+#[test]
+fn a_request_refused_halfway_leaves_no_trace_for_the_rest_of_its_group() {
+    let log = MemoryLog::new();
+    open(&log).append_blocking(city()).unwrap();
+    // The first commit waits until the test has queued three requests, so
+    // that the writer takes those three as one group.
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let (a, _) = open_interloped(&log, RetryPolicy::default(), move |n| {
+        if n == 1 {
+            entered_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    let first = {
+        let a = a.clone();
+        std::thread::spawn(move || a.append_blocking(vec![publicity("P0")]))
+    };
+    entered_rx.recv().unwrap();
+    let x = send_now(a.append(vec![freeze_request("A1")]));
+    let y = send_now(a.append(vec![freeze_request("Y1"), freeze_execution("Y1"), freeze_execution("Y1")]));
+    let z = send_now(a.append(vec![freeze_request("Y1"), freeze_execution("A1")]));
+    release_tx.send(()).unwrap();
+    first.join().unwrap().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let x = rt.block_on(x).unwrap();
+    assert_eq!(rejected_code(rt.block_on(y).unwrap_err()), (2, ErrorCode::FreezeAlreadyAnswered));
+    let z = rt.block_on(z).unwrap();
+    assert_eq!(x[0].event.recorded_at, z[0].event.recorded_at, "X and Z were one group commit");
+    // Z's request of Y1 was new (Y's was dropped) and Z saw X's A1.
+    assert_eq!((x[0].event.seq, z[0].event.seq, z[1].event.seq), (5, 6, 7));
+    assert_eq!(z[0].event.prev_hash, x[0].event.hash);
+    let stored = log.read(0, 100).unwrap();
+    assert_eq!(stored.len(), 7);
+    assert_eq!(stored.iter().filter(|e| e.data["freeze_id"] == "Y1").count(), 1);
+    assert!(verify(log.as_ref()).unwrap().ok());
+}

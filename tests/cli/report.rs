@@ -1,0 +1,236 @@
+//! `govledger report` through the binary on the small city: publishing and
+//! `report verify` (a published report regenerates to its hash; a changed
+//! ledger, model or file does not, nor does a tampered chain), byte-for-byte reproducibility of every
+//! format, the CSV as a table, the Markdown's shape, and the HTML opened in
+//! headless Chromium (charts and scorecards render, no console errors).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::support::{Fixture, envelope};
+
+const PERIOD: [&str; 4] = ["--from", "2026-01-01T00:00:00+08:00", "--to", "2026-04-01T00:00:00+08:00"];
+
+fn report(fx: &Fixture, format: &str, out: &Path, extra: &[&str]) -> crate::support::Run {
+    let mut args = vec!["report"];
+    args.extend(PERIOD);
+    args.extend(["--format", format, "--out", out.to_str().unwrap()]);
+    args.extend(extra);
+    fx.run(&args)
+}
+
+fn sha(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+fn out(fx: &Fixture, name: &str) -> PathBuf {
+    fx.root.path().join(name)
+}
+
+#[test]
+fn a_published_report_verifies_and_a_changed_ledger_model_or_file_does_not() {
+    let fx = Fixture::with_city();
+    let (head, _) = fx.head();
+    let file = out(&fx, "published.html");
+    let run = report(&fx, "html", &file, &["--publish", "--as", "jj-office"]).success();
+    let hash = sha(&file);
+    assert!(run.stdout.contains(&format!("sha256 {hash}")), "{}", run.stdout);
+    // The publication is an event of the ledger with the report's hash and parameters.
+    let export = fx.export();
+    let last: serde_json::Value = serde_json::from_str(export.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "AssessmentPublished");
+    assert_eq!(last["seq"].as_u64(), Some(head + 1));
+    assert_eq!(last["data"]["report_sha256"], hash.as_str());
+    assert_eq!(last["data"]["as_of_seq"].as_u64(), Some(head));
+    assert_eq!(last["data"]["period_from"], "2025-12-31T16:00:00Z");
+
+    let ok = fx.run(&["report", "verify", file.to_str().unwrap()]);
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+    assert!(ok.stdout.contains("OK: regenerated from the ledger"), "{}", ok.stdout);
+
+    // A new event in the period: the report "as of the head" is no longer the published one…
+    fx.import(&[envelope(
+        None,
+        "AgencyRegistered",
+        "jj-office",
+        "2026-02-10T09:00:00+08:00",
+        json!({"agency_id": "jj-late", "name": "晋江市后来的单位", "kind": "community"}),
+    )])
+    .success();
+    let again = out(&fx, "again.html");
+    report(&fx, "html", &again, &[]).success();
+    assert_ne!(sha(&again), hash, "a report of a changed ledger must differ");
+    let changed = fx.run(&["report", "verify", again.to_str().unwrap()]);
+    assert_eq!(changed.code, Some(1), "{changed:?}");
+    assert!(changed.stdout.contains("NOT PUBLISHED"), "{}", changed.stdout);
+    // …while the published one, pinned to its as_of_seq, still verifies.
+    assert_eq!(fx.run(&["report", "verify", file.to_str().unwrap()]).code, Some(0));
+
+    // A different model: the published hash cannot be reproduced with it.
+    let model_text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/model-v1.toml"))
+        .unwrap()
+        .replacen("weight = 3", "weight = 4", 1);
+    let model = fx.file("other-model.toml", &model_text);
+    let other = fx.run(&["report", "verify", file.to_str().unwrap(), "--model", model.to_str().unwrap()]);
+    assert_eq!(other.code, Some(1), "{other:?}");
+    assert!(other.stdout.contains("MISMATCH: the report was made with the model"), "{}", other.stdout);
+    // A report made with the other model is a different report.
+    let with_other = out(&fx, "other.html");
+    report(&fx, "html", &with_other, &["--as-of", &head.to_string(), "--model", model.to_str().unwrap()]).success();
+    assert_ne!(sha(&with_other), hash);
+
+    // An edited file: its hash is not published and it no longer regenerates.
+    let tampered = out(&fx, "tampered.html");
+    let text = std::fs::read_to_string(&file).unwrap().replacen("Scorecards", "Scorecard", 1);
+    std::fs::write(&tampered, text).unwrap();
+    let bad = fx.run(&["report", "verify", tampered.to_str().unwrap()]);
+    assert_eq!(bad.code, Some(1), "{bad:?}");
+    assert!(bad.stdout.contains("no AssessmentPublished in the ledger has the sha256"), "{}", bad.stdout);
+    assert!(bad.stdout.contains("MISMATCH: regenerated from the ledger"), "{}", bad.stdout);
+}
+
+#[test]
+fn publishing_needs_the_evaluator_role() {
+    let fx = Fixture::with_city();
+    let file = out(&fx, "r.md");
+    let run = report(&fx, "md", &file, &["--publish", "--as", "jj-psb"]);
+    assert_ne!(run.code, Some(0), "{run:?}");
+    assert!(run.stderr.contains("refused the publication"), "{}", run.stderr);
+    assert!(!fx.export().contains("AssessmentPublished"));
+}
+
+#[test]
+fn every_format_is_byte_for_byte_reproducible() {
+    let fx = Fixture::with_city();
+    let (head, _) = fx.head();
+    for format in ["html", "md", "csv", "json"] {
+        let a = out(&fx, &format!("a.{format}"));
+        let b = out(&fx, &format!("b.{format}"));
+        report(&fx, format, &a, &[]).success();
+        // Again, in another process, with the checkpoint now present and an explicit --as-of.
+        report(&fx, format, &b, &["--as-of", &head.to_string()]).success();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "{format} differs between runs");
+        assert!(!std::fs::read(&a).unwrap().is_empty());
+    }
+    // JSON holds the assessment document as `assess` prints it.
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out(&fx, "a.json")).unwrap()).unwrap();
+    assert_eq!(doc["assessment"]["as_of_seq"].as_u64(), Some(head));
+    // UTC months clipped to the period (which starts 2025-12-31T16:00:00Z).
+    let months: Vec<&str> = doc["months"].as_array().unwrap().iter().map(|m| m["month"].as_str().unwrap()).collect();
+    assert_eq!(months, ["2025-12", "2026-01", "2026-02", "2026-03"]);
+}
+
+#[test]
+fn csv_is_one_row_per_agency_and_one_column_per_indicator() {
+    let fx = Fixture::with_city();
+    let file = out(&fx, "r.csv");
+    report(&fx, "csv", &file, &[]).success();
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4, "one row per agency");
+    let indicators = [
+        "task_on_time_rate",
+        "meeting_attendance_rate",
+        "freeze_execution_rate",
+        "freeze_response_p90_s",
+        "clue_feedback_rate",
+        "clue_feedback_p90_s",
+        "dissuasion_coverage_rate",
+        "loss_recovery_ratio",
+        "cards_disposed",
+    ];
+    for id in indicators {
+        assert_eq!(header.iter().filter(|h| *h == id).count(), 1, "column {id}: {header:?}");
+    }
+    assert_eq!(&header[..5], ["rank", "agency_id", "name", "kind", "score"]);
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    let bank = rows.iter().find(|r| &r[1] == "icbc-jinjiang").unwrap();
+    assert_eq!(&bank[2], "中国工商银行晋江支行");
+    let col = header.iter().position(|h| h == "freeze_execution_rate").unwrap();
+    assert_eq!(&bank[col], "0.5");
+}
+
+#[test]
+fn markdown_has_headings_and_well_formed_tables() {
+    let fx = Fixture::with_city();
+    let file = out(&fx, "r.md");
+    report(&fx, "md", &file, &[]).success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# Anti-fraud accountability assessment\n"));
+    for heading in ["## Ranking", "## Indicators", "## Month by month", "## Scorecards", "## Reproducibility"] {
+        assert!(text.contains(&format!("\n{heading}\n")), "missing {heading}");
+    }
+    assert_eq!(text.matches("\n### ").count(), 4, "one scorecard per agency");
+    assert!(text.contains("中国工商银行晋江支行"));
+    // Every table row has as many cells as its header (no stray pipes from names or texts).
+    let lines: Vec<&str> = text.lines().collect();
+    let cells = |l: &str| l.replace("\\|", "").matches('|').count();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].starts_with('|') && lines.get(i + 1).is_some_and(|l| l.starts_with("|-") || l.starts_with("|:")) {
+            let n = cells(lines[i]);
+            let mut j = i + 1;
+            while j < lines.len() && lines[j].starts_with('|') {
+                assert_eq!(cells(lines[j]), n, "table row {}: {}", j + 1, lines[j]);
+                j += 1;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    assert!(text.contains("```\ngovledger report --from 2025-12-31T16:00:00Z"));
+}
+
+#[test]
+fn the_html_report_renders_in_headless_chromium() {
+    let fx = Fixture::with_city();
+    let file = out(&fx, "r.html");
+    report(&fx, "html", &file, &[]).success();
+    let png = out(&fx, "report.png");
+    let (dom, log) = crate::chromium::open_in_chromium(&format!("file://{}", file.display()), &png);
+    assert!(
+        crate::chromium::console_errors(&log).is_empty(),
+        "console errors: {:?}",
+        crate::chromium::console_errors(&log)
+    );
+    assert!(dom.contains("class=\"chart ranking\""), "no ranking chart");
+    assert!(dom.contains("class=\"chart heatmap\""), "no heat-map");
+    assert_eq!(dom.matches("class=\"chart trend\"").count(), 2, "trend charts");
+    assert_eq!(dom.matches("class=\"scorecard\"").count(), 4, "one scorecard per agency");
+    assert!(dom.contains("中国工商银行晋江支行"));
+    let png = std::fs::read(&png).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
+    // Printed, the pages are A4 (595 × 842 points) as the print stylesheet asks.
+    let pdf = crate::chromium::print_to_pdf(&format!("file://{}", file.display()), &out(&fx, "report.pdf"));
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.starts_with("%PDF"), "not a PDF");
+    let media_box = text.split("/MediaBox").nth(1).map(|r| r.chars().take(40).collect::<String>()).unwrap_or_default();
+    let numbers: Vec<f64> =
+        media_box.trim_start_matches([' ', '[']).split([' ', ']']).take(4).filter_map(|n| n.parse().ok()).collect();
+    assert!(
+        numbers.len() == 4 && (numbers[2] - 595.0).abs() < 2.0 && (numbers[3] - 842.0).abs() < 2.0,
+        "page is not A4: /MediaBox{media_box}"
+    );
+}
+
+#[test]
+fn a_published_report_does_not_verify_against_a_tampered_ledger() {
+    let fx = Fixture::with_city();
+    let file = out(&fx, "published.json");
+    report(&fx, "json", &file, &["--publish", "--as", "jj-office"]).success();
+    assert_eq!(fx.run(&["report", "verify", file.to_str().unwrap()]).code, Some(0));
+    // Rewrite the loss of the case (seq 5) in the store, leaving its hash as it was.
+    let db = rusqlite::Connection::open(fx.data().join("ledger.sqlite")).unwrap();
+    let body: String = db.query_row("SELECT body FROM events WHERE seq = 5", [], |r| r.get(0)).unwrap();
+    let forged = body.replace("5000000", "5000001");
+    assert_ne!(forged, body);
+    db.execute("UPDATE events SET body = ?1 WHERE seq = 5", [forged]).unwrap();
+    drop(db);
+    let run = fx.run(&["report", "verify", file.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stdout.contains("hash chain is broken at seq 5"), "{}", run.stdout);
+}

@@ -1,0 +1,56 @@
+//! Choosing the store: `--store` and the config file. A config file supplies
+//! the data directory (flags win); an unknown store or a config typo is a
+//! clear usage error; a KurrentDB store that cannot be reached (nothing
+//! listens on 127.0.0.1 port 1) fails cleanly, in bounded time.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{BIN, CITY_EVENTS, Fixture};
+
+fn run_without_data_dir(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(BIN)
+        .args(args)
+        .env_remove("GOVLEDGER_DATA_DIR")
+        .env_remove("GOVLEDGER_STORE")
+        .env_remove("GOVLEDGER_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_config_file_names_the_data_directory_and_store() {
+    let fx = Fixture::with_city();
+    let config =
+        fx.file("govledger.toml", "data_dir = \"data\"\nstore = \"embedded\"\n[serve]\nlisten = \"127.0.0.1:0\"\n");
+    let (code, stdout, stderr) = run_without_data_dir(&["--config", config.to_str().unwrap(), "verify"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(&format!("ok: {CITY_EVENTS} events")), "{stdout}");
+
+    let typo = fx.file("typo.toml", "data_directory = \"data\"\n");
+    let (code, _, stderr) = run_without_data_dir(&["--config", typo.to_str().unwrap(), "verify"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unknown field `data_directory`"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_store_is_a_usage_error() {
+    let fx = Fixture::with_city();
+    let run = fx.run(&["--store", "postgres://db/ledger", "verify"]).no_panic();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("use `embedded`"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unreachable_kurrentdb_store_fails_cleanly() {
+    let fx = Fixture::new();
+    let started = Instant::now();
+    let run = fx.run(&["--store", "kurrentdb://127.0.0.1:1?tls=false&maxDiscoverAttempts=1", "verify"]).no_panic();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("unavailable"), "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
