@@ -190,6 +190,21 @@ fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
     bar
 }
 
+/// Appends `items` as one atomic import, with a progress bar on a terminal,
+/// then closes the ledger (finishing its writer) so the command can exit.
+fn import_with_progress(
+    ledger: &Ledger,
+    items: impl Iterator<Item = ImportItem> + Send + 'static,
+    what: &str,
+) -> Result<govledger_ledger::ImportSummary, ImportError> {
+    let bar = progress_bar(None, what);
+    let shown = bar.clone();
+    let outcome = ledger.import_blocking(items, move |n| shown.set_position(n));
+    bar.finish_and_clear();
+    ledger.close();
+    outcome
+}
+
 /// Reads NDJSON lines lazily: blank lines are skipped, each other line is
 /// parsed and checked for format; an error names its line.
 fn ndjson_items(reader: impl BufRead + Send + 'static) -> impl Iterator<Item = ImportItem> + Send {
@@ -230,13 +245,8 @@ fn import(dir: &Path, file: &Path) -> Result<ExitCode> {
         Box::new(std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?)
     };
     let ledger = open_ledger(dir)?;
-    let bar = progress_bar(None, "importing");
-    let bar2 = bar.clone();
     let items = ndjson_items(BufReader::with_capacity(1 << 20, input));
-    let outcome = ledger.import_blocking(items, move |n| bar2.set_position(n));
-    bar.finish_and_clear();
-    ledger.close();
-    match outcome {
+    match import_with_progress(&ledger, items, "importing") {
         Ok(summary) => {
             let head = summary.head.map(|h| format!("head seq {} hash {}", h.seq, h.hash)).unwrap_or_default();
             println!("imported {} events ({} already stored); {head}", summary.appended, summary.replayed);
@@ -335,13 +345,8 @@ fn demo(dir: &Path, seed: u64, scale: f64, until: Option<&str>) -> Result<ExitCo
         );
     }
     let config = govledger_demo::DemoConfig { seed, scale, until };
-    let bar = progress_bar(None, "writing demo city");
-    let bar2 = bar.clone();
     let items = govledger_demo::events(&config).enumerate().map(|(i, s)| Ok((i as u64 + 1, s)));
-    let outcome = ledger.import_blocking(items, move |n| bar2.set_position(n));
-    bar.finish_and_clear();
-    ledger.close();
-    match outcome {
+    match import_with_progress(&ledger, items, "writing demo city") {
         Ok(summary) => {
             let head = summary.head.map(|h| format!("head seq {} hash {}", h.seq, h.hash)).unwrap_or_default();
             println!("demo city written: {} events; {head}", summary.appended);
