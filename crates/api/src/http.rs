@@ -7,7 +7,9 @@
 //! `tower::ServiceExt::oneshot`, no socket needed. Every route but `/healthz`
 //! (and the static GraphiQL page, which holds no data) needs a bearer token.
 //! Requests are logged (method, route, status, latency, error code; never a
-//! header, so never a token) and measured.
+//! header, so never a token) and measured. Answers to read-only GraphQL
+//! documents are kept per ledger head (`crate::response_cache`), after the
+//! token check.
 
 use std::time::Instant;
 
@@ -33,6 +35,7 @@ use utoipa::{OpenApi, ToSchema};
 use crate::auth::{Principal, bearer};
 use crate::error::{ApiCode, AppError, ErrorBody, ErrorCodeTag};
 use crate::graphql::{GovSchema, build_schema};
+use crate::response_cache::ResponseCache;
 use crate::{AppState, Limits};
 
 /// The router's state: the service and the schema over it.
@@ -40,13 +43,15 @@ use crate::{AppState, Limits};
 struct Http {
     state: AppState,
     schema: GovSchema,
+    /// Whole responses to read-only GraphQL documents, per ledger head.
+    responses: std::sync::Arc<ResponseCache>,
 }
 
 /// The whole HTTP application over `state`.
 pub fn app(state: AppState) -> Router {
     let limits: Limits = *state.limits();
     let schema = build_schema(state.clone(), limits.graphql);
-    let http = Http { state, schema };
+    let http = Http { state, schema, responses: Default::default() };
     Router::new()
         .route("/v1/events", post(post_events).get(get_events))
         .route("/v1/verify", get(get_verify))
@@ -459,11 +464,25 @@ async fn graphql_execute(
 ) -> Result<Response, AppError> {
     let principal = http.state.authenticate(token_of(headers)?).await?;
     let bytes = body_bytes(body, http.state.limits())?;
+    // The head before execution: the answer reflects at least this head.
+    let head_seq = http.state.ledger().head().seq;
+    let key = ResponseCache::make_key(head_seq, &principal.agency, principal.role.as_str(), &bytes);
+    let json = |body: Bytes| ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body);
+    if let Some(hit) = key.as_ref().and_then(|k| http.responses.get(k)) {
+        return Ok(json(hit).into_response());
+    }
     let request: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::refused(ApiCode::GraphqlParse, format!("the body is not a GraphQL request ({{\"query\": …}}): {e}"))
     })?;
     let response = http.schema.execute_batch(request.data(principal)).await;
-    Ok(Json(response).into_response())
+    let ok = response.is_ok();
+    let body = Bytes::from(
+        serde_json::to_vec(&response).map_err(|e| AppError::Internal(format!("cannot serialise a response: {e}")))?,
+    );
+    if let Some(key) = key.filter(|_| ok) {
+        http.responses.put(key, body.clone());
+    }
+    Ok(json(body).into_response())
 }
 
 /// Errors before execution, shaped as GraphQL clients expect them, with the HTTP status of the error.

@@ -20,6 +20,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+mod response_cache;
 
 use std::sync::Arc;
 use std::time::Instant;
