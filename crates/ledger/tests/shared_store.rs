@@ -18,49 +18,16 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use govledger_domain::{ErrorCode, Submission, Timestamp};
+use govledger_domain::{ErrorCode, Timestamp};
 use govledger_ledger::memory::{MemoryLog, MemoryWriter};
 use govledger_ledger::{
     AppendError, Encoded, Head, Ledger, LedgerOptions, LogReader, LogWriter, RetryPolicy, StoreError, StoredEvent,
     verify,
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn sub(v: Value) -> Submission {
-    Submission::parse(v).expect("test envelopes are well-formed")
-}
-
-fn env(ty: &str, actor: &str, data: Value) -> Submission {
-    sub(json!({"type": ty, "actor": actor, "occurred_at": "2026-02-01T10:00:00Z", "data": data}))
-}
-
-fn city() -> Vec<Submission> {
-    let reg = |id: &str, kind: &str, roles: Value| {
-        env("AgencyRegistered", "office", json!({"agency_id": id, "name": id, "kind": kind, "roles": roles}))
-    };
-    vec![
-        reg("office", "government", json!(["coordinator"])),
-        reg("psb", "public_security", json!([])),
-        reg("bank-a", "bank", json!([])),
-    ]
-}
-
-fn freeze_request(id: &str) -> Submission {
-    env(
-        "FreezeRequested",
-        "psb",
-        json!({"freeze_id": id, "mode": "freeze", "bank": "bank-a", "account_ref": "acct:x1", "amount_minor": 5000}),
-    )
-}
-
-fn freeze_execution(id: &str) -> Submission {
-    env("FreezeExecuted", "bank-a", json!({"freeze_id": id, "amount_frozen_minor": 5000}))
-}
-
-fn publicity(id: &str) -> Submission {
-    env("PublicityDelivered", "psb", json!({"activity_id": id, "audience": "residents", "reach": 10}))
-}
+// The fixture city and its steps are the conformance suite's, shared.
+use govledger_store_conformance::fixtures::{city, freeze_execution, freeze_request, publicity};
 
 fn rejected_code(e: AppendError) -> (usize, ErrorCode) {
     match e {

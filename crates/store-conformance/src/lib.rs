@@ -19,8 +19,11 @@ use std::sync::{Arc, Barrier};
 
 use govledger_domain::{ErrorCode, Submission, Timestamp};
 use govledger_ledger::{AppendError, Encoded, Head, Ledger, LogReader, LogWriter, StoreError, StoredEvent, verify};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
+
+pub mod fixtures;
+use fixtures::*;
 
 /// A writer and a reader on one store.
 pub type Opened = (Box<dyn LogWriter>, Arc<dyn LogReader>);
@@ -94,71 +97,6 @@ macro_rules! conformance_tests {
 }
 
 // ---- events ---------------------------------------------------------------
-
-fn sub(v: Value) -> Submission {
-    Submission::parse(v).expect("the suite's envelopes are well-formed")
-}
-
-fn env(ty: &str, actor: &str, data: Value) -> Submission {
-    sub(json!({"type": ty, "actor": actor, "occurred_at": "2026-02-01T10:00:00Z", "data": data}))
-}
-
-fn with_id(mut s: Submission, id: Uuid) -> Submission {
-    s.id = Some(id);
-    s
-}
-
-/// A coordinator, a police bureau and a bank.
-fn city() -> Vec<Submission> {
-    let reg = |id: &str, kind: &str, roles: Value| {
-        env("AgencyRegistered", "office", json!({"agency_id": id, "name": id, "kind": kind, "roles": roles}))
-    };
-    vec![
-        reg("office", "government", json!(["coordinator"])),
-        reg("psb", "public_security", json!([])),
-        reg("bank-a", "bank", json!([])),
-    ]
-}
-
-fn publicity(id: &str) -> Submission {
-    env("PublicityDelivered", "psb", json!({"activity_id": id, "audience": "residents", "reach": 10}))
-}
-
-fn freeze_request(id: &str) -> Submission {
-    env(
-        "FreezeRequested",
-        "psb",
-        json!({"freeze_id": id, "mode": "freeze", "bank": "bank-a", "account_ref": "acct:x1", "amount_minor": 5000}),
-    )
-}
-
-fn freeze_execution(id: &str) -> Submission {
-    sub(json!({"type": "FreezeExecuted", "actor": "bank-a", "occurred_at": "2026-02-01T10:05:00Z",
-               "data": {"freeze_id": id, "amount_frozen_minor": 5000}}))
-}
-
-fn freeze_rejection(id: &str) -> Submission {
-    sub(json!({"type": "FreezeRejected", "actor": "bank-a", "occurred_at": "2026-02-01T10:06:00Z",
-               "data": {"freeze_id": id, "reason": "account already closed"}}))
-}
-
-fn task_assignment(id: &str) -> Submission {
-    env(
-        "ResponsibilityAssigned",
-        "office",
-        json!({"task_id": id, "assignee": "bank-a", "title": "close mule accounts", "due_at": "2026-02-10T00:00:00Z"}),
-    )
-}
-
-fn task_completion(id: &str) -> Submission {
-    sub(json!({"type": "TaskCompleted", "actor": "bank-a", "occurred_at": "2026-02-05T09:00:00Z",
-               "data": {"task_id": id}}))
-}
-
-fn task_cancellation(id: &str) -> Submission {
-    sub(json!({"type": "TaskCancelled", "actor": "office", "occurred_at": "2026-02-05T09:00:00Z",
-               "data": {"task_id": id, "reason": "merged into another task"}}))
-}
 
 fn recorded_at() -> Timestamp {
     Timestamp::parse("2026-03-01T00:00:00Z").expect("a valid timestamp")
