@@ -74,12 +74,8 @@ impl Txn<'_> {
         self.apply(id, sub)
     }
 
-    /// Checks every rule for `sub` as the next event. Does not change anything.
-    pub fn check(&self, sub: &Submission, recorded_at: Timestamp) -> Check {
-        self.check_as(sub, recorded_at, Capacity::FULL)
-    }
-
-    /// [`Txn::check`] for an actor acting in a narrower [`Capacity`].
+    /// Checks every rule for `sub` as the next event, with the actor acting
+    /// in `capacity`. Does not change anything.
     pub fn check_as(&self, sub: &Submission, recorded_at: Timestamp, capacity: Capacity) -> Check {
         if sub.occurred_at.micros() > recorded_at.micros().saturating_add(MAX_FUTURE_MICROS) {
             return Err(reject(

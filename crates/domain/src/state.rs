@@ -66,10 +66,6 @@ impl Interner {
         table.insert_unique(hasher.hash_one(s), sym, |&other| hasher.hash_one(text_of(arena, ends, other)));
         sym
     }
-
-    fn resolve(&self, sym: Sym) -> &str {
-        text_of(&self.arena, &self.ends, sym)
-    }
 }
 
 /// Finds events by id: a table of indexes into a list of [`EventMeta`],
@@ -363,11 +359,6 @@ impl Txn<'_> {
     /// The interned form of an id, if it was ever seen.
     pub fn sym(&self, s: &str) -> Option<Sym> {
         self.base.interner.get(s)
-    }
-
-    /// The text of an interned id.
-    pub fn name(&self, sym: Sym) -> &str {
-        self.base.interner.resolve(sym)
     }
 
     /// Interns an id.

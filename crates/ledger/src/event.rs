@@ -1,7 +1,7 @@
 //! The stored envelope (SPEC 2.2) and its canonical form: the RFC 8785 bytes
 //! that are hashed and kept, byte for byte, by every store.
 
-use govledger_domain::{EventType, Payload, Rejection, Submission, Timestamp};
+use govledger_domain::{Rejection, Submission, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -133,16 +133,6 @@ impl StoredEvent {
             && self.actor == sub.actor.as_str()
             && self.occurred_at == sub.occurred_at.to_rfc3339()
             && self.data == sub.payload.to_json()
-    }
-
-    /// The typed event type, if the name is in the catalog.
-    pub fn typed(&self) -> Option<EventType> {
-        EventType::from_name(&self.event_type)
-    }
-
-    /// The typed payload, if it parses.
-    pub fn payload(&self) -> Option<Payload> {
-        self.submission().ok().map(|s| s.payload)
     }
 }
 
