@@ -13,7 +13,8 @@
 //! them never read the same page twice.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 
 use govledger_assess::{AssessError, Assessment, Model, Projection, Query};
 use govledger_domain::{ErrorCode, Rejection};
@@ -32,24 +33,44 @@ const CACHED_ASSESSMENTS: usize = 16;
 /// position (the model is fixed per server).
 type AssessmentKey = (i64, i64, u64);
 
+/// An assessment computed once for its key (see [`Assessor::assess`]).
+type Computed = Result<Arc<Assessment>, AssessError>;
+
 /// The projection, the model it is assessed with, and the catch-up lock.
 pub struct Assessor {
     projection: RwLock<Projection>,
     catching_up: Mutex<()>,
     model: Model,
-    /// Recent documents, newest last. An assessment as of seq `k` never
+    /// Recent documents, newest last, each computed once (a cell that
+    /// concurrent askers wait on). An assessment as of seq `k` never
     /// changes as the log grows (SPEC 3.1: later events, retractions
     /// included, do not alter what existed as of `k`), so entries never go
     /// stale; the cache only spares recomputing (and re-reading every
     /// agency's entities) for the same period and position.
-    cache: Mutex<VecDeque<(AssessmentKey, Arc<Assessment>)>>,
+    cache: Mutex<VecDeque<(AssessmentKey, Arc<OnceLock<Computed>>)>>,
+    /// Documents computed from the projection, and documents reused.
+    computed: AtomicU64,
+    reused: AtomicU64,
 }
 
 impl Assessor {
     /// An assessor starting from `projection` (empty, or loaded from a
     /// checkpoint at some earlier position of the same ledger).
     pub fn new(projection: Projection, model: Model) -> Self {
-        Assessor { projection: RwLock::new(projection), catching_up: Mutex::new(()), model, cache: Mutex::default() }
+        Assessor {
+            projection: RwLock::new(projection),
+            catching_up: Mutex::new(()),
+            model,
+            cache: Mutex::default(),
+            computed: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
+        }
+    }
+
+    /// How many assessment documents were computed from the projection, and
+    /// how many were reused from an earlier position (see [`Assessor::assess`]).
+    pub fn counts(&self) -> (u64, u64) {
+        (self.computed.load(Ordering::Relaxed), self.reused.load(Ordering::Relaxed))
     }
 
     /// The model assessments use.
@@ -76,28 +97,65 @@ impl Assessor {
     }
 
     /// The assessment of `query` (as of the projection's head when it names
-    /// no position), from the cache when the same period and position were
-    /// asked before. Blocking: call it off the async threads.
+    /// no position). Blocking: call it off the async threads.
+    ///
+    /// Computed once per period and position: concurrent askers of the same
+    /// one wait for the first. When the cache holds the same period at an
+    /// earlier position and no event since then can change its figures
+    /// ([`Projection::same_figures`]: typically a closed period while
+    /// agencies log today's actions), that document is reused with only its
+    /// position (`as_of_seq`, `head_hash`) moved.
     pub fn assess(&self, query: &Query) -> Result<Arc<Assessment>, AppError> {
         let projection = self.read();
-        let as_of = query.as_of.unwrap_or(projection.head_seq());
+        let head = projection.head_seq();
+        let as_of = query.as_of.unwrap_or(head);
+        if head == 0 || as_of == 0 || as_of > head || query.from >= query.to {
+            // A wrong query (or an empty ledger): the assess crate words the error; nothing is kept.
+            let error = projection.assess(&self.model, &Query { as_of: Some(as_of), ..*query }).err();
+            return Err(assess_error(error.unwrap_or(AssessError::EmptyLedger)));
+        }
         let key = (query.from.micros(), query.to.micros(), as_of);
-        let cached = |cache: &VecDeque<(AssessmentKey, Arc<Assessment>)>| {
-            cache.iter().rev().find(|(k, _)| *k == key).map(|(_, doc)| doc.clone())
-        };
-        if let Some(doc) = cached(&self.cache.lock().unwrap_or_else(|p| p.into_inner())) {
-            return Ok(doc);
-        }
-        let doc =
-            Arc::new(projection.assess(&self.model, &Query { as_of: Some(as_of), ..*query }).map_err(assess_error)?);
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cached(&cache).is_none() {
-            if cache.len() == CACHED_ASSESSMENTS {
-                cache.pop_front();
+        let cell = {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            match cache.iter().rev().find(|(k, _)| *k == key) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    if cache.len() == CACHED_ASSESSMENTS {
+                        cache.pop_front();
+                    }
+                    let cell = Arc::new(OnceLock::new());
+                    cache.push_back((key, cell.clone()));
+                    cell
+                }
             }
-            cache.push_back((key, doc.clone()));
+        };
+        // With the period valid and `as_of` within the head, the outcome is
+        // fixed for the key (SPEC 3.1), errors included.
+        cell.get_or_init(|| self.compute(&projection, query, key)).clone().map_err(assess_error)
+    }
+
+    fn compute(&self, projection: &Projection, query: &Query, key: AssessmentKey) -> Computed {
+        let (from_us, to_us, as_of) = key;
+        let base = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .iter()
+                .rev()
+                .filter(|((from, to, seq), _)| (*from, *to) == (from_us, to_us) && *seq < as_of)
+                .find_map(|(_, cell)| cell.get().and_then(|done| done.as_ref().ok()).cloned())
+        };
+        if let Some(base) = base
+            && projection.same_figures(from_us, to_us, base.as_of_seq, as_of)
+            && let Some(head_hash) = projection.hash_at(as_of)
+        {
+            let mut doc = Assessment::clone(&base);
+            doc.as_of_seq = as_of;
+            doc.head_hash = head_hash;
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(Arc::new(doc));
         }
-        Ok(doc)
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        projection.assess(&self.model, &Query { as_of: Some(as_of), ..*query }).map(Arc::new)
     }
 
     /// A copy of the projection for a checkpoint (taken under the read lock).
@@ -171,4 +229,65 @@ pub fn assess_error(e: AssessError) -> AppError {
         AssessError::EmptyPeriod { .. } => Rejection::at(ErrorCode::AssessmentPeriodEmpty, "to", message),
     };
     AppError::Rejected { index: 0, rejection }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{TimeZone, Utc};
+    use govledger_domain::{Submission, Timestamp};
+    use govledger_ledger::memory::MemoryLog;
+    use serde_json::json;
+
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    /// A closed period's document is reused across events that cannot touch
+    /// it, recomputed after one that can, and equal to a fresh computation
+    /// either way.
+    #[test]
+    fn a_closed_period_is_reused_across_events_outside_it_and_recomputed_after_one_inside() {
+        let log = MemoryLog::new();
+        let ledger = Ledger::open(Box::new(log.writer()), log.clone()).unwrap();
+        let until = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let config = govledger_demo::DemoConfig { seed: 7, scale: 0.05, until };
+        let items = govledger_demo::events(&config).enumerate().map(|(i, s)| Ok((i as u64 + 1, s)));
+        ledger.import_blocking(items, |_| {}).unwrap();
+        let page = ledger.read(0, usize::MAX).unwrap();
+        let police = page.iter().find(|e| e.event_type == "FraudCaseReported").unwrap().actor.clone();
+        let publicity = page.iter().find(|e| e.event_type == "PublicityDelivered").unwrap();
+
+        let assessor = Assessor::new(Projection::new(), Model::default_v1());
+        let query = Query { from: at("2026-01-01T00:00:00Z"), to: at("2026-02-01T00:00:00Z"), as_of: None };
+        let append_and_assess = |envelope: serde_json::Value| {
+            ledger.append_blocking(vec![Submission::parse(envelope).unwrap()]).unwrap();
+            assessor.catch_up(&ledger, ledger.head().seq).unwrap();
+            let doc = assessor.assess(&query).unwrap();
+            let fresh = assessor.read().assess(assessor.model(), &query).unwrap();
+            assert_eq!(*doc, fresh);
+            assert_eq!(doc.as_of_seq, ledger.head().seq);
+            (assessor.counts(), doc)
+        };
+        // Today's outreach: after the period, touching nothing in it.
+        let mut data = publicity.data.clone();
+        data["activity_id"] = json!("REUSE-1");
+        let outreach = json!({"type": "PublicityDelivered", "actor": publicity.actor, "occurred_at": "2026-03-02T00:00:00Z", "data": data});
+        let (counts, first) = append_and_assess(outreach.clone());
+        assert_eq!(counts, (1, 0));
+        let mut again = outreach;
+        again["data"]["activity_id"] = json!("REUSE-2");
+        let (counts, second) = append_and_assess(again);
+        assert_eq!(counts, (1, 1), "the document is reused");
+        assert_eq!((&first.agencies, second.as_of_seq), (&second.agencies, first.as_of_seq + 1));
+        // A case reported late but dated in the period changes its loss figures.
+        let case = json!({"type": "FraudCaseReported", "actor": police, "occurred_at": "2026-01-15T00:00:00Z",
+            "data": {"case_id": "REUSE-CASE", "fraud_type": "impersonation", "loss_minor": 123_456}});
+        let (counts, third) = append_and_assess(case);
+        assert_eq!(counts, (2, 1), "the document is computed again");
+        assert_ne!(second.agencies, third.agencies);
+    }
 }

@@ -468,21 +468,42 @@ async fn graphql_execute(
     let head_seq = http.state.ledger().head().seq;
     let key = ResponseCache::make_key(head_seq, &principal.agency, principal.role.as_str(), &bytes);
     let json = |body: Bytes| ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body);
-    if let Some(hit) = key.as_ref().and_then(|k| http.responses.get(k)) {
-        return Ok(json(hit).into_response());
+    let cell = key.as_ref().map(|k| http.responses.cell(k));
+    if let Some(hit) = cell.as_ref().and_then(|c| c.get()) {
+        return Ok(json(hit.clone()).into_response());
     }
     let request: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::refused(ApiCode::GraphqlParse, format!("the body is not a GraphQL request ({{\"query\": …}}): {e}"))
     })?;
-    let response = http.schema.execute_batch(request.data(principal)).await;
-    let ok = response.is_ok();
-    let body = Bytes::from(
-        serde_json::to_vec(&response).map_err(|e| AppError::Internal(format!("cannot serialise a response: {e}")))?,
-    );
-    if let Some(key) = key.filter(|_| ok) {
-        http.responses.put(key, body.clone());
+    let execute = || async {
+        let response = http.schema.execute_batch(request.data(principal)).await;
+        let body = serde_json::to_vec(&response)
+            .map_err(|e| Unkept::Failed(AppError::Internal(format!("cannot serialise a response: {e}"))))?;
+        if response.is_ok() { Ok(Bytes::from(body)) } else { Err(Unkept::Errors(Bytes::from(body))) }
+    };
+    let (Some(key), Some(cell)) = (key, cell) else {
+        return match execute().await {
+            Ok(body) | Err(Unkept::Errors(body)) => Ok(json(body).into_response()),
+            Err(Unkept::Failed(e)) => Err(e),
+        };
+    };
+    // Requests with the same key that arrive meanwhile wait for this answer.
+    match cell.get_or_try_init(execute).await {
+        Ok(body) => {
+            http.responses.keep(&key, body);
+            Ok(json(body.clone()).into_response())
+        }
+        Err(Unkept::Errors(body)) => Ok(json(body).into_response()),
+        Err(Unkept::Failed(e)) => Err(e),
     }
-    Ok(json(body).into_response())
+}
+
+/// A GraphQL response that is not kept in the response cache.
+enum Unkept {
+    /// A response with errors (sent, never kept).
+    Errors(Bytes),
+    /// No response could be made.
+    Failed(AppError),
 }
 
 /// Errors before execution, shaped as GraphQL clients expect them, with the HTTP status of the error.

@@ -8,6 +8,8 @@
 //! however they were computed. `weighted` is computed from the exact points,
 //! not from the rounded ones.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use govledger_domain::Timestamp;
 use govledger_domain::catalog::{AgencyKind, PenaltyKind};
 use num_bigint::BigInt;
@@ -18,7 +20,13 @@ use uuid::Uuid;
 use crate::exact::{self, Exact};
 use crate::indicators::{Figure, FigureValue, Window, figure};
 use crate::model::{IndicatorId, Model, Points};
-use crate::projection::Projection;
+use crate::projection::{Projection, Registration};
+
+/// Threads an assessment uses at most.
+const MAX_THREADS: usize = 4;
+/// Records (tasks, freezes, cases …) below which an assessment stays on one
+/// thread: a quarter of a mid-size city takes well under a millisecond.
+const PARALLEL_FROM_RECORDS: usize = 50_000;
 
 /// What to assess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +137,20 @@ impl Projection {
     /// only (it never replays the log); the cost grows with the number of
     /// entities of the listed agencies, not with the length of the log.
     pub fn assess(&self, model: &Model, query: &Query) -> Result<Assessment, AssessError> {
+        self.assess_with_threads(model, query, None)
+    }
+
+    /// [`Projection::assess`] on `threads` threads (`None`: as many as the
+    /// machine has, up to [`MAX_THREADS`], when the agencies' records number
+    /// [`PARALLEL_FROM_RECORDS`] or more; one otherwise). The document does
+    /// not depend on it; tests compare.
+    #[doc(hidden)]
+    pub fn assess_with_threads(
+        &self,
+        model: &Model,
+        query: &Query,
+        threads: Option<usize>,
+    ) -> Result<Assessment, AssessError> {
         let head = self.head_seq();
         if head == 0 {
             return Err(AssessError::EmptyLedger);
@@ -146,12 +168,17 @@ impl Projection {
         let at = (as_of - 1) as usize;
         let window =
             Window { from_us: query.from.micros(), to_us: query.to.micros(), as_of, clock_us: self.recorded_us[at] };
-        let mut scored: Vec<Scored> = Vec::new();
-        for (sym, agency) in self.agencies.iter().enumerate() {
-            // At most one registration of an id stands at any position.
-            let Some(reg) = agency.registrations.iter().find(|r| r.life.live(as_of)) else { continue };
-            scored.push(self.score_agency(model, sym as u32, reg.kind, &reg.name, &window));
-        }
+        // At most one registration of an id stands at any position.
+        let listed: Vec<(u32, &Registration)> = (self.agencies.iter().enumerate())
+            .filter_map(|(sym, a)| Some((sym as u32, a.registrations.iter().find(|r| r.life.live(as_of))?)))
+            .collect();
+        let score = |&(sym, reg): &(u32, &Registration)| self.score_agency(model, sym, reg.kind, &reg.name, &window);
+        let threads = threads.unwrap_or_else(|| {
+            let records: usize = listed.iter().map(|(sym, _)| self.agencies[*sym as usize].records()).sum();
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if records < PARALLEL_FROM_RECORDS { 1 } else { cores.min(MAX_THREADS) }
+        });
+        let mut scored = in_parallel(threads, &listed, score);
         // Ranking (SPEC 3.3): rounded score descending, then agency_id; null
         // scores last by agency_id.
         scored.sort_by(|a, b| match (&a.score_micros, &b.score_micros) {
@@ -228,6 +255,33 @@ impl Projection {
             score_micros,
         }
     }
+}
+
+/// `f` of every item on `threads` threads, the results in no particular
+/// order. Agencies differ widely in size (a bank's freezes, a police
+/// station's cases), so each thread takes the next item as it finishes
+/// rather than a fixed share.
+fn in_parallel<T: Sync, R: Send>(threads: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if threads < 2 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut out = Vec::new();
+        while let Some(item) = items.get(next.fetch_add(1, Ordering::Relaxed)) {
+            out.push(f(item));
+        }
+        out
+    };
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            // A panic in a helper is a bug in the indicators; pass it on.
+            all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        all
+    })
 }
 
 fn indicator_result(id: IndicatorId, weight: &Exact, fig: Figure, points: Option<&Exact>) -> IndicatorResult {

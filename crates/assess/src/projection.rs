@@ -221,6 +221,21 @@ pub(crate) struct Agency {
     pub penalties: Vec<Penalty>,
 }
 
+impl Agency {
+    /// How many records an assessment of this agency may scan.
+    pub(crate) fn records(&self) -> usize {
+        self.tasks.len()
+            + self.meetings.len()
+            + self.freezes.len()
+            + self.requests.len()
+            + self.cases.len()
+            + self.clues.len()
+            + self.warnings.len()
+            + self.cards.len()
+            + self.penalties.len()
+    }
+}
+
 /// Where an entity held by an agency lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Slot {
@@ -250,6 +265,8 @@ enum Loc {
     Warning(Slot),
     Card(Slot),
     Penalty(Slot),
+    /// An `EventRetracted`, with the seq of the event it retracted.
+    Retraction(u64),
 }
 
 /// The projection. See the module documentation.
@@ -314,7 +331,7 @@ impl IdIndex {
 
 /// Magic and format version at the start of a checkpoint. Bump the version
 /// whenever a stored type changes: an old checkpoint is then rebuilt.
-const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-3";
+const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-4";
 
 impl Projection {
     /// An empty projection (of an empty ledger).
@@ -529,7 +546,7 @@ impl Projection {
                     self.seq_by_id.get(&self.ids, event_id).ok_or_else(|| missing("event", &event_id.to_string()))?;
                 let loc = self.locs[(target - 1) as usize];
                 self.retract(loc, target, seq);
-                Loc::Nothing
+                Loc::Retraction(target)
             }
             Fact::Other => Loc::Nothing,
         })
@@ -559,7 +576,8 @@ impl Projection {
             }
         }
         match loc {
-            Loc::Nothing => {}
+            // A retraction is not itself retracted (SPEC 2.4).
+            Loc::Nothing | Loc::Retraction(_) => {}
             Loc::Registration(sym) => {
                 for r in &mut self.agency_mut(sym).registrations {
                     mark(&mut r.life, target, seq);
@@ -612,6 +630,62 @@ impl Projection {
                     p.revocations.iter_mut().any(|r| mark(r, target, seq));
                 }
             }
+        }
+    }
+
+    /// Whether an assessment of the period `[from_us, to_us)` as of `later`
+    /// has the same figures — every agency, score, rank, indicator and
+    /// evidence id — as one as of `earlier` (`earlier < later ≤ head`), so
+    /// that only `as_of_seq` and `head_hash` differ. Conservative: `false`
+    /// may be answered when the figures happen to be equal.
+    ///
+    /// True when the assessment clock as of `earlier` is already at or past
+    /// `to` (so no task falls due between the two clocks; SPEC 3.2 counts a
+    /// task once its due time has passed) and none of the events in
+    /// `(earlier, later]` registers an agency, retracts an event, or records
+    /// anything about an item whose deciding instant — a task's due time
+    /// (any of them, extensions included), a meeting's holding, a freeze's
+    /// request, a case, clue, warning, card-breaking action or penalty's
+    /// `occurred_at` — lies in the period. The items are read at the head,
+    /// which holds every due time and holding an earlier position knows,
+    /// and more. Costs O(`later − earlier`): meant for a server answering
+    /// the same period as the log grows.
+    pub fn same_figures(&self, from_us: i64, to_us: i64, earlier: u64, later: u64) -> bool {
+        if earlier == 0 || earlier >= later || later > self.head_seq() {
+            return false;
+        }
+        if self.recorded_us[(earlier - 1) as usize] < to_us {
+            return false;
+        }
+        let inside = |at_us: i64| from_us <= at_us && at_us < to_us;
+        self.locs[earlier as usize..later as usize].iter().all(|loc| !self.touches(*loc, &inside))
+    }
+
+    /// Whether the event recorded at `loc` can change a figure of a period
+    /// (`inside` tells an instant in it).
+    fn touches(&self, loc: Loc, inside: &impl Fn(i64) -> bool) -> bool {
+        let agency = |s: Slot| &self.agencies[s.agency as usize];
+        match loc {
+            Loc::Nothing => false,
+            Loc::Registration(_) | Loc::Retraction(_) => true,
+            Loc::Task(s) => {
+                let task = &agency(s).tasks[s.idx as usize];
+                inside(task.due_us)
+                    || task
+                        .steps
+                        .iter()
+                        .any(|st| matches!(st.kind, TaskStepKind::Extended { due_us } if inside(due_us)))
+            }
+            Loc::Meeting(idx) => self.meetings[idx as usize].held.iter().any(|h| inside(h.at_us)),
+            Loc::FreezeRequest { bank, .. } | Loc::FreezeAnswer(bank) => {
+                inside(agency(bank).freezes[bank.idx as usize].requested_us)
+            }
+            Loc::FundsReturned(s) => inside(agency(s).requests[s.idx as usize].requested_us),
+            Loc::Case(s) => inside(agency(s).cases[s.idx as usize].at_us),
+            Loc::Clue(s) => inside(agency(s).clues[s.idx as usize].at_us),
+            Loc::Warning(s) => inside(agency(s).warnings[s.idx as usize].at_us),
+            Loc::Card(s) => inside(agency(s).cards[s.idx as usize].at_us),
+            Loc::Penalty(s) => inside(agency(s).penalties[s.idx as usize].at_us),
         }
     }
 

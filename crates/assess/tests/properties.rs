@@ -523,6 +523,22 @@ proptest! {
     }
 
     #[test]
+    fn the_document_does_not_depend_on_the_threads(seed in any::<u64>(), steps in 20usize..160, threads in 2usize..5) {
+        let log = random_city(seed, steps);
+        let head = log.projection();
+        let model = Model::default_v1();
+        let mut rng = SmallRng::seed_from_u64(seed ^ 0x7e);
+        let n = log.head();
+        for k in [rng.gen_range(1..=n), n] {
+            for (from, to) in windows(&mut rng) {
+                let q = Query { from: Timestamp::from_micros(from), to: Timestamp::from_micros(to), as_of: Some(k) };
+                let one = head.assess_with_threads(&model, &q, Some(1)).unwrap();
+                prop_assert_eq!(one, head.assess_with_threads(&model, &q, Some(threads)).unwrap());
+            }
+        }
+    }
+
+    #[test]
     fn indicators_and_scores_equal_a_naive_oracle(seed in any::<u64>(), steps in 20usize..200) {
         let log = random_city(seed, steps);
         let head = log.projection();
@@ -573,4 +589,72 @@ fn the_random_city_covers_the_lifecycles() {
         assert!(types.get(t).copied().unwrap_or(0) >= 5, "{t}: {types:?}");
     }
     assert!(retracted_types.len() >= 10, "retractions of many kinds: {retracted_types:?}");
+}
+
+/// `same_figures` (what lets a server reuse an assessment of a period as the
+/// log grows) never claims equal figures that differ, and holds often enough
+/// to be worth asking: over many random ledgers, positions and periods, every
+/// pair it accepts gives documents that differ only in `as_of_seq` and
+/// `head_hash`, and both answers occur.
+#[test]
+fn same_figures_holds_only_when_the_documents_are_equal() {
+    let model = Model::default_v1();
+    let (mut same, mut different) = (0usize, 0usize);
+    for seed in 0..40u64 {
+        let log = random_city(seed, 160);
+        let head = log.projection();
+        let mut rng = SmallRng::seed_from_u64(seed ^ 0x5a);
+        let n = log.head();
+        for _ in 0..30 {
+            let earlier = rng.gen_range(1..n);
+            let later = rng.gen_range(earlier + 1..=n.min(earlier + 12));
+            // The usual periods, and one that closed before `earlier`'s clock.
+            let mut periods = windows(&mut rng);
+            let clock_us = Timestamp::parse(&log.events[(earlier - 1) as usize].recorded_at).unwrap().micros();
+            let to = rng.gen_range(START_US - 10 * DAY_US..=clock_us.max(START_US - 10 * DAY_US));
+            periods.push((to - rng.gen_range(1..10) * DAY_US, to));
+            for (from, to) in periods {
+                if !head.same_figures(from, to, earlier, later) {
+                    different += 1;
+                    continue;
+                }
+                same += 1;
+                let (from, to) = (Timestamp::from_micros(from), Timestamp::from_micros(to));
+                let a = head.assess(&model, &Query { from, to, as_of: Some(earlier) }).unwrap();
+                let mut b = head.assess(&model, &Query { from, to, as_of: Some(later) }).unwrap();
+                assert_eq!((b.as_of_seq, b.head_hash.as_str()), (later, head.hash_at(later).unwrap().as_str()));
+                b.as_of_seq = a.as_of_seq;
+                b.head_hash.clone_from(&a.head_hash);
+                assert_eq!(a, b, "seed {seed}: as of {earlier} and {later}, period {from}..{to}");
+            }
+        }
+    }
+    assert!(same >= 200 && different >= 200, "both answers occur: {same} same, {different} different");
+}
+
+/// A worked case the random ledgers rarely produce: an extension that moves
+/// a task's due time from before a closed period into it changes the
+/// period's figures, so `same_figures` must see the extension's new due time.
+#[test]
+fn same_figures_sees_an_extension_into_the_period() {
+    let mut log = Log::new();
+    log.city();
+    log.assign("2025-12-02T00:00:00Z", "T1", "police", "2025-12-15T00:00:00Z");
+    log.assign("2026-02-02T00:00:00Z", "T2", "police", "2026-03-01T00:00:00Z");
+    log.assign("2026-02-03T00:00:00Z", "T3", "police", "2026-03-02T00:00:00Z");
+    let earlier = log.head();
+    log.extend("2026-02-04T00:00:00Z", "T1", "2026-01-20T00:00:00Z");
+    let later = log.head();
+    let head = log.projection();
+    let (from, to) = (support::ts("2026-01-01T00:00:00Z"), support::ts("2026-02-01T00:00:00Z"));
+    // Before the extension: the period had no task of the police; after it, one (late).
+    let police_tasks = |as_of| {
+        let doc = head.assess(&Model::default_v1(), &Query { from, to, as_of: Some(as_of) }).unwrap();
+        let police = doc.agencies.iter().find(|a| a.agency_id == "police").unwrap();
+        police.indicators.iter().find(|i| i.id == IndicatorId::TaskOnTimeRate).unwrap().denominator
+    };
+    assert_eq!((police_tasks(earlier), police_tasks(later)), (Some(0), Some(1)));
+    assert!(!head.same_figures(from.micros(), to.micros(), earlier, later));
+    // The assignment of T3 (due after the period, the clock past it) did not touch it.
+    assert!(head.same_figures(from.micros(), to.micros(), earlier - 1, earlier));
 }
