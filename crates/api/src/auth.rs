@@ -198,7 +198,21 @@ pub struct IssuedToken {
 pub struct TokenStore {
     conn: Mutex<Connection>,
     path: String,
+    /// Live tokens already looked up, by hash. Valid while the database's
+    /// `data_version` (which moves when another connection, e.g. the CLI,
+    /// commits) stays the same, and cleared by this handle's own writes.
+    known: Mutex<Known>,
 }
+
+/// See [`TokenStore::known`].
+#[derive(Default)]
+struct Known {
+    data_version: i64,
+    records: std::collections::HashMap<String, TokenRecord>,
+}
+
+/// Tokens remembered at most (more are looked up in the database each time).
+const KNOWN_TOKENS: usize = 4_096;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tokens (
@@ -224,7 +238,7 @@ impl TokenStore {
         conn.pragma_update(None, "synchronous", "FULL").map_err(|e| fail(&e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| fail(&e))?;
         conn.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
-        Ok(TokenStore { conn: Mutex::new(conn), path: display })
+        Ok(TokenStore { conn: Mutex::new(conn), path: display, known: Mutex::default() })
     }
 
     fn fail(&self, e: impl fmt::Display) -> TokenError {
@@ -252,6 +266,7 @@ impl TokenStore {
             params![record.id, hash_token(&secret), record.agency, role.as_str(), record.created_at],
         )
         .map_err(|e| self.fail(e))?;
+        self.forget_known();
         Ok(IssuedToken { record, secret })
     }
 
@@ -274,25 +289,53 @@ impl TokenStore {
             params![id, Timestamp::now().to_rfc3339()],
         )
         .map_err(|e| self.fail(e))?;
+        self.forget_known();
         conn.query_row("SELECT id, agency, role, created_at, revoked_at FROM tokens WHERE id = ?1", [id], row_to_record)
             .optional()
             .map_err(|e| self.fail(e))?
             .ok_or_else(|| TokenError::UnknownId(id.to_owned()))
     }
 
-    /// The live token whose secret is `presented`, if any.
+    /// The live token whose secret is `presented`, if any. A token seen
+    /// before is answered from memory unless the database changed since
+    /// (one `PRAGMA data_version`, no table read): a revocation by the CLI
+    /// takes effect on the next request all the same.
     pub fn authenticate(&self, presented: &str) -> Result<Option<TokenRecord>, TokenError> {
         if !presented.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
+        let hash = hash_token(presented);
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        conn.query_row(
-            "SELECT id, agency, role, created_at, revoked_at FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
-            [hash_token(presented)],
-            row_to_record,
-        )
-        .optional()
-        .map_err(|e| self.fail(e))
+        let data_version: i64 =
+            conn.query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(|e| self.fail(e))?;
+        {
+            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            if known.data_version != data_version {
+                known.records.clear();
+                known.data_version = data_version;
+            }
+            if let Some(record) = known.records.get(&hash) {
+                return Ok(Some(record.clone()));
+            }
+        }
+        let record = conn
+            .prepare_cached(
+                "SELECT id, agency, role, created_at, revoked_at FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
+            )
+            .and_then(|mut stmt| stmt.query_row([&hash], row_to_record).optional())
+            .map_err(|e| self.fail(e))?;
+        if let Some(record) = &record {
+            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            if known.data_version == data_version && known.records.len() < KNOWN_TOKENS {
+                known.records.insert(hash, record.clone());
+            }
+        }
+        Ok(record)
+    }
+
+    /// After this handle's own writes (which do not move its `data_version`).
+    fn forget_known(&self) {
+        self.known.lock().unwrap_or_else(|e| e.into_inner()).records.clear();
     }
 }
 
@@ -377,6 +420,12 @@ mod tests {
         assert_eq!(store.authenticate(&issued.secret).unwrap(), None);
         assert_eq!(store.list().unwrap().len(), 1);
         assert!(matches!(other.revoke("tk-nope"), Err(TokenError::UnknownId(_))));
+        // Revoking through the handle that authenticates (and remembers) it.
+        let second = store.issue("bank-a", TokenRole::Auditor).unwrap();
+        assert_eq!(store.authenticate(&second.secret).unwrap().unwrap().id, second.record.id);
+        assert_eq!(store.authenticate(&second.secret).unwrap().unwrap().id, second.record.id);
+        store.revoke(&second.record.id).unwrap();
+        assert_eq!(store.authenticate(&second.secret).unwrap(), None);
     }
 
     #[test]
