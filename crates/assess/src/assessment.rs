@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::exact::{self, Exact};
-use crate::indicators::{Figure, FigureValue, Window, figure};
+use crate::indicators::{AgencyFigures, Figure, FigureValue, Window};
 use crate::model::{IndicatorId, Model, Points};
 use crate::projection::{Projection, Registration};
 
@@ -175,7 +175,9 @@ impl Projection {
         let score = |&(sym, reg): &(u32, &Registration)| self.score_agency(model, sym, reg.kind, &reg.name, &window);
         let threads = threads.unwrap_or_else(|| {
             let records: usize = listed.iter().map(|(sym, _)| self.agencies[*sym as usize].records()).sum();
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            // Asked once: on Linux the answer reads cgroup files each time.
+            static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+            let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             if records < PARALLEL_FROM_RECORDS { 1 } else { cores.min(MAX_THREADS) }
         });
         let mut scored = in_parallel(threads, &listed, score);
@@ -207,8 +209,9 @@ impl Projection {
         let agency = &self.agencies[sym as usize];
         let mut indicators = Vec::new();
         let (mut weighted_sum, mut weight_sum) = (Exact::zero(), Exact::zero());
+        let mut figures = AgencyFigures::new(self, sym, agency, w);
         for mi in model.indicators.iter().filter(|mi| mi.applies_to.includes(kind)) {
-            let fig = figure(self, sym, agency, mi.id, w);
+            let fig = figures.figure(mi.id);
             let points = fig.value.as_ref().map(|v| points(&mi.points, v));
             if let Some(p) = &points {
                 weighted_sum += &mi.weight * p;

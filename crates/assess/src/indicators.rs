@@ -93,19 +93,81 @@ impl Figure {
     }
 }
 
-/// Computes indicator `id` for agency `sym` (its record `a`).
-pub(crate) fn figure(p: &Projection, sym: u32, a: &Agency, id: IndicatorId, w: &Window) -> Figure {
-    match id {
-        IndicatorId::TaskOnTimeRate => task_on_time(a, w),
-        IndicatorId::MeetingAttendanceRate => meeting_attendance(p, sym, a, w),
-        IndicatorId::FreezeExecutionRate => freeze_execution(a, w),
-        IndicatorId::FreezeResponseP90S => freeze_response(a, w),
-        IndicatorId::ClueFeedbackRate => pair_rate(&a.clues, w),
-        IndicatorId::ClueFeedbackP90S => pair_latency(&a.clues, w),
-        IndicatorId::DissuasionCoverageRate => pair_rate(&a.warnings, w),
-        IndicatorId::LossRecoveryRatio => loss_recovery(a, w),
-        IndicatorId::CardsDisposed => cards_disposed(a, w),
+/// The figures of one agency for one window, computed on demand. The
+/// indicators that read the same records — freeze execution and response
+/// (the bank's freezes), clue feedback rate and latency (the clues referred
+/// to it) — are computed together in one pass over them, the second kept
+/// until asked for.
+pub(crate) struct AgencyFigures<'p> {
+    p: &'p Projection,
+    sym: u32,
+    a: &'p Agency,
+    w: &'p Window,
+    freeze_response: Option<Figure>,
+    freeze_execution: Option<Figure>,
+    clue_latency: Option<Figure>,
+    clue_rate: Option<Figure>,
+}
+
+impl<'p> AgencyFigures<'p> {
+    pub(crate) fn new(p: &'p Projection, sym: u32, a: &'p Agency, w: &'p Window) -> Self {
+        AgencyFigures {
+            p,
+            sym,
+            a,
+            w,
+            freeze_response: None,
+            freeze_execution: None,
+            clue_latency: None,
+            clue_rate: None,
+        }
     }
+
+    /// Indicator `id`.
+    pub(crate) fn figure(&mut self, id: IndicatorId) -> Figure {
+        let (a, w) = (self.a, self.w);
+        match id {
+            IndicatorId::TaskOnTimeRate => task_on_time(a, w),
+            IndicatorId::MeetingAttendanceRate => meeting_attendance(self.p, self.sym, a, w),
+            IndicatorId::FreezeExecutionRate => self.freeze_execution.take().unwrap_or_else(|| {
+                let (execution, response) = freezes(a, w);
+                self.freeze_response = Some(response);
+                execution
+            }),
+            IndicatorId::FreezeResponseP90S => self.freeze_response.take().unwrap_or_else(|| {
+                let (execution, response) = freezes(a, w);
+                self.freeze_execution = Some(execution);
+                response
+            }),
+            IndicatorId::ClueFeedbackRate => self.clue_rate.take().unwrap_or_else(|| {
+                let (rate, latency) = pairs(&a.clues, w, true);
+                self.clue_latency = latency;
+                rate
+            }),
+            IndicatorId::ClueFeedbackP90S => self.clue_latency.take().unwrap_or_else(|| {
+                let (rate, latency) = pairs(&a.clues, w, true);
+                self.clue_rate = Some(rate);
+                latency.unwrap_or_else(|| Figure::latency(Vec::new(), Vec::new()))
+            }),
+            IndicatorId::DissuasionCoverageRate => pairs(&a.warnings, w, false).0,
+            IndicatorId::LossRecoveryRatio => loss_recovery(a, w),
+            IndicatorId::CardsDisposed => cards_disposed(a, w),
+        }
+    }
+}
+
+/// Room for the evidence of `items` items of up to `per_item` events each.
+/// Reserving the bound up front spares the copies of a growing vector (a
+/// whole year of a large city cites over a million events); the unused part
+/// is given back by [`fit`].
+fn evidence_for(items: usize, per_item: usize) -> Vec<Uuid> {
+    Vec::with_capacity(items.saturating_mul(per_item))
+}
+
+/// Gives back what [`evidence_for`] reserved and was not used.
+fn fit(mut evidence: Vec<Uuid>) -> Vec<Uuid> {
+    evidence.shrink_to_fit();
+    evidence
 }
 
 fn latency_s(request_us: i64, answer_us: i64) -> i64 {
@@ -116,7 +178,7 @@ fn latency_s(request_us: i64, answer_us: i64) -> i64 {
 /// Tasks assigned to A, not cancelled, whose effective `due_at` is in W and
 /// not after the clock: share completed by `due_at` (uncompleted = late).
 fn task_on_time(a: &Agency, w: &Window) -> Figure {
-    let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
+    let (mut num, mut den, mut evidence) = (0u128, 0u128, evidence_for(a.tasks.len(), 3));
     for t in a.tasks.iter().filter(|t| t.life.live(w.as_of)) {
         let mut due_us = t.due_us;
         let mut extension = None;
@@ -146,7 +208,7 @@ fn task_on_time(a: &Agency, w: &Window) -> Figure {
             }
         }
     }
-    Figure::ratio(num, den, evidence)
+    Figure::ratio(num, den, fit(evidence))
 }
 
 /// Meetings held in W to which A was invited: share A attended.
@@ -174,62 +236,54 @@ fn requests_to<'p>(a: &'p Agency, w: &'p Window) -> impl Iterator<Item = (&'p Fr
         .map(|f| (f, f.answers.iter().find(|x| x.life.live(w.as_of))))
 }
 
-/// Freeze requests to bank A in W: share executed (even if later released).
-fn freeze_execution(a: &Agency, w: &Window) -> Figure {
-    let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
+/// Freeze requests to bank A in W: the share executed (even if later
+/// released), and, over those answered, the p90 of the response latency.
+fn freezes(a: &Agency, w: &Window) -> (Figure, Figure) {
+    let (mut num, mut den) = (0u128, 0u128);
+    let (mut executed, mut answered) = (evidence_for(a.freezes.len(), 2), evidence_for(a.freezes.len(), 2));
+    let mut latencies = Vec::new();
     for (f, answer) in requests_to(a, w) {
         den += 1;
-        evidence.push(f.life.id);
-        if let Some(x) = answer.filter(|x| x.executed) {
-            num += 1;
-            evidence.push(x.life.id);
-        }
-    }
-    Figure::ratio(num, den, evidence)
-}
-
-/// The same requests, those answered: p90 of the response latency.
-fn freeze_response(a: &Agency, w: &Window) -> Figure {
-    let (mut latencies, mut evidence) = (Vec::new(), Vec::new());
-    for (f, answer) in requests_to(a, w) {
+        executed.push(f.life.id);
         if let Some(x) = answer {
+            if x.executed {
+                num += 1;
+                executed.push(x.life.id);
+            }
             latencies.push(latency_s(f.requested_us, x.at_us));
-            evidence.extend([f.life.id, x.life.id]);
+            answered.extend([f.life.id, x.life.id]);
         }
     }
-    Figure::latency(latencies, evidence)
+    (Figure::ratio(num, den, fit(executed)), Figure::latency(latencies, fit(answered)))
 }
 
-/// Clues referred to / warnings issued to A in W: share answered.
-fn pair_rate(items: &[Pair], w: &Window) -> Figure {
-    let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
+/// Clues referred to / warnings issued to A in W: the share answered, and
+/// (when `with_latency`), over those answered, the p90 of the answer latency.
+fn pairs(items: &[Pair], w: &Window, with_latency: bool) -> (Figure, Option<Figure>) {
+    let (mut num, mut den) = (0u128, 0u128);
+    let mut evidence = evidence_for(items.len(), 2);
+    let (mut latencies, mut answered) = (Vec::new(), evidence_for(if with_latency { items.len() } else { 0 }, 2));
     for item in items.iter().filter(|x| x.life.live(w.as_of) && w.contains(x.at_us)) {
         den += 1;
         evidence.push(item.life.id);
         if let Some(answer) = item.answers.iter().find(|x| x.life.live(w.as_of)) {
             num += 1;
             evidence.push(answer.life.id);
+            if with_latency {
+                latencies.push(latency_s(item.at_us, answer.at_us));
+                answered.extend([item.life.id, answer.life.id]);
+            }
         }
     }
-    Figure::ratio(num, den, evidence)
-}
-
-/// The same items, those answered: p90 of the answer latency.
-fn pair_latency(items: &[Pair], w: &Window) -> Figure {
-    let (mut latencies, mut evidence) = (Vec::new(), Vec::new());
-    for item in items.iter().filter(|x| x.life.live(w.as_of) && w.contains(x.at_us)) {
-        if let Some(answer) = item.answers.iter().find(|x| x.life.live(w.as_of)) {
-            latencies.push(latency_s(item.at_us, answer.at_us));
-            evidence.extend([item.life.id, answer.life.id]);
-        }
-    }
-    Figure::latency(latencies, evidence)
+    let latency = with_latency.then(|| Figure::latency(latencies, fit(answered)));
+    (Figure::ratio(num, den, fit(evidence)), latency)
 }
 
 /// Σ funds returned on freezes A requested in W ÷ Σ losses of cases A
 /// reported in W.
 fn loss_recovery(a: &Agency, w: &Window) -> Figure {
-    let (mut returned_minor, mut loss_minor, mut evidence) = (0u128, 0u128, Vec::new());
+    let mut evidence = evidence_for(a.cases.len() + a.requests.len(), 2);
+    let (mut returned_minor, mut loss_minor) = (0u128, 0u128);
     for c in a.cases.iter().filter(|c| c.life.live(w.as_of) && w.contains(c.at_us)) {
         loss_minor += u128::from(c.loss_minor);
         evidence.push(c.life.id);
@@ -244,12 +298,12 @@ fn loss_recovery(a: &Agency, w: &Window) -> Figure {
             }
         }
     }
-    Figure::ratio(returned_minor, loss_minor, evidence)
+    Figure::ratio(returned_minor, loss_minor, fit(evidence))
 }
 
 /// Σ cards and accounts disposed of in A's card-breaking actions in W.
 fn cards_disposed(a: &Agency, w: &Window) -> Figure {
-    let (mut total, mut actions, mut evidence) = (0u128, 0u64, Vec::new());
+    let (mut total, mut actions, mut evidence) = (0u128, 0u64, evidence_for(a.cards.len(), 1));
     for c in a.cards.iter().filter(|c| c.life.live(w.as_of) && w.contains(c.at_us)) {
         total += u128::from(c.disposed);
         actions += 1;
@@ -260,6 +314,6 @@ fn cards_disposed(a: &Agency, w: &Window) -> Figure {
         numerator: Some(total),
         denominator: None,
         sample_size: Some(actions),
-        evidence,
+        evidence: fit(evidence),
     }
 }
