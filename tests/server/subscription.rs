@@ -120,3 +120,45 @@ async fn a_socket_without_a_valid_token_is_refused() {
         assert_eq!(reply, None, "expected the socket to close, got {reply:?}");
     }
 }
+
+#[tokio::test]
+async fn revoking_the_token_ends_its_subscription() {
+    let fx = Fixture::new();
+    let auditor = fx.token("regulator", "auditor");
+    let bank1 = fx.token("bank-1", "agency");
+    let server = fx.serve(&[]);
+    let (code, list, _) = govledger(&fx.data(), &["token", "list", "--json"]);
+    assert_eq!(code, Some(0));
+    let auditor_id =
+        list.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|e| e["role"] == "auditor").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+    let mut socket = connect(&server).await;
+    send(&mut socket, json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {auditor}")}}))
+        .await;
+    assert_eq!(next(&mut socket).await, Some(json!({"type": "connection_ack"})));
+    let head = Client::new(&server, Some(&auditor)).head_seq().await;
+    let query = format!("subscription {{ events(agency: \"bank-1\", after: {head}) {{ seq type }} }}");
+    send(&mut socket, json!({"id": "s1", "type": "subscribe", "payload": {"query": query}})).await;
+
+    // Delivered while the token is live.
+    let bank1 = Client::new(&server, Some(&bank1));
+    let first = bank1.append(&publicity("bank-1", "PUB-R1", None)).await;
+    assert_eq!(first.status.as_u16(), 201, "{}", first.text);
+    let message = next(&mut socket).await.expect("the subscription ended early");
+    assert_eq!((&message["type"], &message["payload"]["data"]["events"]["seq"]), (&json!("next"), &first.body["seq"]));
+
+    // Revoked through the CLI while the server runs: the next event ends the stream instead of reaching it.
+    let (code, _, err) = govledger(&fx.data(), &["token", "revoke", &auditor_id]);
+    assert_eq!(code, Some(0), "{err}");
+    let second = bank1.append(&publicity("bank-1", "PUB-R2", None)).await;
+    assert_eq!(second.status.as_u16(), 201, "{}", second.text);
+    let message = next(&mut socket).await;
+    if let Some(m) = message {
+        assert_eq!(m, json!({"id": "s1", "type": "complete"}), "after revocation only `complete` may come");
+    }
+    let (status, _) = server.stop();
+    assert!(status.success(), "exit {status:?}");
+}

@@ -209,6 +209,20 @@ pub struct TokenStore {
 struct Known {
     data_version: i64,
     records: std::collections::HashMap<String, TokenRecord>,
+    /// Ids of tokens found live (for [`TokenStore::is_live`]).
+    live_ids: std::collections::HashSet<String>,
+}
+
+impl Known {
+    /// Forgets everything when the database changed since it was learnt.
+    fn at(&mut self, data_version: i64) -> &mut Self {
+        if self.data_version != data_version {
+            self.records.clear();
+            self.live_ids.clear();
+            self.data_version = data_version;
+        }
+        self
+    }
 }
 
 /// Tokens remembered at most (more are looked up in the database each time).
@@ -308,15 +322,8 @@ impl TokenStore {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let data_version: i64 =
             conn.query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(|e| self.fail(e))?;
-        {
-            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            if known.data_version != data_version {
-                known.records.clear();
-                known.data_version = data_version;
-            }
-            if let Some(record) = known.records.get(&hash) {
-                return Ok(Some(record.clone()));
-            }
+        if let Some(record) = self.known.lock().unwrap_or_else(|e| e.into_inner()).at(data_version).records.get(&hash) {
+            return Ok(Some(record.clone()));
         }
         let record = conn
             .prepare_cached(
@@ -333,9 +340,32 @@ impl TokenStore {
         Ok(record)
     }
 
+    /// Whether the token with this id is still live (not revoked), with the
+    /// same memory as [`TokenStore::authenticate`]. For long-lived
+    /// connections (subscriptions), which authenticated once.
+    pub fn is_live(&self, id: &str) -> Result<bool, TokenError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let data_version: i64 =
+            conn.query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(|e| self.fail(e))?;
+        if self.known.lock().unwrap_or_else(|e| e.into_inner()).at(data_version).live_ids.contains(id) {
+            return Ok(true);
+        }
+        let live = conn
+            .prepare_cached("SELECT 1 FROM tokens WHERE id = ?1 AND revoked_at IS NULL")
+            .and_then(|mut stmt| stmt.exists([id]))
+            .map_err(|e| self.fail(e))?;
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if live && known.data_version == data_version && known.live_ids.len() < KNOWN_TOKENS {
+            known.live_ids.insert(id.to_owned());
+        }
+        Ok(live)
+    }
+
     /// After this handle's own writes (which do not move its `data_version`).
     fn forget_known(&self) {
-        self.known.lock().unwrap_or_else(|e| e.into_inner()).records.clear();
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known.records.clear();
+        known.live_ids.clear();
     }
 }
 
@@ -424,8 +454,17 @@ mod tests {
         let second = store.issue("bank-a", TokenRole::Auditor).unwrap();
         assert_eq!(store.authenticate(&second.secret).unwrap().unwrap().id, second.record.id);
         assert_eq!(store.authenticate(&second.secret).unwrap().unwrap().id, second.record.id);
+        assert!(store.is_live(&second.record.id).unwrap());
+        assert!(store.is_live(&second.record.id).unwrap());
         store.revoke(&second.record.id).unwrap();
         assert_eq!(store.authenticate(&second.secret).unwrap(), None);
+        assert!(!store.is_live(&second.record.id).unwrap());
+        assert!(!store.is_live("tk-nope").unwrap());
+        // Through another handle too.
+        let third = store.issue("bank-a", TokenRole::Auditor).unwrap();
+        assert!(store.is_live(&third.record.id).unwrap());
+        other.revoke(&third.record.id).unwrap();
+        assert!(!store.is_live(&third.record.id).unwrap());
     }
 
     #[test]

@@ -185,6 +185,20 @@ impl AppState {
         self.blocking(|s| s.agencies.catch_up(s.ledger.reader().as_ref()).map_err(AppError::from)).await
     }
 
+    /// Whether the token a long-lived connection authenticated with is
+    /// still live (not revoked since). A failing token store counts as
+    /// revoked: the connection ends rather than outliving a revocation.
+    pub async fn still_live(&self, principal: &Principal) -> bool {
+        let id = principal.token_id.clone();
+        let live = self
+            .blocking(move |s| s.tokens.is_live(&id).map_err(|e| AppError::Unavailable(format!("token store: {e}"))))
+            .await;
+        live.unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, token = %principal.token_id, "cannot check a token; ending its connection");
+            false
+        })
+    }
+
     /// Who presents `token` (the text after `Bearer `). The token must be
     /// live, and its agency must still be registered and hold the token's role.
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, AppError> {

@@ -5,7 +5,9 @@
 //! appended since the last event it sent, so a subscriber sees every matching
 //! event exactly once and in `seq` order, however appends are grouped. Given
 //! `after`, it first replays what came after that seq (a reconnecting client
-//! resumes without gaps). Streams end when the server shuts down.
+//! resumes without gaps). Streams end when the server shuts down, and when
+//! the subscriber's token is revoked (checked whenever the head moves,
+//! before anything new is sent).
 
 use std::collections::VecDeque;
 
@@ -16,6 +18,7 @@ use govledger_ledger::StoredEvent;
 use super::principal;
 use super::types::Event;
 use crate::AppState;
+use crate::auth::Principal;
 use crate::events::EventFilter;
 
 /// Events read from the store per catch-up.
@@ -36,16 +39,17 @@ impl SubscriptionRoot {
         agency: Option<String>,
         after: Option<u64>,
     ) -> Result<impl Stream<Item = Event> + use<>> {
-        principal(ctx)?;
+        let principal = principal(ctx)?.clone();
         let state = ctx.data::<AppState>()?.clone();
         let filter = EventFilter::new(types, agency)?;
         let start = after.unwrap_or_else(|| state.ledger().head().seq);
-        Ok(follow(state, start, filter))
+        Ok(follow(state, principal, start, filter))
     }
 }
 
 struct Follower {
     state: AppState,
+    principal: Principal,
     cursor: u64,
     filter: EventFilter,
     buffer: VecDeque<StoredEvent>,
@@ -53,8 +57,9 @@ struct Follower {
     shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
-fn follow(state: AppState, start: u64, filter: EventFilter) -> impl Stream<Item = Event> {
+fn follow(state: AppState, principal: Principal, start: u64, filter: EventFilter) -> impl Stream<Item = Event> {
     let follower = Follower {
+        principal,
         head: state.ledger().watch_head(),
         shutdown: state.shutdown_signal(),
         state,
@@ -73,6 +78,10 @@ fn follow(state: AppState, start: u64, filter: EventFilter) -> impl Stream<Item 
             // Marking the head as seen before reading means an append that
             // lands during the read wakes the `changed()` below.
             if f.head.borrow_and_update().seq > f.cursor {
+                if !f.state.still_live(&f.principal).await {
+                    tracing::info!(token = %f.principal.token_id, "subscription ends: its token was revoked");
+                    return None;
+                }
                 match f.state.read(f.cursor, CHUNK).await {
                     Ok(chunk) if !chunk.is_empty() => {
                         for e in chunk {
