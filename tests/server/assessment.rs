@@ -178,3 +178,42 @@ async fn wrong_periods_and_positions_get_their_codes() {
     let r = anonymous.graphql(q, json!({"from": ok.0, "to": ok.1})).await;
     assert_eq!(r.status.as_u16(), 401, "{}", r.text);
 }
+
+/// `serve --model FILE` answers with that model, as `assess --model FILE`
+/// does; a model that does not load stops the start with its reason.
+#[tokio::test]
+async fn serve_assesses_with_the_model_it_is_given() {
+    let root = demo_city();
+    let data = root.path().join("data");
+    let default = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schema/model-v1.toml")).unwrap();
+    let custom = default.replacen("weight = 3", "weight = 7", 1);
+    assert_ne!(custom, default);
+    let model_path = root.path().join("custom-model.toml");
+    std::fs::write(&model_path, &custom).unwrap();
+    let model = model_path.to_str().unwrap();
+
+    let (code, stdout, stderr) =
+        govledger(&data, &["assess", "--from", FROM, "--to", TO, "--format", "json", "--model", model]);
+    assert_eq!(code, Some(0), "assess failed: {stderr}");
+    let expected: Value = serde_json::from_str(&stdout).unwrap();
+    let default_doc = cli_assess(&data, None);
+    assert_ne!(expected["model_sha256"], default_doc["model_sha256"]);
+    assert_ne!(expected["agencies"], default_doc["agencies"], "the weight changes some score");
+
+    let agency = expected["agencies"][0]["agency_id"].as_str().unwrap().to_owned();
+    let token = issue_token(&data, &agency, "auditor");
+    let server = Server::start(&data, root.path(), &["--model", model]);
+    let r = Client::new(&server, Some(&token)).graphql(ASSESSMENT, json!({"from": FROM, "to": TO})).await;
+    assert!(r.body["errors"].is_null(), "{}", r.text);
+    assert_eq!(snake(&r.body["data"]["assessment"], None), expected);
+    let (status, _) = server.stop();
+    assert!(status.success(), "exit {status:?}");
+
+    let bad_path = root.path().join("bad-model.toml");
+    std::fs::write(&bad_path, custom.replacen("weight = 7", "weight = -1", 1)).unwrap();
+    let (code, _, stderr) =
+        govledger(&data, &["serve", "--listen", "127.0.0.1:0", "--model", bad_path.to_str().unwrap()]);
+    // Exit 2, like every command's usage and input errors.
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("bad-model.toml") && stderr.contains("weight must be above 0"), "{stderr}");
+}

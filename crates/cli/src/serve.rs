@@ -42,9 +42,15 @@ pub struct ServeArgs {
     /// catching up with other replicas (the store's notifications usually come first).
     #[arg(long, default_value_t = 1_000)]
     pub(crate) follow_interval_ms: u64,
+    /// The assessment model for the `assessment` and `scorecard` queries and
+    /// the dashboard (default: the built-in schema/model-v1.toml).
+    #[arg(long)]
+    model: Option<std::path::PathBuf>,
 }
 
 pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
+    // A bad model stops the start before anything is written.
+    let model = crate::load_model(args.model.as_deref())?;
     let mut demo_token = None;
     if args.demo && !crate::store::open_reader(dir).is_ok_and(|r| r.anchor().is_ok_and(|a| a.is_some())) {
         // The same path as `govledger demo`: every event through the ledger's rules.
@@ -67,7 +73,7 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     let limits =
         Limits { max_body_bytes: args.max_body_bytes, max_batch_events: args.max_batch_events, ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
-    let assessor = std::sync::Arc::new(govledger_api::Assessor::new(projection, govledger_assess::Model::default_v1()));
+    let assessor = std::sync::Arc::new(govledger_api::Assessor::new(projection, model));
     let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token, follow, assessor.clone()));
     // Every request has finished or been abandoned; `close` completes the
     // appends already queued and waits for the writer, so each one that was
