@@ -241,7 +241,8 @@ pub fn verify_with_progress(reader: &dyn LogReader, progress: &mut dyn FnMut(u64
 /// with a problem decides, unless the shard before it did not end exactly at
 /// the head the shard started after (a row missing at a boundary, or one
 /// that is no event); from there the log is checked one by one to its end.
-/// A shard stops once a shard before it has failed.
+/// A shard stops once a shard before it has failed (looked at every 65,536
+/// events).
 pub fn verify_sharded(
     reader: &dyn LogReader,
     shards: usize,
