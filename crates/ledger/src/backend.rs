@@ -42,8 +42,9 @@ pub trait LogReader: Send + Sync {
     /// Up to `limit` events with `seq > after`, in order.
     fn read(&self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
 
-    /// Visits every row with `seq > after`, in the store's order, without
-    /// decoding; stops early when `visit` returns false.
+    /// Visits every row with `seq > after`, in the store's order (by `seq`:
+    /// `verify` splits the log on it), without decoding; stops early when
+    /// `visit` returns false.
     fn scan_raw(&self, after: u64, visit: &mut dyn FnMut(RawRow<'_>) -> bool) -> Result<(), StoreError>;
 
     /// The event with this id.

@@ -17,4 +17,4 @@ pub use ledger::{
     AppendError, Appended, Clock, ImportError, ImportItem, ImportSummary, Ledger, LedgerOptions, LedgerStats,
     RetryPolicy,
 };
-pub use verify::{Finding, Problem, Verifier, VerifyReport, verify};
+pub use verify::{Finding, Problem, Verifier, VerifyReport, verify, verify_sharded};

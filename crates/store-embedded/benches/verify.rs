@@ -3,8 +3,11 @@
 //! canonical bytes. Goal: `verify` reaches at least 0.5× the bare hash loop.
 //!
 //! Sides, all over the same store and bytes:
-//! - `govledger`: `verify(reader)` — one read snapshot, every row's hash
-//!   recomputed and compared, every link, position and the anchor checked;
+//! - `govledger`: `verify(reader)` — every row's hash recomputed and
+//!   compared, every link, position and the anchor checked, in one shard per
+//!   core (one thread and read snapshot each);
+//! - `govledger_one_thread` (for context): the same check in one shard, so
+//!   on one thread, as the bare loops run;
 //! - `bare_sha2_memory` (the goal's baseline, "a bare sha2 loop over the same
 //!   canonical bytes"): the bodies and their decoded hashes loaded into
 //!   memory beforehand; per event only `Sha256::digest` and a 32-byte compare;
@@ -56,6 +59,15 @@ fn build_store(events: u64) -> TempDir {
 fn verify_ledger(reader: &EmbeddedReader) -> Slice {
     let started = Instant::now();
     let report = govledger_ledger::verify(reader).expect("read the store");
+    let elapsed = started.elapsed();
+    assert!(report.ok(), "the benchmark chain verifies: {:?}", report.problem);
+    Slice { elapsed, events: report.events }
+}
+
+/// The `govledger_one_thread` side.
+fn verify_ledger_one_thread(reader: &EmbeddedReader) -> Slice {
+    let started = Instant::now();
+    let report = govledger_ledger::verify_sharded(reader, 1, &mut |_| {}).expect("read the store");
     let elapsed = started.elapsed();
     assert!(report.ok(), "the benchmark chain verifies: {:?}", report.problem);
     Slice { elapsed, events: report.events }
@@ -151,6 +163,9 @@ fn main() {
     group.bench_function("govledger", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| verify_ledger(&reader).elapsed).sum())
     });
+    group.bench_function("govledger_one_thread", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| verify_ledger_one_thread(&reader).elapsed).sum())
+    });
     group.bench_function("bare_sha2_memory", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| preloaded.verify().elapsed).sum())
     });
@@ -162,14 +177,21 @@ fn main() {
     if !common::quick_mode() && common::name_filter().is_none_or(|f| "verify".contains(&f)) {
         let rates = interleaved(
             PAIRED_ROUNDS,
-            &mut [&mut || verify_ledger(&reader), &mut || preloaded.verify(), &mut || verify_bare_sqlite(&conn)],
+            &mut [
+                &mut || verify_ledger(&reader),
+                &mut || preloaded.verify(),
+                &mut || verify_bare_sqlite(&conn),
+                &mut || verify_ledger_one_thread(&reader),
+            ],
         );
         let vs_memory = compare(&rates[0], &rates[1]);
         let vs_sqlite = compare(&rates[0], &rates[2]);
+        let one_thread_vs_memory = compare(&rates[3], &rates[1]);
+        let one_thread_vs_sqlite = compare(&rates[3], &rates[2]);
         println!();
         println!(
             "paired, interleaved measurement: {PAIRED_ROUNDS} rounds of one full pass per side, order rotated \
-             each round (A B C, B C A, C A B); rates are medians of the rounds, ratio = median of per-round ratios"
+             each round (A B C D, B C D A, …); rates are medians of the rounds, ratio = median of per-round ratios"
         );
         println!("| side | events/s (median) | govledger ratio (median) | ratio min–max | goal | met |");
         println!("|---|---:|---:|---:|---:|:---:|");
@@ -185,6 +207,20 @@ fn main() {
         println!(
             "| bare_sqlite_sha2 (context) | {:.0} | {:.2} | {:.2}–{:.2} | | |",
             vs_sqlite.b_events_per_s, vs_sqlite.ratio_median, vs_sqlite.ratio_min, vs_sqlite.ratio_max
+        );
+        println!(
+            "| govledger_one_thread (context): to bare_sha2_memory | {:.0} | {:.2} | {:.2}–{:.2} | | |",
+            one_thread_vs_memory.a_events_per_s,
+            one_thread_vs_memory.ratio_median,
+            one_thread_vs_memory.ratio_min,
+            one_thread_vs_memory.ratio_max
+        );
+        println!(
+            "| govledger_one_thread (context): to bare_sqlite_sha2 | {:.0} | {:.2} | {:.2}–{:.2} | | |",
+            one_thread_vs_sqlite.a_events_per_s,
+            one_thread_vs_sqlite.ratio_median,
+            one_thread_vs_sqlite.ratio_min,
+            one_thread_vs_sqlite.ratio_max
         );
     }
     c.final_summary();

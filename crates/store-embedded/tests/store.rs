@@ -5,7 +5,7 @@
 use std::sync::{Arc, Barrier};
 
 use govledger_domain::{ErrorCode, Submission, Timestamp};
-use govledger_ledger::{AppendError, Ledger, verify};
+use govledger_ledger::{AppendError, Ledger, Problem, verify, verify_sharded};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -346,4 +346,69 @@ fn a_narrower_capacity_keeps_the_actor_from_its_ledger_roles() {
     assert_eq!(ledger.head().seq, 4);
     runtime.block_on(ledger.append_as(vec![register()], govledger_domain::Capacity::COORDINATOR)).unwrap();
     assert_eq!(ledger.head().seq, 5);
+}
+
+/// A data directory of 40 events, and a copy of it with `tamper` done to its
+/// database behind the ledger's back.
+fn tampered_copy(original: &std::path::Path, tamper: &str) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().expect("a temp dir");
+    for entry in std::fs::read_dir(original).expect("the data directory") {
+        let path = entry.expect("a directory entry").path();
+        if let Some(name) = path.file_name().filter(|name| name.to_string_lossy().starts_with("ledger.sqlite")) {
+            std::fs::copy(&path, copy.path().join(name)).expect("copy the database");
+        }
+    }
+    let db = rusqlite::Connection::open(copy.path().join(govledger_store_embedded::DB_FILE)).expect("open the copy");
+    db.execute_batch(tamper).expect("tamper with the copy");
+    copy
+}
+
+#[test]
+fn verify_in_shards_reports_what_one_by_one_does_at_and_across_shard_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let ledger = open(dir.path());
+        ledger.append_blocking(city()).unwrap();
+        ledger.append_blocking((5..=40).map(|n| freeze_request(&format!("F{n}"))).collect()).unwrap();
+        ledger.close();
+    }
+    // With two shards, the second starts after seq 20 (40 / 2).
+    let db = rusqlite::Connection::open(dir.path().join(govledger_store_embedded::DB_FILE)).unwrap();
+    let body20: String = db.query_row("SELECT body FROM events WHERE seq = 20", [], |r| r.get(0)).unwrap();
+    drop(db);
+    // Seq 20 changed and rehashed: only the link from seq 21 (across the
+    // boundary) shows it.
+    let changed = body20.replace("acct:x1", "acct:x2");
+    let rehashed = format!(
+        "UPDATE events SET body = '{changed}', hash = '{}' WHERE seq = 20;",
+        govledger_ledger::sha256_hex(changed.as_bytes())
+    );
+    let cases = [
+        ("", None),
+        (
+            "UPDATE events SET body = replace(body, 'acct:x1', 'acct:x2') WHERE seq = 21;",
+            Some((21, Problem::HashMismatch)),
+        ),
+        ("DELETE FROM events WHERE seq = 20;", Some((20, Problem::Gap))),
+        ("DELETE FROM events WHERE seq = 21;", Some((21, Problem::Gap))),
+        ("DELETE FROM events WHERE seq > 20;", Some((21, Problem::Truncated))),
+        (&rehashed, Some((21, Problem::BrokenLink))),
+        // Seqs 20 and 21 swapped.
+        (
+            "UPDATE events SET seq = seq + 100 WHERE seq IN (20, 21); UPDATE events SET seq = 141 - seq WHERE seq > 100;",
+            Some((20, Problem::Reordering)),
+        ),
+        ("DELETE FROM events WHERE seq IN (5, 30);", Some((5, Problem::Gap))),
+        ("DELETE FROM events WHERE seq = 39; DELETE FROM anchor;", Some((39, Problem::Gap))),
+    ];
+    for (tamper, expected) in cases {
+        let copy = tampered_copy(dir.path(), tamper);
+        let reader = govledger_store_embedded::open_reader(copy.path()).unwrap();
+        let one_by_one = verify_sharded(reader.as_ref(), 1, &mut |_| {}).unwrap();
+        assert_eq!(one_by_one.problem.as_ref().map(|f| (f.seq, f.problem)), expected, "{tamper}");
+        for shards in [2, 3, 7] {
+            assert_eq!(verify_sharded(reader.as_ref(), shards, &mut |_| {}).unwrap(), one_by_one, "{shards}: {tamper}");
+        }
+        assert_eq!(verify(reader.as_ref()).unwrap(), one_by_one, "{tamper}");
+    }
 }
