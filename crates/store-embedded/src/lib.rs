@@ -103,7 +103,7 @@ fn open_unlocked(dir: &Path, lock: Option<File>) -> Result<(EmbeddedWriter, Arc<
     conn.execute_batch(SCHEMA).map_err(io)?;
     conn.pragma_update(None, "user_version", FORMAT_VERSION).map_err(io)?;
     let reader = Arc::new(EmbeddedReader::new(path.clone()));
-    Ok((EmbeddedWriter { conn, _lock: lock, in_txn: false }, reader))
+    Ok((EmbeddedWriter { conn, _lock: lock, in_txn: false, rows_in_txn: 0 }, reader))
 }
 
 /// Opens an existing store for reading only (e.g. `verify` or `export` while
@@ -125,12 +125,21 @@ pub struct EmbeddedWriter {
     /// The directory's lock; `None` for a writer opened with [`open_shared`].
     _lock: Option<File>,
     in_txn: bool,
+    /// Rows written by the open transaction.
+    rows_in_txn: usize,
 }
+
+/// A commit of at least this many rows (an import, a large batch) is
+/// followed by a `wal_checkpoint(TRUNCATE)`: otherwise the WAL file keeps
+/// the size of the whole transaction (530 MB after importing a million
+/// events) until the next write resets it.
+const TRUNCATE_WAL_FROM_ROWS: usize = 10_000;
 
 impl LogWriter for EmbeddedWriter {
     fn begin(&mut self, expected_head: u64) -> Result<(), StoreError> {
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(io)?;
         self.in_txn = true;
+        self.rows_in_txn = 0;
         // Cached statements: preparing them on every commit cost about as much
         // as the inserts of a small batch (BENCHMARKS.md, append at batch 1).
         let found: u64 = self
@@ -152,6 +161,7 @@ impl LogWriter for EmbeddedWriter {
             let body = std::str::from_utf8(&e.body).map_err(io)?;
             stmt.execute(params![e.event.seq, e.event.id.as_bytes().as_slice(), body, e.event.hash]).map_err(io)?;
         }
+        self.rows_in_txn += events.len();
         Ok(())
     }
 
@@ -165,6 +175,14 @@ impl LogWriter for EmbeddedWriter {
             .map_err(io)?;
         self.conn.execute_batch("COMMIT").map_err(io)?;
         self.in_txn = false;
+        if self.rows_in_txn >= TRUNCATE_WAL_FROM_ROWS {
+            // The commit is durable already; a checkpoint that cannot finish
+            // (a reader still needs old frames) only leaves the file large.
+            let checkpoint = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+            if let Err(e) = checkpoint {
+                tracing::warn!(error = %e, "cannot truncate the WAL after a large commit");
+            }
+        }
         Ok(())
     }
 
