@@ -32,12 +32,16 @@ use uuid::Uuid;
 
 use crate::backend::{LogReader, LogWriter, StoreError};
 use crate::event::{Encoded, Head, StoredEvent, sha256_hex};
+use crate::seal::Presealed;
 use crate::verify::{VerifyReport, verify_with_progress};
 
 /// Most events in one group commit; a larger queue is split.
 const MAX_GROUP_EVENTS: usize = 8_192;
 /// Events written to the store per call during an import.
 const IMPORT_CHUNK: usize = 1_024;
+/// Batches from this size on are prepared on two threads (BENCHMARKS.md,
+/// durable append): below it, starting a thread costs more than it saves.
+const PARALLEL_PREPARE_MIN: usize = 64;
 
 /// An event accepted by an append.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +175,7 @@ type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
 
 enum Command {
     Append {
-        batch: Vec<Submission>,
+        batch: Vec<Prepared>,
         capacity: Capacity,
         reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
     },
@@ -273,6 +277,7 @@ impl Ledger {
                 rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
             });
         }
+        let batch = prepare(batch);
         let (reply, rx) = oneshot::channel();
         if !self.send(Command::Append { batch, capacity, reply }) {
             return Err(AppendError::Closed);
@@ -288,6 +293,7 @@ impl Ledger {
                 rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
             });
         }
+        let batch = prepare(batch);
         let (reply, rx) = oneshot::channel();
         if !self.send(Command::Append { batch, capacity: Capacity::FULL, reply }) {
             return Err(AppendError::Closed);
@@ -386,6 +392,45 @@ impl Drop for Inner {
             let _ = t.join();
         }
     }
+}
+
+/// A submission with the part of its seal that does not depend on its place
+/// in the chain done (see `seal`).
+struct Prepared {
+    sub: Submission,
+    presealed: Presealed,
+}
+
+impl Prepared {
+    fn new(sub: Submission) -> Self {
+        let presealed = Presealed::new(&sub);
+        Prepared { sub, presealed }
+    }
+}
+
+/// Prepares a batch on the caller's thread, before it queues for the writer:
+/// what callers do here, in parallel, the single writer does not do. A
+/// large batch is split over two threads.
+fn prepare(batch: Vec<Submission>) -> Vec<Prepared> {
+    static PARALLEL: std::sync::LazyLock<bool> =
+        std::sync::LazyLock::new(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
+    if batch.len() < PARALLEL_PREPARE_MIN || !*PARALLEL {
+        return batch.into_iter().map(Prepared::new).collect();
+    }
+    let (first, second) = batch.split_at(batch.len() / 2);
+    let presealed: Vec<Presealed> = std::thread::scope(|scope| {
+        let helper =
+            std::thread::Builder::new().spawn_scoped(scope, || second.iter().map(Presealed::new).collect::<Vec<_>>());
+        let mut presealed: Vec<Presealed> = first.iter().map(Presealed::new).collect();
+        match helper.map(|h| h.join()) {
+            Ok(Ok(rest)) => presealed.extend(rest),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // No thread to be had: do the second half here.
+            Err(_) => presealed.extend(second.iter().map(Presealed::new)),
+        }
+        presealed
+    });
+    batch.into_iter().zip(presealed).map(|(sub, presealed)| Prepared { sub, presealed }).collect()
 }
 
 fn closed_store() -> StoreError {
@@ -554,6 +599,18 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// A group's `recorded_at`, and its RFC 3339 text, written once per group.
+struct Recorded {
+    at: Timestamp,
+    text: String,
+}
+
+impl Recorded {
+    fn new(at: Timestamp) -> Self {
+        Recorded { at, text: at.to_rfc3339() }
+    }
+}
+
 /// The answer to each request of a group, in order.
 type Outcomes = Vec<Result<Vec<Appended>, AppendError>>;
 
@@ -640,10 +697,11 @@ impl Writer {
         writer: &mut dyn LogWriter,
         unwritten: &HashMap<Uuid, StoredEvent>,
         head: &mut Head,
-        sub: &Submission,
-        recorded_at: Timestamp,
+        prepared: &Prepared,
+        recorded: &Recorded,
         capacity: Capacity,
     ) -> Result<Admitted, Failure> {
+        let sub = &prepared.sub;
         if let Some(id) = sub.id
             && txn.seq_of(&id).is_some()
         {
@@ -668,21 +726,23 @@ impl Writer {
             };
         }
         let id = sub.id.unwrap_or_else(Uuid::now_v7);
-        let seq = txn.admit_as(id, sub, recorded_at, capacity)?;
-        let encoded = StoredEvent::seal(seq, id, sub, recorded_at, &head.hash);
-        *head = Head { seq, hash: encoded.event.hash.clone(), recorded_at: encoded.event.recorded_at.clone() };
+        let seq = txn.admit_as(id, sub, recorded.at, capacity)?;
+        let encoded = prepared.presealed.seal(sub, seq, id, &recorded.text, &head.hash);
+        head.seq = seq;
+        head.hash.clone_from(&encoded.event.hash);
+        head.recorded_at.clone_from(&recorded.text);
         Ok(Admitted::New(encoded))
     }
 
     /// Checks and stores a group of requests; on a lost race, catches up and
     /// tries again (bounded by the retry policy).
-    fn commit_group(&mut self, group: Vec<(Vec<Submission>, Capacity, AppendReply)>) {
-        let batches: Vec<(&[Submission], Capacity)> =
+    fn commit_group(&mut self, group: Vec<(Vec<Prepared>, Capacity, AppendReply)>) {
+        let batches: Vec<(&[Prepared], Capacity)> =
             group.iter().map(|(batch, capacity, _)| (batch.as_slice(), *capacity)).collect();
         let mut attempt = 1;
         let outcomes = loop {
-            let recorded_at = self.tick();
-            let lost = match self.attempt_group(&batches, recorded_at) {
+            let recorded = Recorded::new(self.tick());
+            let lost = match self.attempt_group(&batches, &recorded) {
                 Ok(outcomes) => break outcomes,
                 Err(LostRace(e)) => e,
             };
@@ -717,8 +777,8 @@ impl Writer {
     /// committed; `Err` when another writer appended first.
     fn attempt_group(
         &mut self,
-        batches: &[(&[Submission], Capacity)],
-        recorded_at: Timestamp,
+        batches: &[(&[Prepared], Capacity)],
+        recorded: &Recorded,
     ) -> Result<Outcomes, LostRace> {
         let Writer { state, writer, reader, head: committed, head_tx, .. } = self;
         let mut txn = state.begin();
@@ -741,8 +801,10 @@ impl Writer {
             let mut written: Vec<Encoded> = Vec::new();
             let mut new_subs: Vec<(Uuid, &Submission)> = Vec::new();
             let mut failure = None;
-            for (index, sub) in batch.iter().enumerate() {
-                match Self::admit(&mut txn, writer.as_mut(), &unwritten, &mut batch_head, sub, recorded_at, capacity) {
+            for (index, prepared) in batch.iter().enumerate() {
+                let sub = &prepared.sub;
+                match Self::admit(&mut txn, writer.as_mut(), &unwritten, &mut batch_head, prepared, recorded, capacity)
+                {
                     Ok(Admitted::New(enc)) => {
                         accepted.push(Slot::New);
                         // Only a client's id can be sent again within the
@@ -863,7 +925,7 @@ impl Writer {
                 Err(e) => return Err(e.into()),
             }
         }
-        let recorded_at = self.tick();
+        let recorded = Recorded::new(self.tick());
         let mut head = self.head.clone();
         let mut summary = ImportSummary::default();
         let mut chunk: Vec<Encoded> = Vec::with_capacity(IMPORT_CHUNK);
@@ -874,18 +936,19 @@ impl Writer {
         let result = (|| {
             for item in source {
                 let (line, sub) = item?;
+                let prepared = Prepared::new(sub);
                 // The operator imports, with every role the actors hold.
                 match Self::admit(
                     &mut txn,
                     self.writer.as_mut(),
                     &unwritten,
                     &mut head,
-                    &sub,
-                    recorded_at,
+                    &prepared,
+                    &recorded,
                     Capacity::FULL,
                 ) {
                     Ok(Admitted::New(enc)) => {
-                        if sub.id.is_some() {
+                        if prepared.sub.id.is_some() {
                             unwritten.insert(enc.event.id, enc.event.clone());
                         }
                         chunk.push(enc);
