@@ -20,7 +20,7 @@
 //! replica follows the others with [`Ledger::catch_up`].
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -39,9 +39,13 @@ use crate::verify::{VerifyReport, verify_with_progress};
 const MAX_GROUP_EVENTS: usize = 8_192;
 /// Events written to the store per call during an import.
 const IMPORT_CHUNK: usize = 1_024;
-/// Batches from this size on are prepared on two threads (BENCHMARKS.md,
-/// durable append): below it, starting a thread costs more than it saves.
-const PARALLEL_PREPARE_MIN: usize = 64;
+/// Batches from this size on are handed to the writer before they are
+/// prepared, so that an idle writer helps (see `Preparation`); smaller ones
+/// are prepared by the caller alone, so that many small requests do not load
+/// the single writer.
+const SHARED_PREPARE_MIN: usize = 64;
+/// Events per chunk of a batch's preparation.
+const PREPARE_CHUNK: usize = 16;
 
 /// An event accepted by an append.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +179,7 @@ type AppendReply = oneshot::Sender<Result<Vec<Appended>, AppendError>>;
 
 enum Command {
     Append {
-        batch: Vec<Prepared>,
+        batch: Arc<Preparation>,
         capacity: Capacity,
         reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
     },
@@ -262,6 +266,19 @@ impl Ledger {
         guard.as_ref().is_some_and(|s| s.send(cmd).is_ok())
     }
 
+    /// Prepares `batch` (see `Preparation`) and queues it for the writer.
+    fn send_batch(&self, batch: Vec<Submission>, capacity: Capacity, reply: AppendReply) -> bool {
+        let shared = batch.len() >= SHARED_PREPARE_MIN;
+        let preparation = Arc::new(Preparation::new(batch));
+        if !shared {
+            preparation.work();
+        }
+        let sent = self.send(Command::Append { batch: preparation.clone(), capacity, reply });
+        // For a shared batch: this thread and, once it takes the request, the writer.
+        preparation.work();
+        sent
+    }
+
     /// Appends a batch atomically: all events are stored, or none. The
     /// actors use every ledger role they hold (the operator's capacity).
     pub async fn append(&self, batch: Vec<Submission>) -> Result<Vec<Appended>, AppendError> {
@@ -277,9 +294,8 @@ impl Ledger {
                 rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
             });
         }
-        let batch = prepare(batch);
         let (reply, rx) = oneshot::channel();
-        if !self.send(Command::Append { batch, capacity, reply }) {
+        if !self.send_batch(batch, capacity, reply) {
             return Err(AppendError::Closed);
         }
         rx.await.unwrap_or(Err(AppendError::Closed))
@@ -293,9 +309,8 @@ impl Ledger {
                 rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
             });
         }
-        let batch = prepare(batch);
         let (reply, rx) = oneshot::channel();
-        if !self.send(Command::Append { batch, capacity: Capacity::FULL, reply }) {
+        if !self.send_batch(batch, Capacity::FULL, reply) {
             return Err(AppendError::Closed);
         }
         rx.blocking_recv().unwrap_or(Err(AppendError::Closed))
@@ -408,29 +423,77 @@ impl Prepared {
     }
 }
 
-/// Prepares a batch on the caller's thread, before it queues for the writer:
-/// what callers do here, in parallel, the single writer does not do. A
-/// large batch is split over two threads.
-fn prepare(batch: Vec<Submission>) -> Vec<Prepared> {
-    static PARALLEL: std::sync::LazyLock<bool> =
-        std::sync::LazyLock::new(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
-    if batch.len() < PARALLEL_PREPARE_MIN || !*PARALLEL {
-        return batch.into_iter().map(Prepared::new).collect();
-    }
-    let (first, second) = batch.split_at(batch.len() / 2);
-    let presealed: Vec<Presealed> = std::thread::scope(|scope| {
-        let helper =
-            std::thread::Builder::new().spawn_scoped(scope, || second.iter().map(Presealed::new).collect::<Vec<_>>());
-        let mut presealed: Vec<Presealed> = first.iter().map(Presealed::new).collect();
-        match helper.map(|h| h.join()) {
-            Ok(Ok(rest)) => presealed.extend(rest),
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            // No thread to be had: do the second half here.
-            Err(_) => presealed.extend(second.iter().map(Presealed::new)),
+/// A batch being prepared off the chain's sequential path, in chunks, by its
+/// caller and — for a large batch, once the request reaches an idle writer —
+/// by the writer too, so that both cores work on it without a thread of its
+/// own (starting one per batch cost as much as it saved at 64 events).
+///
+/// A chunk's mutex is held while it is prepared; whoever takes the batch
+/// (`finish`) waits on it, and prepares any chunk nobody got to (or whose
+/// preparer panicked).
+struct Preparation {
+    /// Events in the batch.
+    len: usize,
+    /// The next chunk nobody has claimed.
+    next: AtomicUsize,
+    chunks: Vec<Mutex<Chunk>>,
+}
+
+#[derive(Default)]
+struct Chunk {
+    subs: Vec<Submission>,
+    /// Empty until the chunk is prepared.
+    presealed: Vec<Presealed>,
+}
+
+impl Chunk {
+    fn prepare(&mut self) {
+        if self.presealed.len() != self.subs.len() {
+            self.presealed = self.subs.iter().map(Presealed::new).collect();
         }
-        presealed
-    });
-    batch.into_iter().zip(presealed).map(|(sub, presealed)| Prepared { sub, presealed }).collect()
+    }
+}
+
+impl Preparation {
+    fn new(batch: Vec<Submission>) -> Self {
+        let len = batch.len();
+        let mut chunks = Vec::with_capacity(len.div_ceil(PREPARE_CHUNK));
+        let mut rest = batch.into_iter();
+        loop {
+            let subs: Vec<Submission> = rest.by_ref().take(PREPARE_CHUNK).collect();
+            if subs.is_empty() {
+                break;
+            }
+            chunks.push(Mutex::new(Chunk { subs, presealed: Vec::new() }));
+        }
+        Preparation { len, next: AtomicUsize::new(0), chunks }
+    }
+
+    /// Events in the batch.
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Prepares chunks that nobody has claimed yet.
+    fn work(&self) {
+        while let Some(chunk) = self.chunks.get(self.next.fetch_add(1, Ordering::Relaxed)) {
+            chunk.lock().unwrap_or_else(|e| e.into_inner()).prepare();
+        }
+    }
+
+    /// Helps with the rest, waits for the chunks in progress elsewhere and
+    /// takes the prepared batch, in order.
+    fn finish(&self) -> Vec<Prepared> {
+        self.work();
+        let mut prepared = Vec::with_capacity(self.len);
+        for chunk in &self.chunks {
+            let mut chunk = chunk.lock().unwrap_or_else(|e| e.into_inner());
+            chunk.prepare();
+            let Chunk { subs, presealed } = std::mem::take(&mut *chunk);
+            prepared.extend(subs.into_iter().zip(presealed).map(|(sub, presealed)| Prepared { sub, presealed }));
+        }
+        prepared
+    }
 }
 
 fn closed_store() -> StoreError {
@@ -736,9 +799,10 @@ impl Writer {
 
     /// Checks and stores a group of requests; on a lost race, catches up and
     /// tries again (bounded by the retry policy).
-    fn commit_group(&mut self, group: Vec<(Vec<Prepared>, Capacity, AppendReply)>) {
+    fn commit_group(&mut self, group: Vec<(Arc<Preparation>, Capacity, AppendReply)>) {
+        let prepared: Vec<Vec<Prepared>> = group.iter().map(|(batch, _, _)| batch.finish()).collect();
         let batches: Vec<(&[Prepared], Capacity)> =
-            group.iter().map(|(batch, capacity, _)| (batch.as_slice(), *capacity)).collect();
+            prepared.iter().zip(&group).map(|(batch, (_, capacity, _))| (batch.as_slice(), *capacity)).collect();
         let mut attempt = 1;
         let outcomes = loop {
             let recorded = Recorded::new(self.tick());
@@ -995,6 +1059,40 @@ impl Writer {
                 }
                 Err(e)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use govledger_store_conformance::fixtures::publicity;
+
+    use super::*;
+    use crate::event::GENESIS_HASH;
+
+    #[test]
+    fn a_preparation_gives_the_batch_in_order_even_when_a_preparer_died() {
+        let batch: Vec<Submission> = (0..50).map(|i| publicity(&format!("P{i}"))).collect();
+        let preparation = Arc::new(Preparation::new(batch.clone()));
+        assert_eq!((preparation.len(), preparation.chunks.len()), (50, 4));
+        // A caller claims the second chunk and panics while preparing it.
+        let dying = preparation.clone();
+        let died = std::thread::spawn(move || {
+            let _chunk = dying.chunks[1].lock().unwrap_or_else(|e| e.into_inner());
+            panic!("the caller died while preparing");
+        })
+        .join();
+        assert!(died.is_err() && preparation.chunks[1].is_poisoned());
+        preparation.next.store(2, Ordering::Relaxed);
+        let prepared = preparation.finish();
+        assert_eq!(prepared.len(), batch.len());
+        let id = Uuid::now_v7();
+        for (p, sub) in prepared.iter().zip(&batch) {
+            assert_eq!(&p.sub, sub);
+            let sealed = p.presealed.seal(&p.sub, 9, id, "2026-03-02T08:20:00.500Z", GENESIS_HASH);
+            let reference =
+                StoredEvent::seal(9, id, sub, Timestamp::parse("2026-03-02T08:20:00.5Z").unwrap(), GENESIS_HASH);
+            assert_eq!(sealed.body, reference.body);
         }
     }
 }
