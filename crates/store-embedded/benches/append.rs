@@ -17,6 +17,9 @@
 //!   statements in one `BEGIN IMMEDIATE … COMMIT` per batch (rusqlite's
 //!   `Transaction`).
 //!
+//! Both sides run in this one process on the `govledger` binary's global
+//! allocator, mimalloc.
+//!
 //! Run: `cargo bench -p govledger-store-embedded --bench append`. After
 //! criterion's per-side figures (and `seal_512`, the CPU cost of sealing
 //! events without any disk) it prints a paired, interleaved measurement (see
@@ -33,6 +36,11 @@ use govledger_ledger::{GENESIS_HASH, Ledger, StoredEvent};
 use rusqlite::{Connection, TransactionBehavior, params};
 use tempfile::TempDir;
 use uuid::Uuid;
+
+/// The `govledger` binary's allocator (crates/cli/src/main.rs). One process,
+/// so both sides of the comparison run on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH_SIZES: [usize; 3] = [1, 64, 512];
 /// Rounds of the paired phase per batch size.
