@@ -8,7 +8,8 @@
 //! - `govledger`: `append_blocking(batch)` of `PublicityDelivered` /
 //!   `CardBreakingAction` events with fresh ids, after a bootstrap and one
 //!   agency registration. Timed: the whole append — queueing to the writer
-//!   thread, every domain rule, sealing (RFC 8785 + SHA-256), the store's
+//!   thread, every domain rule, sealing (RFC 8785 + SHA-256; the part done
+//!   on the caller's thread before queueing is inside the call), the store's
 //!   head check, the inserts, the anchor upsert, the commit and the reply.
 //!   Not timed: building the `Submission`s (the caller's parsing).
 //! - `bare_rusqlite`: the same table shape (`events(seq, id, body, hash)`
