@@ -126,6 +126,11 @@ enum AssessFormat {
     Table,
 }
 
+/// mimalloc instead of glibc's malloc: allocating and freeing were a fifth to
+/// a half of the append writer's time (BENCHMARKS.md, durable append).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());

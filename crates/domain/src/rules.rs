@@ -238,7 +238,8 @@ fn refs(tx: &mut Txn<'_>, sub: &Submission) -> Refs {
         let sym = tx.intern(id.as_str());
         Ref::Entity(EntityKey { kind, sym })
     };
-    let mut named: Vec<&AgencyId> = vec![&sub.actor];
+    // On the stack: an event names one to a few agencies.
+    let mut named: smallvec::SmallVec<[&AgencyId; 4]> = smallvec::smallvec![&sub.actor];
     match &sub.payload {
         Payload::AgencyRegistered(p) => {
             out.push(Ref::Registers(tx.intern(p.agency_id.as_str())));

@@ -53,20 +53,7 @@ pub struct Encoded {
 impl StoredEvent {
     /// Builds the stored form of an admitted submission and computes its hash.
     pub fn seal(seq: u64, id: Uuid, sub: &Submission, recorded_at: Timestamp, prev_hash: &str) -> Encoded {
-        let mut event = StoredEvent {
-            seq,
-            id,
-            event_type: sub.event_type().as_str().to_owned(),
-            actor: sub.actor.as_str().to_owned(),
-            occurred_at: sub.occurred_at.to_rfc3339(),
-            recorded_at: recorded_at.to_rfc3339(),
-            data: sub.payload.to_json(),
-            prev_hash: prev_hash.to_owned(),
-            hash: String::new(),
-        };
-        let body = event.canonical_body();
-        event.hash = sha256_hex(&body);
-        Encoded { event, body }
+        crate::seal::Presealed::new(sub).seal(sub, seq, id, &recorded_at.to_rfc3339(), prev_hash)
     }
 
     /// The canonical form: RFC 8785 of everything but `hash`.
@@ -83,28 +70,16 @@ impl StoredEvent {
     /// the bytes.
     pub fn canonical_body(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(320);
-        let string = |out: &mut Vec<u8>, s: &str| {
-            // Writing a &str into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *out, s);
-        };
         out.extend_from_slice(b"{\"actor\":");
-        string(&mut out, &self.actor);
+        write_json_string(&mut out, &self.actor);
         out.extend_from_slice(b",\"data\":");
         // Canonicalizing a Value of strings, integers, arrays and objects cannot fail.
         let _ = serde_json_canonicalizer::to_writer(&self.data, &mut out);
         out.extend_from_slice(b",\"id\":\"");
         out.extend_from_slice(self.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
         out.extend_from_slice(b"\",\"occurred_at\":");
-        string(&mut out, &self.occurred_at);
-        out.extend_from_slice(b",\"prev_hash\":");
-        string(&mut out, &self.prev_hash);
-        out.extend_from_slice(b",\"recorded_at\":");
-        string(&mut out, &self.recorded_at);
-        out.extend_from_slice(b",\"seq\":");
-        out.extend_from_slice(self.seq.to_string().as_bytes());
-        out.extend_from_slice(b",\"type\":");
-        string(&mut out, &self.event_type);
-        out.push(b'}');
+        write_json_string(&mut out, &self.occurred_at);
+        write_tail(&mut out, &self.prev_hash, &self.recorded_at, self.seq, &self.event_type);
         out
     }
 
@@ -134,6 +109,27 @@ impl StoredEvent {
             && self.occurred_at == sub.occurred_at.to_rfc3339()
             && self.data == sub.payload.to_json()
     }
+}
+
+/// Writes `s` as a JSON string: serde_json's escaping is RFC 8785's.
+pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Writes the end of a canonical body, from `prev_hash` on (the keys after
+/// `occurred_at`, in RFC 8785 order), closing the object.
+pub(crate) fn write_tail(out: &mut Vec<u8>, prev_hash: &str, recorded_at: &str, seq: u64, event_type: &str) {
+    out.extend_from_slice(b",\"prev_hash\":");
+    write_json_string(out, prev_hash);
+    out.extend_from_slice(b",\"recorded_at\":");
+    write_json_string(out, recorded_at);
+    out.extend_from_slice(b",\"seq\":");
+    // serde_json writes integers in plain decimal; a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &seq);
+    out.extend_from_slice(b",\"type\":");
+    write_json_string(out, event_type);
+    out.push(b'}');
 }
 
 /// Lowercase hex SHA-256.

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod event;
 pub mod ledger;
 pub mod memory;
+mod seal;
 pub mod verify;
 
 pub use backend::{LogReader, LogWriter, RawRow, StoreError};

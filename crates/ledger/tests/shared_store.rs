@@ -2,7 +2,8 @@
 //! a lost race is caught up, re-checked and retried; retries are bounded;
 //! a replica follows the others with `catch_up`; a failed or lost commit
 //! leaves the validation state as it was; a request that fails halfway
-//! through a group leaves no trace for the requests after it.
+//! through a group leaves no trace for the requests after it; a batch
+//! prepared off the writer thread is sealed as submitted, also when resealed.
 //!
 //! The stores here are `MemoryLog`s. A wrapper writer lets a test run code
 //! (another replica's append) between a writer's check and its commit,
@@ -18,16 +19,16 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use govledger_domain::{ErrorCode, Timestamp};
+use govledger_domain::{ErrorCode, Submission, Timestamp};
 use govledger_ledger::memory::{MemoryLog, MemoryWriter};
 use govledger_ledger::{
     AppendError, Encoded, Head, Ledger, LedgerOptions, LogReader, LogWriter, RetryPolicy, StoreError, StoredEvent,
-    verify,
+    sha256_hex, verify,
 };
 use uuid::Uuid;
 
 // The fixture city and its steps are the conformance suite's, shared.
-use govledger_store_conformance::fixtures::{city, freeze_execution, freeze_request, publicity};
+use govledger_store_conformance::fixtures::{city, freeze_execution, freeze_request, publicity, with_id};
 
 fn rejected_code(e: AppendError) -> (usize, ErrorCode) {
     match e {
@@ -342,4 +343,53 @@ fn a_request_refused_halfway_leaves_no_trace_for_the_rest_of_its_group() {
     assert_eq!(stored.len(), 7);
     assert_eq!(stored.iter().filter(|e| e.data["freeze_id"] == "Y1").count(), 1);
     assert!(verify(log.as_ref()).unwrap().ok());
+}
+
+#[test]
+fn a_batch_prepared_off_the_writer_is_sealed_as_submitted_even_after_a_lost_race() {
+    let log = MemoryLog::new();
+    let b = open(&log);
+    b.append_blocking(city()).unwrap();
+    // A's first commit loses the race to B: every event of the batch is
+    // sealed twice, the second time at other seqs after other hashes.
+    let b2 = b.clone();
+    let (a, commits) = open_interloped(&log, RetryPolicy::default(), move |n| {
+        if n == 1 {
+            b2.append_blocking(vec![publicity("B1")]).unwrap();
+        }
+    });
+    // Large enough to be prepared on two threads; every third event has a
+    // client id, and the last is an idempotent retry of the first.
+    let ids: Vec<Uuid> = (0..100).map(|_| Uuid::new_v4()).collect();
+    let mut batch: Vec<Submission> = (0..100)
+        .map(|i| {
+            let s = if i % 2 == 0 { publicity(&format!("P{i}")) } else { freeze_request(&format!("F{i}")) };
+            if i % 3 == 0 { with_id(s, ids[i]) } else { s }
+        })
+        .collect();
+    batch.push(batch[0].clone());
+    let out = a.append_blocking(batch.clone()).unwrap();
+    assert_eq!(commits.load(Ordering::SeqCst), 2, "lost once, then stored");
+    assert_eq!(out.len(), batch.len());
+    let stored = log.read(0, 1_000).unwrap();
+    assert_eq!(stored.len(), 3 + 1 + 100);
+    for (i, (appended, sub)) in out.iter().zip(&batch).enumerate() {
+        let e = &appended.event;
+        assert!(e.same_content(sub), "event {i} holds the submission at its index");
+        assert!(sub.id.is_none_or(|id| id == e.id), "event {i} keeps its client id");
+        // The bytes of the one-step canonical writer hash to the stored
+        // hash, and the reply is what the stored bytes say.
+        assert_eq!(sha256_hex(&e.canonical_body()), e.hash, "event {i}");
+        assert_eq!(stored[(e.seq - 1) as usize], *e, "event {i}");
+    }
+    assert_eq!((out[0].event.seq, out[0].event.prev_hash.as_str()), (5, stored[3].hash.as_str()), "after B's event");
+    assert!(out[100].replayed && out[100].event == out[0].event);
+    assert!(verify(log.as_ref()).unwrap().ok());
+    // A client id reused with other content is refused; a retry of the same
+    // content returns the stored event.
+    let conflicting = with_id(publicity("P-other"), ids[3]);
+    assert_eq!(rejected_code(a.append_blocking(vec![conflicting]).unwrap_err()), (0, ErrorCode::IdConflict));
+    let again = a.append_blocking(vec![batch[3].clone()]).unwrap();
+    assert!(again[0].replayed);
+    assert_eq!(again[0].event, out[3].event);
 }

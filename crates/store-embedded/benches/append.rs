@@ -8,7 +8,8 @@
 //! - `govledger`: `append_blocking(batch)` of `PublicityDelivered` /
 //!   `CardBreakingAction` events with fresh ids, after a bootstrap and one
 //!   agency registration. Timed: the whole append — queueing to the writer
-//!   thread, every domain rule, sealing (RFC 8785 + SHA-256), the store's
+//!   thread, every domain rule, sealing (RFC 8785 + SHA-256; the part done
+//!   on the caller's thread before queueing is inside the call), the store's
 //!   head check, the inserts, the anchor upsert, the commit and the reply.
 //!   Not timed: building the `Submission`s (the caller's parsing).
 //! - `bare_rusqlite`: the same table shape (`events(seq, id, body, hash)`
@@ -16,6 +17,9 @@
 //!   `StoredEvent::seal` (not timed), inserted with cached prepared
 //!   statements in one `BEGIN IMMEDIATE … COMMIT` per batch (rusqlite's
 //!   `Transaction`).
+//!
+//! Both sides run in this one process on the `govledger` binary's global
+//! allocator, mimalloc.
 //!
 //! Run: `cargo bench -p govledger-store-embedded --bench append`. After
 //! criterion's per-side figures (and `seal_512`, the CPU cost of sealing
@@ -33,6 +37,11 @@ use govledger_ledger::{GENESIS_HASH, Ledger, StoredEvent};
 use rusqlite::{Connection, TransactionBehavior, params};
 use tempfile::TempDir;
 use uuid::Uuid;
+
+/// The `govledger` binary's allocator (crates/cli/src/main.rs). One process,
+/// so both sides of the comparison run on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH_SIZES: [usize; 3] = [1, 64, 512];
 /// Rounds of the paired phase per batch size.

@@ -1,0 +1,175 @@
+//! Sealing an event in two steps, so that the single writer thread does only
+//! the part that depends on the event's place in the chain.
+//!
+//! RFC 8785 orders the envelope's keys `actor, data, id, occurred_at,
+//! prev_hash, recorded_at, seq, type`, so a canonical body starts with
+//! `{"actor":…,"data":…,"id":"` whatever its `seq`, `prev_hash` or
+//! `recorded_at`. [`Presealed::new`] writes that prefix — canonicalizing
+//! `data`, most of the cost of sealing — and feeds it to SHA-256, on the
+//! caller's thread (`Ledger::append`). [`Presealed::seal`], on the writer
+//! thread, writes the rest from the id on and finishes the hash from the
+//! saved SHA-256 state. The bytes are those of [`StoredEvent::canonical_body`]
+//! (tests below), and `StoredEvent::seal` goes through here too.
+//!
+//! The id stays with the writer: a server-assigned UUIDv7 is made when the
+//! event is admitted, in chain order, as before the split.
+
+use std::cell::Cell;
+
+use govledger_domain::Submission;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::event::{Encoded, StoredEvent, write_json_string};
+
+/// The position-independent part of a submission's seal. It belongs to
+/// the submission it was made from: pass that same one to [`Presealed::seal`].
+pub(crate) struct Presealed {
+    /// The canonical body up to and including `"id":"`.
+    prefix: Vec<u8>,
+    /// SHA-256 after `prefix`.
+    prefix_state: Sha256,
+    /// The event's owned fields, moved into the first sealed event; a second
+    /// seal (after a lost race or a rejected neighbour) builds them again.
+    fields: Cell<Option<Fields>>,
+}
+
+/// The stored event's fields that come from the submission alone.
+struct Fields {
+    actor: String,
+    occurred_at: String,
+    data: serde_json::Value,
+}
+
+impl Fields {
+    fn of(sub: &Submission) -> Self {
+        Fields {
+            actor: sub.actor.as_str().to_owned(),
+            occurred_at: sub.occurred_at.to_rfc3339(),
+            data: sub.payload.to_json(),
+        }
+    }
+}
+
+impl Presealed {
+    /// Does the work of sealing `sub` that does not depend on its id or place
+    /// in the chain.
+    pub fn new(sub: &Submission) -> Self {
+        let fields = Fields::of(sub);
+        let mut prefix = Vec::with_capacity(320);
+        prefix.extend_from_slice(b"{\"actor\":");
+        write_json_string(&mut prefix, &fields.actor);
+        prefix.extend_from_slice(b",\"data\":");
+        // Canonicalizing a Value of strings, integers, arrays and objects cannot fail.
+        let _ = serde_json_canonicalizer::to_writer(&fields.data, &mut prefix);
+        prefix.extend_from_slice(b",\"id\":\"");
+        let prefix_state = Sha256::new_with_prefix(&prefix);
+        Presealed { prefix, prefix_state, fields: Cell::new(Some(fields)) }
+    }
+
+    /// Seals `sub` (the submission this was made from) as `id` at `seq` after `prev_hash`, recorded at
+    /// `recorded_at` (RFC 3339, as [`govledger_domain::Timestamp::to_rfc3339`] writes it).
+    pub fn seal(&self, sub: &Submission, seq: u64, id: Uuid, recorded_at: &str, prev_hash: &str) -> Encoded {
+        let Fields { actor, occurred_at, data } = self.fields.take().unwrap_or_else(|| Fields::of(sub));
+        let event_type = sub.event_type().as_str();
+        let mut body = Vec::with_capacity(self.prefix.len() + 256);
+        body.extend_from_slice(&self.prefix);
+        let rest = body.len();
+        body.extend_from_slice(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+        body.extend_from_slice(b"\",\"occurred_at\":");
+        write_json_string(&mut body, &occurred_at);
+        crate::event::write_tail(&mut body, prev_hash, recorded_at, seq, event_type);
+        let mut state = self.prefix_state.clone();
+        state.update(&body[rest..]);
+        let hash = lower_hex(&state.finalize().into());
+        let event = StoredEvent {
+            seq,
+            id,
+            event_type: event_type.to_owned(),
+            actor,
+            occurred_at,
+            recorded_at: recorded_at.to_owned(),
+            data,
+            prev_hash: prev_hash.to_owned(),
+            hash,
+        };
+        Encoded { event, body }
+    }
+}
+
+/// Lowercase hex of a SHA-256 digest, in one allocation (`hex::encode`
+/// collects a `String` char by char, which showed in profiles).
+fn lower_hex(digest: &[u8; 32]) -> String {
+    let mut text = [0u8; 64];
+    // The output is exactly twice the input's length, so this cannot fail.
+    let _ = hex::encode_to_slice(digest, &mut text);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use govledger_domain::Timestamp;
+
+    use super::*;
+    use crate::event::{GENESIS_HASH, sha256_hex};
+
+    /// One submission of every catalog type, its data the example of the
+    /// type's schema (`schema/events/`), without and with a client id.
+    fn every_type() -> Vec<Submission> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/events");
+        let mut subs = Vec::new();
+        for ty in govledger_domain::EventType::ALL {
+            let path = dir.join(format!("{}.json", ty.as_str()));
+            let schema: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).expect("read the schema")).expect("a schema is JSON");
+            let data = schema["examples"][0].clone();
+            let envelope = |id: Option<Uuid>| {
+                let mut e = serde_json::json!({"type": ty.as_str(), "actor": "icbc-jinjiang",
+                    "occurred_at": "2026-03-02T16:17:30.25+08:00", "data": data});
+                if let Some(id) = id {
+                    e["id"] = id.to_string().into();
+                }
+                Submission::parse(e).unwrap_or_else(|r| panic!("{}: {r}", ty.as_str()))
+            };
+            subs.push(envelope(None));
+            subs.push(envelope(Some(Uuid::new_v4())));
+        }
+        subs
+    }
+
+    /// The body and hash `StoredEvent::canonical_body` gives (the path
+    /// before the split), and the RFC 8785 crate's form of the whole envelope.
+    fn reference(event: &StoredEvent) -> (Vec<u8>, String) {
+        let body = event.canonical_body();
+        let mut whole = serde_json::to_value(event).expect("an event serializes");
+        if let Some(o) = whole.as_object_mut() {
+            o.remove("hash");
+        }
+        assert_eq!(body, serde_json_canonicalizer::to_vec(&whole).expect("canonical"));
+        let hash = sha256_hex(&body);
+        (body, hash)
+    }
+
+    #[test]
+    fn prepared_seal_equals_the_canonical_body_for_every_type() {
+        let recorded_at = Timestamp::parse("2026-03-02T08:20:00.5Z").expect("timestamp").to_rfc3339();
+        let mut prev = GENESIS_HASH.to_owned();
+        for (i, sub) in every_type().into_iter().enumerate() {
+            let id = sub.id.unwrap_or_else(Uuid::now_v7);
+            let prepared = Presealed::new(&sub);
+            let seq = i as u64 + 1;
+            let first = prepared.seal(&sub, seq, id, &recorded_at, &prev);
+            let (body, hash) = reference(&first.event);
+            assert_eq!(first.body, body, "{}", sub.event_type().as_str());
+            assert_eq!(first.event.hash, hash);
+            assert!(first.event.same_content(&sub));
+            // A second seal (a retry at another place) rebuilds the moved
+            // fields and gives the reference bytes for that place.
+            let again = prepared.seal(&sub, seq + 1000, id, &recorded_at, &first.event.hash);
+            assert_eq!(again.event.data, first.event.data);
+            let (body, hash) = reference(&again.event);
+            assert_eq!((again.body, again.event.hash), (body, hash));
+            prev = first.event.hash;
+        }
+    }
+}
