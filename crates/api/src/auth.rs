@@ -320,8 +320,7 @@ impl TokenStore {
         }
         let hash = hash_token(presented);
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let data_version: i64 =
-            conn.query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(|e| self.fail(e))?;
+        let data_version = self.data_version(&conn)?;
         if let Some(record) = self.known.lock().unwrap_or_else(|e| e.into_inner()).at(data_version).records.get(&hash) {
             return Ok(Some(record.clone()));
         }
@@ -345,8 +344,7 @@ impl TokenStore {
     /// connections (subscriptions), which authenticated once.
     pub fn is_live(&self, id: &str) -> Result<bool, TokenError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let data_version: i64 =
-            conn.query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(|e| self.fail(e))?;
+        let data_version = self.data_version(&conn)?;
         if self.known.lock().unwrap_or_else(|e| e.into_inner()).at(data_version).live_ids.contains(id) {
             return Ok(true);
         }
@@ -359,6 +357,11 @@ impl TokenStore {
             known.live_ids.insert(id.to_owned());
         }
         Ok(live)
+    }
+
+    /// The database's `data_version`: it moves when another connection commits.
+    fn data_version(&self, conn: &Connection) -> Result<i64, TokenError> {
+        conn.query_row("PRAGMA data_version", [], |row| row.get(0)).map_err(|e| self.fail(e))
     }
 
     /// After this handle's own writes (which do not move its `data_version`).
