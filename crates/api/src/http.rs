@@ -218,10 +218,7 @@ impl From<VerifyReport> for WireVerifyReport {
             head: r.head.into(),
             problem: r.problem.map(|f| WireFinding {
                 seq: f.seq,
-                problem: serde_json::to_value(f.problem)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                problem: f.problem.code().to_owned(),
                 detail: f.detail,
             }),
         }

@@ -57,12 +57,7 @@ impl Presealed {
     pub fn new(sub: &Submission) -> Self {
         let fields = Fields::of(sub);
         let mut prefix = Vec::with_capacity(320);
-        prefix.extend_from_slice(b"{\"actor\":");
-        write_json_string(&mut prefix, &fields.actor);
-        prefix.extend_from_slice(b",\"data\":");
-        // Canonicalizing a Value of strings, integers, arrays and objects cannot fail.
-        let _ = serde_json_canonicalizer::to_writer(&fields.data, &mut prefix);
-        prefix.extend_from_slice(b",\"id\":\"");
+        crate::event::write_head(&mut prefix, &fields.actor, &fields.data);
         let prefix_state = Sha256::new_with_prefix(&prefix);
         Presealed { prefix, prefix_state, fields: Cell::new(Some(fields)) }
     }
@@ -81,7 +76,7 @@ impl Presealed {
         crate::event::write_tail(&mut body, prev_hash, recorded_at, seq, event_type);
         let mut state = self.prefix_state.clone();
         state.update(&body[rest..]);
-        let hash = lower_hex(&state.finalize().into());
+        let hash = crate::event::lower_hex(&state.finalize().into());
         let event = StoredEvent {
             seq,
             id,
@@ -95,15 +90,6 @@ impl Presealed {
         };
         Encoded { event, body }
     }
-}
-
-/// Lowercase hex of a SHA-256 digest, in one allocation (`hex::encode`
-/// collects a `String` char by char, which showed in profiles).
-fn lower_hex(digest: &[u8; 32]) -> String {
-    let mut text = [0u8; 64];
-    // The output is exactly twice the input's length, so this cannot fail.
-    let _ = hex::encode_to_slice(digest, &mut text);
-    String::from_utf8_lossy(&text).into_owned()
 }
 
 #[cfg(test)]

@@ -31,6 +31,20 @@ pub enum Problem {
     Truncated,
 }
 
+impl Problem {
+    /// The stable name (the serde name, as `verify --json` and both APIs give it).
+    pub fn code(self) -> &'static str {
+        match self {
+            Problem::HashMismatch => "hash_mismatch",
+            Problem::BrokenLink => "broken_link",
+            Problem::Gap => "gap",
+            Problem::Reordering => "reordering",
+            Problem::Unreadable => "unreadable",
+            Problem::Truncated => "truncated",
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -411,6 +425,20 @@ fn report(verifier: Verifier, problem: Option<Finding>, anchor: Option<&Head>) -
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_problem_code_is_its_serde_name() {
+        for p in [
+            Problem::HashMismatch,
+            Problem::BrokenLink,
+            Problem::Gap,
+            Problem::Reordering,
+            Problem::Unreadable,
+            Problem::Truncated,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), serde_json::json!(p.code()));
+        }
+    }
+
     use super::*;
     use crate::event::{GENESIS_HASH, StoredEvent};
     use govledger_domain::{Submission, Timestamp};

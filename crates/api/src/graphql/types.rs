@@ -208,11 +208,7 @@ impl From<VerifyReport> for VerifyReportObject {
             head: r.head.into(),
             problem: r.problem.map(|f: Finding| VerifyProblem {
                 seq: f.seq,
-                // The serde name (snake_case) is the stable one, as in `verify --json`.
-                problem: serde_json::to_value(f.problem)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                problem: f.problem.code().to_owned(),
                 detail: f.detail,
             }),
         }
