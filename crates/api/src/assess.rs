@@ -107,13 +107,8 @@ impl Assessor {
     /// position (`as_of_seq`, `head_hash`) moved.
     pub fn assess(&self, query: &Query) -> Result<Arc<Assessment>, AppError> {
         let projection = self.read();
-        let head = projection.head_seq();
-        let as_of = query.as_of.unwrap_or(head);
-        if head == 0 || as_of == 0 || as_of > head || query.from >= query.to {
-            // A wrong query (or an empty ledger): the assess crate words the error; nothing is kept.
-            let error = projection.assess(&self.model, &Query { as_of: Some(as_of), ..*query }).err();
-            return Err(assess_error(error.unwrap_or(AssessError::EmptyLedger)));
-        }
+        // A wrong query (or an empty ledger) is refused before the cache: nothing is kept for it.
+        let as_of = projection.position(query).map_err(assess_error)?;
         let key = (query.from.micros(), query.to.micros(), as_of);
         let cell = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());

@@ -140,17 +140,9 @@ impl Projection {
         self.assess_with_threads(model, query, None)
     }
 
-    /// [`Projection::assess`] on `threads` threads (`None`: as many as the
-    /// machine has, up to [`MAX_THREADS`], when the agencies' records number
-    /// [`PARALLEL_FROM_RECORDS`] or more; one otherwise). The document does
-    /// not depend on it; tests compare.
-    #[doc(hidden)]
-    pub fn assess_with_threads(
-        &self,
-        model: &Model,
-        query: &Query,
-        threads: Option<usize>,
-    ) -> Result<Assessment, AssessError> {
+    /// The position `query` is assessed as of (its `as_of`, or the head), or
+    /// why it cannot be assessed.
+    pub fn position(&self, query: &Query) -> Result<u64, AssessError> {
         let head = self.head_seq();
         if head == 0 {
             return Err(AssessError::EmptyLedger);
@@ -165,6 +157,21 @@ impl Projection {
         if query.from >= query.to {
             return Err(AssessError::EmptyPeriod { from: query.from.to_rfc3339(), to: query.to.to_rfc3339() });
         }
+        Ok(as_of)
+    }
+
+    /// [`Projection::assess`] on `threads` threads (`None`: as many as the
+    /// machine has, up to [`MAX_THREADS`], when the agencies' records number
+    /// [`PARALLEL_FROM_RECORDS`] or more; one otherwise). The document does
+    /// not depend on it; tests compare.
+    #[doc(hidden)]
+    pub fn assess_with_threads(
+        &self,
+        model: &Model,
+        query: &Query,
+        threads: Option<usize>,
+    ) -> Result<Assessment, AssessError> {
+        let as_of = self.position(query)?;
         let at = (as_of - 1) as usize;
         let window =
             Window { from_us: query.from.micros(), to_us: query.to.micros(), as_of, clock_us: self.recorded_us[at] };
