@@ -56,8 +56,16 @@ pub trait LogWriter: Send {
     /// Starts a transaction that will append after `expected_head`.
     fn begin(&mut self, expected_head: u64) -> Result<(), StoreError>;
 
-    /// Adds events to the open transaction; they are not visible to readers yet.
+    /// Adds events to the open transaction; they are not visible to readers
+    /// yet. The events of one request may come in several calls, up to its
+    /// [`LogWriter::end_request`].
     fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError>;
+
+    /// Ends the events of one request of a group commit. A store that must
+    /// split a transaction into several appends splits only here, so that a
+    /// failure between appends never splits a request (see
+    /// `govledger-store-kurrentdb`); the others need not do anything.
+    fn end_request(&mut self) {}
 
     /// Makes the transaction durable and visible, with `head` as the new
     /// anchor. When this returns Ok the events survive a crash.

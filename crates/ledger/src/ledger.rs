@@ -19,7 +19,7 @@
 //! race or a failed commit leaves nothing to undo. Between appends, a
 //! replica follows the others with [`Ledger::catch_up`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
@@ -409,90 +409,67 @@ impl Drop for Inner {
     }
 }
 
-/// A submission with the part of its seal that does not depend on its place
-/// in the chain done (see `seal`).
-struct Prepared {
-    sub: Submission,
-    presealed: Presealed,
-}
-
-impl Prepared {
-    fn new(sub: Submission) -> Self {
-        let presealed = Presealed::new(&sub);
-        Prepared { sub, presealed }
-    }
-}
-
-/// A batch being prepared off the chain's sequential path, in chunks, by its
-/// caller and — for a large batch, once the request reaches an idle writer —
-/// by the writer too, so that both cores work on it without a thread of its
-/// own (starting one per batch cost as much as it saved at 64 events).
+/// A batch being prepared off the chain's sequential path (see `seal`), in
+/// chunks, by its caller and by the writer, so that both cores work on it
+/// without a thread of its own (starting one per batch cost as much as it
+/// saved at 64 events).
 ///
-/// A chunk's mutex is held while it is prepared; whoever takes the batch
-/// (`finish`) waits on it, and prepares any chunk nobody got to (or whose
-/// preparer panicked).
+/// The writer checks the rules on the submissions while the caller prepares
+/// (they do not need the preparation), then seals and writes the batch chunk
+/// by chunk, each as soon as it is ready, preparing itself any chunk nobody
+/// has got to. A chunk's mutex is held while it is prepared, so the writer
+/// waits for a chunk in progress; a chunk whose preparer panicked is
+/// prepared again.
 struct Preparation {
-    /// Events in the batch.
-    len: usize,
+    subs: Vec<Submission>,
     /// The next chunk nobody has claimed.
     next: AtomicUsize,
-    chunks: Vec<Mutex<Chunk>>,
-}
-
-#[derive(Default)]
-struct Chunk {
-    subs: Vec<Submission>,
-    /// Empty until the chunk is prepared.
-    presealed: Vec<Presealed>,
-}
-
-impl Chunk {
-    fn prepare(&mut self) {
-        if self.presealed.len() != self.subs.len() {
-            self.presealed = self.subs.iter().map(Presealed::new).collect();
-        }
-    }
+    /// Chunk `c` holds the preparation of `subs[c * PREPARE_CHUNK..]`, up to
+    /// `PREPARE_CHUNK` of them; `None` until it is prepared.
+    chunks: Vec<Mutex<Option<Vec<Presealed>>>>,
 }
 
 impl Preparation {
-    fn new(batch: Vec<Submission>) -> Self {
-        let len = batch.len();
-        let mut chunks = Vec::with_capacity(len.div_ceil(PREPARE_CHUNK));
-        let mut rest = batch.into_iter();
-        loop {
-            let subs: Vec<Submission> = rest.by_ref().take(PREPARE_CHUNK).collect();
-            if subs.is_empty() {
-                break;
-            }
-            chunks.push(Mutex::new(Chunk { subs, presealed: Vec::new() }));
-        }
-        Preparation { len, next: AtomicUsize::new(0), chunks }
+    fn new(subs: Vec<Submission>) -> Self {
+        let chunks = (0..subs.len().div_ceil(PREPARE_CHUNK)).map(|_| Mutex::new(None)).collect();
+        Preparation { subs, next: AtomicUsize::new(0), chunks }
     }
 
     /// Events in the batch.
     fn len(&self) -> usize {
-        self.len
+        self.subs.len()
     }
 
-    /// Prepares chunks that nobody has claimed yet.
+    /// The submissions of chunk `c`.
+    fn chunk_subs(&self, c: usize) -> &[Submission] {
+        let start = c * PREPARE_CHUNK;
+        &self.subs[start..self.subs.len().min(start + PREPARE_CHUNK)]
+    }
+
+    /// Prepares chunk `c` unless that is done.
+    fn prepare(&self, c: usize, chunk: &mut Option<Vec<Presealed>>) {
+        if chunk.is_none() {
+            *chunk = Some(self.chunk_subs(c).iter().map(Presealed::new).collect());
+        }
+    }
+
+    /// Prepares the chunks that nobody has claimed yet, in order.
     fn work(&self) {
-        while let Some(chunk) = self.chunks.get(self.next.fetch_add(1, Ordering::Relaxed)) {
-            chunk.lock().unwrap_or_else(|e| e.into_inner()).prepare();
+        loop {
+            let c = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(chunk) = self.chunks.get(c) else { return };
+            self.prepare(c, &mut chunk.lock().unwrap_or_else(|e| e.into_inner()));
         }
     }
 
-    /// Helps with the rest, waits for the chunks in progress elsewhere and
-    /// takes the prepared batch, in order.
-    fn finish(&self) -> Vec<Prepared> {
-        self.work();
-        let mut prepared = Vec::with_capacity(self.len);
-        for chunk in &self.chunks {
-            let mut chunk = chunk.lock().unwrap_or_else(|e| e.into_inner());
-            chunk.prepare();
-            let Chunk { subs, presealed } = std::mem::take(&mut *chunk);
-            prepared.extend(subs.into_iter().zip(presealed).map(|(sub, presealed)| Prepared { sub, presealed }));
-        }
-        prepared
+    /// Runs `f` on chunk `c`'s submissions and their preparation, waiting
+    /// for a preparer at work on it, or preparing it here.
+    fn with_chunk<R>(&self, c: usize, f: impl FnOnce(&[Submission], &[Presealed]) -> R) -> R {
+        // Whoever claims the chunks after this one skips it.
+        self.next.fetch_max(c + 1, Ordering::Relaxed);
+        let mut chunk = self.chunks[c].lock().unwrap_or_else(|e| e.into_inner());
+        self.prepare(c, &mut chunk);
+        f(self.chunk_subs(c), chunk.as_deref().unwrap_or_default())
     }
 }
 
@@ -614,35 +591,67 @@ struct Writer {
     stats: Arc<StatCounters>,
 }
 
-/// A place in an accepted request's reply: a new event, filled in once it is
-/// stored, or the stored event an idempotent retry returns.
+/// What checking one submission gave: its place in the request's reply.
 enum Slot {
-    New,
+    /// A new event, admitted at `seq` with `id`; sealed and written after
+    /// the whole group is checked, and moved into the reply once stored.
+    New { seq: u64, id: Uuid },
+    /// An idempotent retry of a stored event.
     Replayed(StoredEvent),
+    /// An idempotent retry of an event new in the same group commit.
+    ReplayedNew(Uuid),
+}
+
+/// Whether two submissions of one client id have the same content, as
+/// [`StoredEvent::same_content`] compares a stored event with a submission.
+fn same_content(first: &Submission, again: &Submission) -> bool {
+    first.actor == again.actor
+        && first.occurred_at == again.occurred_at
+        && first.payload.event_type() == again.payload.event_type()
+        && first.payload.to_json() == again.payload.to_json()
+}
+
+/// An accepted request: its outcome's index, its batch, its slots and, once
+/// sealed, its new events in order.
+struct Accepted<'g> {
+    outcome: usize,
+    batch: &'g Preparation,
+    slots: Vec<Slot>,
+    sealed: Vec<Encoded>,
 }
 
 /// Fills the replies of accepted requests, moving each sealed event into its
-/// place (`to_write[i]` holds the new events of `pending[i]`, in order).
-fn fill_outcomes(outcomes: &mut Outcomes, pending: Vec<(usize, Vec<Slot>)>, to_write: Vec<Vec<Encoded>>) {
-    for ((index, slots), written) in pending.into_iter().zip(to_write) {
-        let mut new_events = written.into_iter().map(|e| e.event);
+/// place.
+fn fill_outcomes(outcomes: &mut Outcomes, accepted: Vec<Accepted<'_>>) {
+    // Retries of events new in this group get a copy of the event.
+    let wanted: HashSet<Uuid> = accepted
+        .iter()
+        .flat_map(|a| &a.slots)
+        .filter_map(|slot| match slot {
+            Slot::ReplayedNew(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let copies: HashMap<Uuid, StoredEvent> = accepted
+        .iter()
+        .flat_map(|a| &a.sealed)
+        .filter(|e| wanted.contains(&e.event.id))
+        .map(|e| (e.event.id, e.event.clone()))
+        .collect();
+    for Accepted { outcome, slots, sealed, .. } in accepted {
+        let mut new_events = sealed.into_iter().map(|e| e.event);
         let appended = slots
             .into_iter()
             .filter_map(|slot| match slot {
-                Slot::New => new_events.next().map(|event| Appended { event, replayed: false }),
+                Slot::New { .. } => new_events.next().map(|event| Appended { event, replayed: false }),
                 Slot::Replayed(event) => Some(Appended { event, replayed: true }),
+                Slot::ReplayedNew(id) => copies.get(&id).map(|e| Appended { event: e.clone(), replayed: true }),
             })
             .collect();
-        if let Some(outcome) = outcomes.get_mut(index) {
-            *outcome = Ok(appended);
+        if let Some(o) = outcomes.get_mut(outcome) {
+            *o = Ok(appended);
         }
     }
-}
-
-/// What checking one submission gave.
-enum Admitted {
-    New(Encoded),
-    Replayed(StoredEvent),
 }
 
 enum Failure {
@@ -754,34 +763,37 @@ impl Writer {
         result
     }
 
-    /// Checks one submission within `txn`; on success it is folded in and sealed.
-    fn admit(
+    /// Checks one submission within `txn`; a new event is folded in and
+    /// given its seq and id (it is sealed later, in chain order). A client id
+    /// already taken is an idempotent retry when the content is the same:
+    /// `unwritten` says whether it is for the events of the transaction that
+    /// the store cannot show yet (`None` for an id not among them).
+    fn check(
         txn: &mut Txn<'_>,
         writer: &mut dyn LogWriter,
-        unwritten: &HashMap<Uuid, StoredEvent>,
-        head: &mut Head,
-        prepared: &Prepared,
-        recorded: &Recorded,
+        unwritten: impl Fn(&Uuid, &Submission) -> Option<bool>,
+        sub: &Submission,
+        recorded_at: Timestamp,
         capacity: Capacity,
-    ) -> Result<Admitted, Failure> {
-        let sub = &prepared.sub;
+    ) -> Result<Slot, Failure> {
         if let Some(id) = sub.id
-            && txn.seq_of(&id).is_some()
+            && let Some(seq) = txn.seq_of(&id)
         {
-            let stored = match unwritten.get(&id) {
-                Some(e) => Some(e.clone()),
-                None => writer.by_id(&id)?,
-            };
-            return match stored {
-                Some(e) if e.same_content(sub) => Ok(Admitted::Replayed(e)),
-                Some(e) => Err(Failure::Rejected(Rejection::at(
+            let conflict = || {
+                Failure::Rejected(Rejection::at(
                     ErrorCode::IdConflict,
                     "id",
                     format!(
-                        "event {id} is already stored (seq {}) with different content; use a new id for a new event",
-                        e.seq
+                        "event {id} is already stored (seq {seq}) with different content; use a new id for a new event"
                     ),
-                ))),
+                ))
+            };
+            if let Some(same) = unwritten(&id, sub) {
+                return if same { Ok(Slot::ReplayedNew(id)) } else { Err(conflict()) };
+            }
+            return match writer.by_id(&id)? {
+                Some(e) if e.same_content(sub) => Ok(Slot::Replayed(e)),
+                Some(_) => Err(conflict()),
                 None => Err(Failure::Store(StoreError::Corrupt {
                     seq: 0,
                     reason: format!("event {id} is indexed but not stored"),
@@ -789,20 +801,15 @@ impl Writer {
             };
         }
         let id = sub.id.unwrap_or_else(Uuid::now_v7);
-        let seq = txn.admit_as(id, sub, recorded.at, capacity)?;
-        let encoded = prepared.presealed.seal(sub, seq, id, &recorded.text, &head.hash);
-        head.seq = seq;
-        head.hash.clone_from(&encoded.event.hash);
-        head.recorded_at.clone_from(&recorded.text);
-        Ok(Admitted::New(encoded))
+        let seq = txn.admit_as(id, sub, recorded_at, capacity)?;
+        Ok(Slot::New { seq, id })
     }
 
     /// Checks and stores a group of requests; on a lost race, catches up and
     /// tries again (bounded by the retry policy).
     fn commit_group(&mut self, group: Vec<(Arc<Preparation>, Capacity, AppendReply)>) {
-        let prepared: Vec<Vec<Prepared>> = group.iter().map(|(batch, _, _)| batch.finish()).collect();
-        let batches: Vec<(&[Prepared], Capacity)> =
-            prepared.iter().zip(&group).map(|(batch, (_, capacity, _))| (batch.as_slice(), *capacity)).collect();
+        let batches: Vec<(&Preparation, Capacity)> =
+            group.iter().map(|(batch, capacity, _)| (batch.as_ref(), *capacity)).collect();
         let mut attempt = 1;
         let outcomes = loop {
             let recorded = Recorded::new(self.tick());
@@ -835,51 +842,47 @@ impl Writer {
         }
     }
 
-    /// One attempt at a group commit. Every request is checked on its own
-    /// against the state including the group's earlier accepted requests, in
-    /// one overlay that becomes part of the state only when the store has
-    /// committed; `Err` when another writer appended first.
-    fn attempt_group(
+    /// One attempt at a group commit, in two passes. First every request is
+    /// checked on its own against the state including the group's earlier
+    /// accepted requests, in one overlay that becomes part of the state only
+    /// when the store has committed; the callers are still preparing the
+    /// seals meanwhile. Then the accepted requests' new events are sealed in
+    /// chain order and written chunk by chunk, each chunk as soon as its
+    /// preparation is ready, and the transaction is committed. `Err` when
+    /// another writer appended first.
+    fn attempt_group<'g>(
         &mut self,
-        batches: &[(&[Prepared], Capacity)],
+        batches: &[(&'g Preparation, Capacity)],
         recorded: &Recorded,
     ) -> Result<Outcomes, LostRace> {
         let Writer { state, writer, reader, head: committed, head_tx, .. } = self;
         let mut txn = state.begin();
-        let mut head = committed.clone();
-        // Events of the accepted requests, one `write` per request so that a
-        // store that must split a transaction can split between requests.
-        let mut to_write: Vec<Vec<Encoded>> = Vec::new();
-        // The same, as (id, submission), to rebuild the overlay after a
-        // request fails halfway.
+        // The new events of the accepted requests, as (id, submission), to
+        // rebuild the overlay after a request fails halfway.
         let mut accepted_new: Vec<(Uuid, &Submission)> = Vec::new();
-        let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
+        // Client ids new in this group: the store cannot show them yet.
+        let mut unwritten: HashMap<Uuid, &Submission> = HashMap::new();
         let mut outcomes: Outcomes = Vec::with_capacity(batches.len());
-        // Accepted requests: their outcome's index and their slots, filled
-        // with the sealed events (moved, not cloned) once they are stored.
-        let mut pending: Vec<(usize, Vec<Slot>)> = Vec::new();
+        let mut accepted: Vec<Accepted<'g>> = Vec::new();
 
         for &(batch, capacity) in batches {
-            let mut batch_head = head.clone();
-            let mut accepted: Vec<Slot> = Vec::with_capacity(batch.len());
-            let mut written: Vec<Encoded> = Vec::new();
+            let mut slots: Vec<Slot> = Vec::with_capacity(batch.len());
             let mut new_subs: Vec<(Uuid, &Submission)> = Vec::new();
             let mut failure = None;
-            for (index, prepared) in batch.iter().enumerate() {
-                let sub = &prepared.sub;
-                match Self::admit(&mut txn, writer.as_mut(), &unwritten, &mut batch_head, prepared, recorded, capacity)
-                {
-                    Ok(Admitted::New(enc)) => {
-                        accepted.push(Slot::New);
-                        // Only a client's id can be sent again within the
-                        // group; a server-assigned one is not known yet.
-                        if sub.id.is_some() {
-                            unwritten.insert(enc.event.id, enc.event.clone());
+            for (index, sub) in batch.subs.iter().enumerate() {
+                let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|first| same_content(first, sub));
+                match Self::check(&mut txn, writer.as_mut(), earlier, sub, recorded.at, capacity) {
+                    Ok(slot) => {
+                        if let Slot::New { id, .. } = slot {
+                            new_subs.push((id, sub));
+                            // Only a client's id can be sent again within the
+                            // group; a server-assigned one is not known yet.
+                            if sub.id.is_some() {
+                                unwritten.insert(id, sub);
+                            }
                         }
-                        new_subs.push((enc.event.id, sub));
-                        written.push(enc);
+                        slots.push(slot);
                     }
-                    Ok(Admitted::Replayed(event)) => accepted.push(Slot::Replayed(event)),
                     Err(Failure::Rejected(rejection)) => {
                         failure = Some(AppendError::Rejected { index, rejection });
                         break;
@@ -892,10 +895,10 @@ impl Writer {
             }
             match failure {
                 Some(err) => {
-                    for e in &written {
-                        unwritten.remove(&e.event.id);
+                    for (id, _) in &new_subs {
+                        unwritten.remove(id);
                     }
-                    if !written.is_empty() {
+                    if !new_subs.is_empty() {
                         // The overlay holds this request's earlier events
                         // (a rejected event itself leaves no trace): rebuild
                         // it from the accepted requests.
@@ -908,16 +911,14 @@ impl Writer {
                     outcomes.push(Err(err));
                 }
                 None => {
-                    head = batch_head;
                     accepted_new.extend(new_subs);
-                    pending.push((outcomes.len(), accepted));
-                    to_write.push(written);
+                    accepted.push(Accepted { outcome: outcomes.len(), batch, slots, sealed: Vec::new() });
                     outcomes.push(Ok(Vec::new())); // filled by `fill_outcomes`
                 }
             }
         }
 
-        if to_write.iter().all(Vec::is_empty) {
+        if accepted_new.is_empty() {
             // Nothing new to store: every request was refused or replayed. A
             // refusal must rest on the store's current state, and on a shared
             // store another writer may have appended what makes the request
@@ -934,19 +935,23 @@ impl Writer {
                     Err(e) => tracing::warn!(error = %e, "cannot read the store's head to confirm a refusal"),
                 }
             }
-            fill_outcomes(&mut outcomes, pending, to_write);
+            fill_outcomes(&mut outcomes, accepted);
             return Ok(outcomes);
         }
+        let mut head = committed.clone();
+        head.recorded_at.clone_from(&recorded.text);
         let result = writer
             .begin(committed.seq)
-            .and_then(|()| to_write.iter().filter(|w| !w.is_empty()).try_for_each(|events| writer.write(events)))
+            .and_then(|()| {
+                accepted.iter_mut().try_for_each(|a| Self::seal_and_write(writer.as_mut(), a, &mut head, recorded))
+            })
             .and_then(|()| writer.commit(&head));
         match result {
             Ok(()) => {
                 txn.commit();
                 *committed = head;
                 head_tx.send_replace(committed.clone());
-                fill_outcomes(&mut outcomes, pending, to_write);
+                fill_outcomes(&mut outcomes, accepted);
                 Ok(outcomes)
             }
             Err(e) => {
@@ -964,6 +969,36 @@ impl Writer {
                 Ok(outcomes)
             }
         }
+    }
+
+    /// Seals an accepted request's new events after `head`, moving it along,
+    /// and writes them chunk by chunk as their preparations become ready.
+    fn seal_and_write(
+        writer: &mut dyn LogWriter,
+        request: &mut Accepted<'_>,
+        head: &mut Head,
+        recorded: &Recorded,
+    ) -> Result<(), StoreError> {
+        let Accepted { batch, slots, sealed, .. } = request;
+        sealed.clear();
+        for (c, chunk_slots) in slots.chunks(PREPARE_CHUNK).enumerate() {
+            let start = sealed.len();
+            batch.with_chunk(c, |subs, presealed| {
+                for ((slot, sub), presealed) in chunk_slots.iter().zip(subs).zip(presealed) {
+                    if let Slot::New { seq, id } = *slot {
+                        let encoded = presealed.seal(sub, seq, id, &recorded.text, &head.hash);
+                        head.seq = seq;
+                        head.hash.clone_from(&encoded.event.hash);
+                        sealed.push(encoded);
+                    }
+                }
+            });
+            if sealed.len() > start {
+                writer.write(&sealed[start..])?;
+            }
+        }
+        writer.end_request();
+        Ok(())
     }
 
     fn import(
@@ -1000,25 +1035,20 @@ impl Writer {
         let result = (|| {
             for item in source {
                 let (line, sub) = item?;
-                let prepared = Prepared::new(sub);
+                let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|e| e.same_content(sub));
                 // The operator imports, with every role the actors hold.
-                match Self::admit(
-                    &mut txn,
-                    self.writer.as_mut(),
-                    &unwritten,
-                    &mut head,
-                    &prepared,
-                    &recorded,
-                    Capacity::FULL,
-                ) {
-                    Ok(Admitted::New(enc)) => {
-                        if prepared.sub.id.is_some() {
-                            unwritten.insert(enc.event.id, enc.event.clone());
+                match Self::check(&mut txn, self.writer.as_mut(), earlier, &sub, recorded.at, Capacity::FULL) {
+                    Ok(Slot::New { seq, id }) => {
+                        let enc = Presealed::new(&sub).seal(&sub, seq, id, &recorded.text, &head.hash);
+                        head.seq = seq;
+                        head.hash.clone_from(&enc.event.hash);
+                        if sub.id.is_some() {
+                            unwritten.insert(id, enc.event.clone());
                         }
                         chunk.push(enc);
                         summary.appended += 1;
                     }
-                    Ok(Admitted::Replayed(_)) => summary.replayed += 1,
+                    Ok(Slot::Replayed(_) | Slot::ReplayedNew(_)) => summary.replayed += 1,
                     Err(Failure::Rejected(rejection)) => return Err(ImportError::Rejected { line, rejection }),
                     Err(Failure::Store(e)) => return Err(ImportError::Store(e)),
                 }
@@ -1034,6 +1064,7 @@ impl Writer {
             self.writer.write(&chunk)?;
             progress(summary.appended + summary.replayed);
             if summary.appended > 0 {
+                head.recorded_at.clone_from(&recorded.text);
                 self.writer.commit(&head)?;
             } else {
                 self.writer.rollback();
@@ -1084,15 +1115,22 @@ mod tests {
         .join();
         assert!(died.is_err() && preparation.chunks[1].is_poisoned());
         preparation.next.store(2, Ordering::Relaxed);
-        let prepared = preparation.finish();
-        assert_eq!(prepared.len(), batch.len());
         let id = Uuid::now_v7();
-        for (p, sub) in prepared.iter().zip(&batch) {
-            assert_eq!(&p.sub, sub);
-            let sealed = p.presealed.seal(&p.sub, 9, id, "2026-03-02T08:20:00.500Z", GENESIS_HASH);
-            let reference =
-                StoredEvent::seal(9, id, sub, Timestamp::parse("2026-03-02T08:20:00.5Z").unwrap(), GENESIS_HASH);
-            assert_eq!(sealed.body, reference.body);
+        let recorded_at = Timestamp::parse("2026-03-02T08:20:00.5Z").unwrap();
+        let mut seen = 0;
+        for c in 0..preparation.chunks.len() {
+            preparation.with_chunk(c, |subs, presealed| {
+                assert_eq!(subs, &batch[seen..seen + subs.len()]);
+                assert_eq!(presealed.len(), subs.len(), "chunk {c} is prepared");
+                for (sub, p) in subs.iter().zip(presealed) {
+                    let sealed = p.seal(sub, 9, id, "2026-03-02T08:20:00.500Z", GENESIS_HASH);
+                    assert_eq!(sealed.body, StoredEvent::seal(9, id, sub, recorded_at, GENESIS_HASH).body);
+                }
+                seen += subs.len();
+            });
         }
+        assert_eq!(seen, batch.len());
+        // The writer took every chunk: a late caller finds nothing to claim.
+        assert!(preparation.next.load(Ordering::Relaxed) >= preparation.chunks.len());
     }
 }

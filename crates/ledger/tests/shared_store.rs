@@ -346,6 +346,58 @@ fn a_request_refused_halfway_leaves_no_trace_for_the_rest_of_its_group() {
 }
 
 #[test]
+fn a_client_id_sent_again_within_one_group_is_replayed_or_refused_by_its_content() {
+    let log = MemoryLog::new();
+    open(&log).append_blocking(city()).unwrap();
+    let (entered_tx, entered_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let (a, _) = open_interloped(&log, RetryPolicy::default(), move |n| {
+        if n == 1 {
+            entered_tx.send(()).unwrap();
+            release_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    let first = {
+        let a = a.clone();
+        std::thread::spawn(move || a.append_blocking(vec![publicity("P0")]))
+    };
+    entered_rx.recv().unwrap();
+    let k = Uuid::now_v7();
+    let l = Uuid::now_v7();
+    // X stores K; within X's own batch L is sent twice; Y sends K again with
+    // the same content, W with other content. All four are one group.
+    let big: Vec<Submission> = (0..70).map(|i| publicity(&format!("X{i}"))).collect();
+    let x = send_now(
+        a.append(
+            [with_id(freeze_request("K1"), k), with_id(publicity("L1"), l), with_id(publicity("L1"), l)]
+                .into_iter()
+                .chain(big)
+                .collect(),
+        ),
+    );
+    let y = send_now(a.append(vec![with_id(freeze_request("K1"), k), publicity("Y1")]));
+    let w = send_now(a.append(vec![publicity("W1"), with_id(freeze_request("K2"), k)]));
+    release_tx.send(()).unwrap();
+    first.join().unwrap().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let x = rt.block_on(x).unwrap();
+    let y = rt.block_on(y).unwrap();
+    assert_eq!(rejected_code(rt.block_on(w).unwrap_err()), (1, ErrorCode::IdConflict));
+    assert_eq!(x.len(), 73);
+    assert_eq!((x[0].event.seq, x[1].event.seq, x[3].event.seq, x[72].event.seq), (5, 6, 7, 76));
+    assert!(!x[0].replayed && !x[1].replayed && x[2].replayed);
+    assert_eq!(x[2].event, x[1].event, "L's retry answers with the event stored for L");
+    assert!(y[0].replayed && !y[1].replayed);
+    assert_eq!(y[0].event, x[0].event, "Y's K answers with X's event");
+    assert_eq!((y[1].event.seq, y[1].event.recorded_at.as_str()), (77, x[0].event.recorded_at.as_str()));
+    let stored = log.read(0, 100).unwrap();
+    assert_eq!(stored.len(), 77, "W stored nothing");
+    assert_eq!(stored.iter().filter(|e| e.id == k || e.id == l).count(), 2);
+    assert!(verify(log.as_ref()).unwrap().ok());
+}
+
+#[test]
 fn a_batch_prepared_off_the_writer_is_sealed_as_submitted_even_after_a_lost_race() {
     let log = MemoryLog::new();
     let b = open(&log);

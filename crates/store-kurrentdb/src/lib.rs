@@ -276,6 +276,7 @@ impl KurrentStore {
             max_append_bytes: self.max_append_bytes,
             expected: None,
             writes: Vec::new(),
+            open_request: false,
             pending: HashMap::new(),
         }
     }
@@ -360,8 +361,11 @@ pub struct KurrentWriter {
     max_append_bytes: usize,
     /// The ledger head the open transaction appends after.
     expected: Option<u64>,
-    /// The transaction's events, one entry per `write` call.
+    /// The transaction's events, one entry per request (the `write` calls
+    /// up to an `end_request`), which `commit` keeps in one append when it fits.
     writes: Vec<Vec<OutgoingEvent>>,
+    /// Whether the last entry of `writes` is a request still being written.
+    open_request: bool,
     /// The transaction's events by id, for `by_id`.
     pending: HashMap<Uuid, StoredEvent>,
 }
@@ -386,9 +390,17 @@ impl LogWriter for KurrentWriter {
         if events.is_empty() {
             return Ok(());
         }
-        self.writes.push(events.iter().map(to_outgoing).collect());
+        match self.writes.last_mut() {
+            Some(request) if self.open_request => request.extend(events.iter().map(to_outgoing)),
+            _ => self.writes.push(events.iter().map(to_outgoing).collect()),
+        }
+        self.open_request = true;
         self.pending.extend(events.iter().map(|e| (e.event.id, e.event.clone())));
         Ok(())
+    }
+
+    fn end_request(&mut self) {
+        self.open_request = false;
     }
 
     fn commit(&mut self, head: &Head) -> Result<(), StoreError> {
@@ -396,6 +408,7 @@ impl LogWriter for KurrentWriter {
             return Err(StoreError::Io("commit outside a transaction".into()));
         };
         let writes = std::mem::take(&mut self.writes);
+        self.open_request = false;
         self.pending.clear();
         let total: u64 = writes.iter().map(|w| w.len() as u64).sum();
         if expected_head + total != head.seq {
@@ -430,6 +443,7 @@ impl LogWriter for KurrentWriter {
     fn rollback(&mut self) {
         self.expected = None;
         self.writes.clear();
+        self.open_request = false;
         self.pending.clear();
     }
 

@@ -115,6 +115,51 @@ fn a_large_commit_is_split_into_appends_and_a_rejected_import_appends_nothing() 
 }
 
 #[test]
+fn a_request_written_in_several_calls_stays_in_one_append() {
+    use govledger_ledger::{Encoded, GENESIS_HASH, Head, LogWriter, StoredEvent};
+    use govledger_store_kurrentdb::mapping::to_outgoing;
+    // Six events in a chain, as the ledger seals them (the store does not
+    // check rules, so they need no registered agencies).
+    let recorded_at = govledger_domain::Timestamp::parse("2026-03-01T00:00:00Z").unwrap();
+    let mut prev = GENESIS_HASH.to_owned();
+    let events: Vec<Encoded> = (1..=6u64)
+        .map(|seq| {
+            let e = StoredEvent::seal(seq, uuid::Uuid::now_v7(), &publicity(&format!("P{seq}")), recorded_at, &prev);
+            prev = e.event.hash.clone();
+            e
+        })
+        .collect();
+    // The size `plan_appends` counts; the six differ by a few bytes at most.
+    let size = |e: &Encoded| {
+        let o = to_outgoing(e);
+        o.data.len() + o.metadata.len() + o.event_type.len() + 16
+    };
+    let largest = events.iter().map(size).max().unwrap();
+    assert!(events.iter().map(size).min().unwrap() * 10 > largest * 9);
+    // Room for four events, not five.
+    let limit = largest * 9 / 2;
+    let stream = Arc::new(EmulatedStream::new());
+    let store = KurrentStore::on_stream(stream.clone(), limit, fast());
+    let mut writer = store.writer();
+    writer.begin(0).unwrap();
+    // Requests A (1 event), B (4 events, written in two calls) and C (1 event).
+    writer.write(&events[0..1]).unwrap();
+    writer.end_request();
+    writer.write(&events[1..3]).unwrap();
+    writer.write(&events[3..5]).unwrap();
+    writer.end_request();
+    writer.write(&events[5..6]).unwrap();
+    writer.end_request();
+    let last = &events[5].event;
+    writer.commit(&Head { seq: 6, hash: last.hash.clone(), recorded_at: last.recorded_at.clone() }).unwrap();
+    // A, B, C: three appends. Had B's two calls counted as two requests, the
+    // plan would have packed A with B's first half, and C with its second.
+    assert_eq!(appends(&stream), 3);
+    assert_eq!(store.reader().read(0, 10).unwrap().len(), 6);
+    assert!(verify(store.reader().as_ref()).unwrap().ok());
+}
+
+#[test]
 fn a_stream_holding_a_foreign_event_is_reported_corrupt_at_its_seq() {
     let stream = Arc::new(EmulatedStream::new());
     let (ledger, _) = ledger_on(&stream, 1 << 20);
