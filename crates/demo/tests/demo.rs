@@ -56,6 +56,51 @@ fn every_event_is_admitted_by_the_ledger_rules() {
     admit_all(&subs);
 }
 
+/// The validation state rolls a dropped change back exactly: at every cut
+/// of a demo year (registrations, every lifecycle, retractions of events
+/// before the cut and inside the change), a change dropped after admitting
+/// the next events leaves a state equal to the one before, and the same
+/// change committed gives the state of admitting everything in one go.
+#[test]
+fn a_dropped_change_leaves_the_validation_state_exactly_as_it_was() {
+    let subs = generate(11, 0.1);
+    let retractions = subs.iter().filter(|s| s.event_type() == EventType::EventRetracted).count();
+    assert!(retractions >= 3, "{retractions} retractions: the check needs some");
+    let recorded_at = Timestamp::from(until());
+    let admit = |state: &mut State, subs: &[Submission], commit: bool| {
+        let mut txn = state.begin();
+        for sub in subs {
+            txn.admit(sub.id.expect("demo events carry ids"), sub, recorded_at).expect("demo events pass the rules");
+        }
+        if commit {
+            txn.commit();
+        }
+    };
+    let mut whole = State::new();
+    admit(&mut whole, &subs, true);
+    // Changes of one event (every retraction's target is before the cut) and
+    // of 97 (some targets are inside the change).
+    for size in [1, 97] {
+        let mut state = State::new();
+        for (cut, change) in subs.chunks(size).enumerate() {
+            // One-event changes: every retraction, and a sample of the rest
+            // (a copy of the state at every cut would be quadratic).
+            let retracts = change.iter().any(|s| s.event_type() == EventType::EventRetracted);
+            if size == 1 && !retracts && cut % 61 != 0 {
+                admit(&mut state, change, true);
+                continue;
+            }
+            let before = state.clone();
+            admit(&mut state, change, false);
+            assert!(state == before, "a change of {size} dropped at cut {cut} left a trace");
+            admit(&mut state, change, true);
+            assert_eq!(state.head_seq(), before.head_seq() + change.len() as u64);
+            assert!(state != before);
+        }
+        assert!(state == whole, "committing changes of {size} gives the state of one change");
+    }
+}
+
 #[test]
 fn every_event_of_a_full_year_with_another_seed_is_admitted_too() {
     // Retractions and slips are rare; a full year covers more of them.

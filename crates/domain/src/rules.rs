@@ -176,11 +176,7 @@ impl Txn<'_> {
         }
         for r in refs.iter() {
             match *r {
-                Ref::Names(agency) => {
-                    if let Some(rec) = self.agency_slot(agency) {
-                        rec.naming += 1;
-                    }
-                }
+                Ref::Names(agency) => self.name_agency(agency),
                 Ref::Registers(agency) => {
                     if let Payload::AgencyRegistered(p) = &sub.payload {
                         let roles = p.roles.as_deref().unwrap_or_default();
@@ -211,11 +207,7 @@ impl Txn<'_> {
         let refs = meta.refs.clone();
         for r in refs.iter() {
             match *r {
-                Ref::Names(agency) => {
-                    if let Some(rec) = self.agency_slot(agency) {
-                        rec.naming = rec.naming.saturating_sub(1);
-                    }
-                }
+                Ref::Names(agency) => self.unname_agency(agency),
                 Ref::Registers(agency) => self.unregister_agency(agency),
                 Ref::Entity(key) => self.pop_entity(key),
             }

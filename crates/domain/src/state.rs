@@ -7,12 +7,16 @@
 //! Retraction is only ever of an entity's newest event (SPEC 2.4), so undoing
 //! it is a pop.
 //!
-//! Changes are made in a [`Txn`], a copy-on-write overlay: a batch is checked
-//! event by event against the state including its earlier events, and is
-//! either committed (merged into the base) or dropped, leaving the base as it
-//! was. Nothing else mutates the state.
+//! Changes are made in a [`Txn`]: a batch is checked event by event against
+//! the state including its earlier events, and is either committed or
+//! dropped, leaving the state exactly as it was. A `Txn` changes the state in
+//! place, so reads see one map and committing costs nothing; dropping it
+//! undoes its events newest first. Each event's own effects are undone from
+//! the references it records (the same ones a retraction undoes); what a
+//! retraction in the change took away is kept aside to be put back. Nothing
+//! else mutates the state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -28,7 +32,7 @@ pub type Sym = u32;
 /// a table of symbols. At a million events the ledger holds about half a
 /// million ids; a map of owned strings plus a reverse list cost four times
 /// as much.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Interner {
     arena: String,
     /// `ends[sym]` is where the text of `sym` ends in `arena`.
@@ -70,7 +74,7 @@ impl Interner {
 
 /// Finds events by id: a table of indexes into a list of [`EventMeta`],
 /// which carries the id, so each id is stored once.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct IdIndex {
     table: HashTable<u32>,
     hasher: DefaultHashBuilder,
@@ -94,6 +98,18 @@ impl IdIndex {
         let hasher = &self.hasher;
         let rehash = |&i: &u32| events.get(i as usize).map_or(0, |e| hasher.hash_one(e.id));
         self.table.insert_unique(hasher.hash_one(meta.id), u32::try_from(index).unwrap_or(u32::MAX), rehash);
+    }
+
+    /// Removes `events[index]` from the index.
+    fn remove(&mut self, index: usize, events: &[EventMeta]) {
+        let Some(meta) = events.get(index) else { return };
+        if let Ok(entry) = self.table.find_entry(self.hasher.hash_one(meta.id), |&i| i as usize == index) {
+            entry.remove();
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.table.len()
     }
 }
 
@@ -242,15 +258,34 @@ pub struct EventMeta {
     pub refs: Refs,
 }
 
+/// Maps keyed by interned symbols: hashed with foldhash (seeded per
+/// process), several times cheaper than SipHash for these small keys.
+type SymMap<K, V> = HashMap<K, V, DefaultHashBuilder>;
+
 /// The validation state of a ledger. See the module documentation.
-#[derive(Debug, Default)]
+///
+/// Two states are equal when they hold the same agencies, entities and
+/// events; interned ids are not part of the comparison (an id interned by a
+/// dropped change stays interned, and means nothing until it is used).
+#[derive(Debug, Default, Clone)]
 pub struct State {
     interner: Interner,
-    agencies: HashMap<Sym, Option<AgencyRec>>,
-    live_agencies: usize,
-    entities: HashMap<EntityKey, Option<EntityRec>>,
+    /// Registered agencies (a retracted registration is removed).
+    agencies: SymMap<Sym, AgencyRec>,
+    /// Entities with at least one non-retracted event.
+    entities: SymMap<EntityKey, EntityRec>,
     events: Vec<EventMeta>,
     by_id: IdIndex,
+}
+
+impl PartialEq for State {
+    fn eq(&self, other: &Self) -> bool {
+        self.agencies == other.agencies
+            && self.entities == other.entities
+            && self.events == other.events
+            && self.by_id.len() == other.by_id.len()
+            && self.events.iter().enumerate().all(|(i, e)| self.by_id.find(&e.id, &self.events) == Some(i))
+    }
 }
 
 impl State {
@@ -261,15 +296,8 @@ impl State {
 
     /// Starts a change; drop the returned `Txn` to abandon it.
     pub fn begin(&mut self) -> Txn<'_> {
-        Txn {
-            base: self,
-            agencies: HashMap::new(),
-            live_delta: 0,
-            entities: HashMap::new(),
-            events: Vec::new(),
-            retracted_base: HashSet::new(),
-            by_id: IdIndex::default(),
-        }
+        let start = self.events.len();
+        Txn { base: self, start, undone: Vec::new(), committed: false }
     }
 
     /// The `seq` of the last event folded in (0 for an empty ledger).
@@ -287,10 +315,10 @@ impl State {
         StateStats {
             events: self.events.len(),
             entities: self.entities.len(),
-            entity_steps: self.entities.values().flatten().map(|e| e.stack.len()).sum(),
+            entity_steps: self.entities.values().map(|e| e.stack.len()).sum(),
             interned: self.interner.ends.len(),
             interned_bytes: self.interner.arena.len(),
-            agencies: self.live_agencies,
+            agencies: self.agencies.len(),
         }
     }
 }
@@ -307,53 +335,102 @@ pub struct StateStats {
     pub agencies: usize,
 }
 
+/// What a retraction in a [`Txn`] took away from the state, to put back if
+/// the change is dropped.
+#[derive(Debug)]
+enum Undone {
+    /// A name count it lowered.
+    Named(Sym),
+    /// A registration it retracted.
+    Registration(Sym, AgencyRec),
+    /// An entity's newest event (and the state after it) it took off.
+    Step(EntityKey, Box<(u64, Option<EntityState>)>),
+    /// The event it marked retracted.
+    Retracted(u64),
+}
+
 /// A change to the [`State`] in progress. See the module documentation.
 pub struct Txn<'a> {
     base: &'a mut State,
-    agencies: HashMap<Sym, Option<AgencyRec>>,
-    live_delta: isize,
-    entities: HashMap<EntityKey, Option<EntityRec>>,
-    /// Events of this change; `by_id` indexes them.
-    events: Vec<EventMeta>,
-    retracted_base: HashSet<u64>,
-    by_id: IdIndex,
+    /// Events in the state before this change.
+    start: usize,
+    /// What retractions of this change took away, with the retraction's `seq`.
+    undone: Vec<(u64, Undone)>,
+    committed: bool,
+}
+
+impl Drop for Txn<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.rollback();
+        }
+    }
 }
 
 impl Txn<'_> {
-    /// Merges the change into the state.
-    pub fn commit(self) {
-        let Txn { base, agencies, live_delta, entities, events, retracted_base, by_id } = self;
-        merge_map(&mut base.agencies, agencies);
-        merge_map(&mut base.entities, entities);
-        if base.events.is_empty() {
-            // Indexes into an empty base are indexes into the overlay.
-            base.events = events;
-            base.by_id = by_id;
-        } else {
-            let first = base.events.len();
-            base.events.extend(events);
-            for index in first..base.events.len() {
-                base.by_id.insert(index, &base.events);
+    /// Keeps the change.
+    pub fn commit(mut self) {
+        self.committed = true;
+    }
+
+    /// Undoes the change's events, newest first: each event's references in
+    /// reverse order, then what it retracted (an event's effects were made
+    /// the other way round).
+    fn rollback(&mut self) {
+        let State { agencies, entities, events, by_id, .. } = &mut *self.base;
+        while events.len() > self.start {
+            let seq = events.len() as u64;
+            if let Some(meta) = events.last() {
+                for r in meta.refs.iter().rev() {
+                    match *r {
+                        Ref::Names(agency) => {
+                            if let Some(rec) = agencies.get_mut(&agency) {
+                                rec.naming = rec.naming.saturating_sub(1);
+                            }
+                        }
+                        Ref::Registers(agency) => {
+                            agencies.remove(&agency);
+                        }
+                        Ref::Entity(key) => {
+                            pop_step(entities, key);
+                        }
+                    }
+                }
             }
-        }
-        for seq in retracted_base {
-            if let Some(meta) = base.events.get_mut(seq as usize - 1) {
-                meta.retracted = true;
+            while let Some((_, undone)) = self.undone.pop_if(|(at, _)| *at == seq) {
+                match undone {
+                    Undone::Named(agency) => {
+                        if let Some(rec) = agencies.get_mut(&agency) {
+                            rec.naming += 1;
+                        }
+                    }
+                    Undone::Registration(agency, rec) => {
+                        agencies.insert(agency, rec);
+                    }
+                    Undone::Step(key, step) => entities.entry(key).or_default().stack.push(*step),
+                    Undone::Retracted(target) => {
+                        if let Some(meta) = events.get_mut(target as usize - 1) {
+                            meta.retracted = false;
+                        }
+                    }
+                }
             }
+            by_id.remove(events.len() - 1, events);
+            events.pop();
         }
-        base.live_agencies = base.live_agencies.saturating_add_signed(live_delta);
+        self.undone.clear();
     }
 
     // ---- reads -------------------------------------------------------------
 
     /// The `seq` the next admitted event will get.
     pub fn next_seq(&self) -> u64 {
-        (self.base.events.len() + self.events.len()) as u64 + 1
+        self.base.events.len() as u64 + 1
     }
 
     /// How many agencies are registered (not retracted).
     pub fn live_agencies(&self) -> usize {
-        self.base.live_agencies.saturating_add_signed(self.live_delta)
+        self.base.agencies.len()
     }
 
     /// The interned form of an id, if it was ever seen.
@@ -374,10 +451,7 @@ impl Txn<'_> {
 
     /// A registered agency, by interned id.
     pub fn agency_by_sym(&self, sym: Sym) -> Option<&AgencyRec> {
-        match self.agencies.get(&sym) {
-            Some(slot) => slot.as_ref(),
-            None => self.base.agencies.get(&sym).and_then(Option::as_ref),
-        }
+        self.base.agencies.get(&sym)
     }
 
     /// An entity, by namespace and id.
@@ -388,49 +462,58 @@ impl Txn<'_> {
 
     /// An entity, by key.
     pub fn entity_by_key(&self, key: EntityKey) -> Option<&EntityRec> {
-        match self.entities.get(&key) {
-            Some(slot) => slot.as_ref(),
-            None => self.base.entities.get(&key).and_then(Option::as_ref),
-        }
+        self.base.entities.get(&key)
     }
 
     /// The `seq` of the event with this id, in the state or earlier in this change.
     pub fn seq_of(&self, id: &Uuid) -> Option<u64> {
-        let base_len = self.base.events.len();
-        match self.by_id.find(id, &self.events) {
-            Some(i) => Some((base_len + i) as u64 + 1),
-            None => self.base.seq_of(id),
-        }
+        self.base.seq_of(id)
     }
 
     /// What the state remembers of the event at `seq`, with its current
     /// retraction flag.
     pub fn event(&self, seq: u64) -> Option<(&EventMeta, bool)> {
-        let base_len = self.base.events.len() as u64;
-        if seq == 0 {
-            None
-        } else if seq <= base_len {
-            let meta = &self.base.events[(seq - 1) as usize];
-            Some((meta, meta.retracted || self.retracted_base.contains(&seq)))
-        } else {
-            self.events.get((seq - base_len - 1) as usize).map(|m| (m, m.retracted))
-        }
+        let meta = self.base.events.get(usize::try_from(seq).ok()?.checked_sub(1)?)?;
+        Some((meta, meta.retracted))
     }
 
     // ---- writes (used by `rules::apply` only) -------------------------------
+    //
+    // Each write is either undone from the event's references on rollback
+    // (`rollback`), or, when a retraction makes it, recorded in `undone`.
 
-    pub(crate) fn agency_slot(&mut self, sym: Sym) -> &mut Option<AgencyRec> {
-        let base = &self.base.agencies;
-        self.agencies.entry(sym).or_insert_with(|| base.get(&sym).cloned().flatten())
+    /// Counts an event naming `sym` (when it is registered).
+    pub(crate) fn name_agency(&mut self, sym: Sym) {
+        if let Some(rec) = self.base.agencies.get_mut(&sym) {
+            rec.naming += 1;
+        }
     }
 
-    pub(crate) fn entity_slot(&mut self, key: EntityKey) -> &mut Option<EntityRec> {
-        let base = &self.base.entities;
-        self.entities.entry(key).or_insert_with(|| base.get(&key).cloned().flatten())
+    /// Uncounts a retracted event naming `sym`.
+    pub(crate) fn unname_agency(&mut self, sym: Sym) {
+        if let Some(rec) = self.base.agencies.get_mut(&sym)
+            && rec.naming > 0
+        {
+            rec.naming -= 1;
+            let at = self.next_seq();
+            self.undone.push((at, Undone::Named(sym)));
+        }
+    }
+
+    pub(crate) fn register_agency(&mut self, sym: Sym, rec: AgencyRec) {
+        self.base.agencies.insert(sym, rec);
+    }
+
+    /// Retracts the registration of `sym`.
+    pub(crate) fn unregister_agency(&mut self, sym: Sym) {
+        if let Some(rec) = self.base.agencies.remove(&sym) {
+            let at = self.next_seq();
+            self.undone.push((at, Undone::Registration(sym, rec)));
+        }
     }
 
     pub(crate) fn push_entity(&mut self, key: EntityKey, seq: u64, state: Option<EntityState>) {
-        let stack = &mut self.entity_slot(key).get_or_insert_with(EntityRec::default).stack;
+        let stack = &mut self.base.entities.entry(key).or_default().stack;
         // Entities have a handful of events: grow by one, not by doubling
         // (a Vec's first push reserves four), which keeps a million-event
         // state well inside the memory budget.
@@ -438,50 +521,41 @@ impl Txn<'_> {
         stack.push((seq, state));
     }
 
+    /// Takes a retracted event off the top of `key`'s stack.
     pub(crate) fn pop_entity(&mut self, key: EntityKey) {
-        let slot = self.entity_slot(key);
-        if let Some(rec) = slot {
-            rec.stack.pop();
-            if rec.stack.is_empty() {
-                // A retracted creating event frees the id (SPEC 2.4).
-                *slot = None;
-            }
+        if let Some(step) = pop_step(&mut self.base.entities, key) {
+            let at = self.next_seq();
+            self.undone.push((at, Undone::Step(key, Box::new(step))));
         }
-    }
-
-    pub(crate) fn register_agency(&mut self, sym: Sym, rec: AgencyRec) {
-        *self.agency_slot(sym) = Some(rec);
-        self.live_delta += 1;
-    }
-
-    pub(crate) fn unregister_agency(&mut self, sym: Sym) {
-        *self.agency_slot(sym) = None;
-        self.live_delta -= 1;
     }
 
     pub(crate) fn push_event(&mut self, meta: EventMeta) -> u64 {
         let seq = self.next_seq();
-        self.events.push(meta);
-        self.by_id.insert(self.events.len() - 1, &self.events);
+        let State { events, by_id, .. } = &mut *self.base;
+        events.push(meta);
+        by_id.insert(events.len() - 1, events);
         seq
     }
 
     pub(crate) fn mark_retracted(&mut self, seq: u64) {
-        let base_len = self.base.events.len() as u64;
-        if seq <= base_len {
-            self.retracted_base.insert(seq);
-        } else if let Some(meta) = self.events.get_mut((seq - base_len - 1) as usize) {
+        let index = (seq as usize).wrapping_sub(1);
+        if let Some(meta) = self.base.events.get_mut(index)
+            && !meta.retracted
+        {
             meta.retracted = true;
+            let at = self.next_seq();
+            self.undone.push((at, Undone::Retracted(seq)));
         }
     }
 }
 
-fn merge_map<K: std::hash::Hash + Eq, V>(base: &mut HashMap<K, V>, overlay: HashMap<K, V>) {
-    if base.is_empty() {
-        // The first import into an empty ledger: take the overlay whole rather
-        // than copying it entry by entry, so peak memory is not doubled.
-        *base = overlay;
-    } else {
-        base.extend(overlay);
+/// Takes the newest event off `key`'s stack; an entity left without events
+/// is removed, which frees its id (SPEC 2.4).
+fn pop_step(entities: &mut SymMap<EntityKey, EntityRec>, key: EntityKey) -> Option<(u64, Option<EntityState>)> {
+    let rec = entities.get_mut(&key)?;
+    let step = rec.stack.pop();
+    if rec.stack.is_empty() {
+        entities.remove(&key);
     }
+    step
 }

@@ -1448,10 +1448,14 @@ mod batches {
 
     #[test]
     fn dropping_a_txn_leaves_the_state_exactly_as_before() {
-        let base =
-            city_and(&[publicity(PLATFORM, "PUB-1", T1).id(200), request_freeze(POLICE, "F-1", BANK, T1).id(201)]);
+        let base = city_and(&[
+            publicity(PLATFORM, "PUB-1", T1).id(200),
+            request_freeze(POLICE, "F-1", BANK, T1).id(201),
+            register(OFFICE, "bank-spare", "bank", &[], T1).id(202),
+        ]);
         let mut s = given(&base);
         let head = s.head_seq();
+        let before = s.state().clone();
         // A change touching every part of the state: a new agency, a new
         // entity, a step of a base entity, a name count of a base agency and
         // the retraction of a base event.
@@ -1461,6 +1465,7 @@ mod batches {
             execute(BANK, "F-1", 5, T2).id(602),
             convene(POLICE, "M-1", &[TELECOM], T2).id(603),
             retract(PLATFORM, 200, T2).id(604),
+            retract(OFFICE, 202, T2).id(605),
         ];
         let parsed: Vec<_> = change.iter().map(parse).collect();
         {
@@ -1468,9 +1473,10 @@ mod batches {
             for (i, (id, sub)) in parsed.iter().enumerate() {
                 assert_eq!(txn.admit(*id, sub, recorded_at()), Ok(head + 1 + i as u64));
             }
-            assert_eq!(txn.seq_of(&event_id(604)), Some(head + 5));
+            assert_eq!(txn.seq_of(&event_id(605)), Some(head + 6));
             // Dropped here without commit.
         }
+        assert!(*s.state() == before, "the state is exactly as before");
         assert_eq!(s.head_seq(), head);
         for (id, _) in &parsed {
             assert_eq!(s.state().seq_of(id), None, "event {id} must be gone");
@@ -1484,7 +1490,7 @@ mod batches {
         // The same ids and entity ids are free again.
         let mut s = given(&base);
         let seqs = s.when_batch(&change).unwrap_or_else(|(i, r)| panic!("batch event {i} rejected: {r}"));
-        assert_eq!(seqs, (head + 1..=head + 5).collect::<Vec<_>>());
+        assert_eq!(seqs, (head + 1..=head + 6).collect::<Vec<_>>());
     }
 
     #[test]
