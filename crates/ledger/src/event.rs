@@ -53,7 +53,7 @@ pub struct Encoded {
 impl StoredEvent {
     /// Builds the stored form of an admitted submission and computes its hash.
     pub fn seal(seq: u64, id: Uuid, sub: &Submission, recorded_at: Timestamp, prev_hash: &str) -> Encoded {
-        crate::seal::Presealed::new(sub).seal(sub, seq, id, &recorded_at.to_rfc3339(), prev_hash)
+        crate::seal::Presealed::new(sub, id).seal(sub, seq, &recorded_at.to_rfc3339(), prev_hash)
     }
 
     /// The canonical form: RFC 8785 of everything but `hash`.

@@ -422,6 +422,8 @@ impl Drop for Inner {
 /// prepared again.
 struct Preparation {
     subs: Vec<Submission>,
+    /// The events' ids: the client's, or a server-assigned UUIDv7.
+    ids: Vec<Uuid>,
     /// The next chunk nobody has claimed.
     next: AtomicUsize,
     /// Chunk `c` holds the preparation of `subs[c * PREPARE_CHUNK..]`, up to
@@ -432,7 +434,8 @@ struct Preparation {
 impl Preparation {
     fn new(subs: Vec<Submission>) -> Self {
         let chunks = (0..subs.len().div_ceil(PREPARE_CHUNK)).map(|_| Mutex::new(None)).collect();
-        Preparation { subs, next: AtomicUsize::new(0), chunks }
+        let ids = subs.iter().map(|s| s.id.unwrap_or_else(Uuid::now_v7)).collect();
+        Preparation { subs, ids, next: AtomicUsize::new(0), chunks }
     }
 
     /// Events in the batch.
@@ -449,7 +452,9 @@ impl Preparation {
     /// Prepares chunk `c` unless that is done.
     fn prepare(&self, c: usize, chunk: &mut Option<Vec<Presealed>>) {
         if chunk.is_none() {
-            *chunk = Some(self.chunk_subs(c).iter().map(Presealed::new).collect());
+            let start = c * PREPARE_CHUNK;
+            let ids = self.ids.get(start..).unwrap_or_default();
+            *chunk = Some(self.chunk_subs(c).iter().zip(ids).map(|(sub, id)| Presealed::new(sub, *id)).collect());
         }
     }
 
@@ -773,6 +778,7 @@ impl Writer {
         writer: &mut dyn LogWriter,
         unwritten: impl Fn(&Uuid, &Submission) -> Option<bool>,
         sub: &Submission,
+        id: Uuid,
         recorded_at: Timestamp,
         capacity: Capacity,
     ) -> Result<Slot, Failure> {
@@ -800,7 +806,6 @@ impl Writer {
                 })),
             };
         }
-        let id = sub.id.unwrap_or_else(Uuid::now_v7);
         let seq = txn.admit_as(id, sub, recorded_at, capacity)?;
         Ok(Slot::New { seq, id })
     }
@@ -869,9 +874,9 @@ impl Writer {
             let mut slots: Vec<Slot> = Vec::with_capacity(batch.len());
             let mut new_subs: Vec<(Uuid, &Submission)> = Vec::new();
             let mut failure = None;
-            for (index, sub) in batch.subs.iter().enumerate() {
+            for (index, (sub, &id)) in batch.subs.iter().zip(&batch.ids).enumerate() {
                 let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|first| same_content(first, sub));
-                match Self::check(&mut txn, writer.as_mut(), earlier, sub, recorded.at, capacity) {
+                match Self::check(&mut txn, writer.as_mut(), earlier, sub, id, recorded.at, capacity) {
                     Ok(slot) => {
                         if let Slot::New { id, .. } = slot {
                             new_subs.push((id, sub));
@@ -986,7 +991,8 @@ impl Writer {
             batch.with_chunk(c, |subs, presealed| {
                 for ((slot, sub), presealed) in chunk_slots.iter().zip(subs).zip(presealed) {
                     if let Slot::New { seq, id } = *slot {
-                        let encoded = presealed.seal(sub, seq, id, &recorded.text, &head.hash);
+                        debug_assert_eq!(id, presealed.id());
+                        let encoded = presealed.seal(sub, seq, &recorded.text, &head.hash);
                         head.seq = seq;
                         head.hash.clone_from(&encoded.event.hash);
                         sealed.push(encoded);
@@ -1037,9 +1043,10 @@ impl Writer {
                 let (line, sub) = item?;
                 let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|e| e.same_content(sub));
                 // The operator imports, with every role the actors hold.
-                match Self::check(&mut txn, self.writer.as_mut(), earlier, &sub, recorded.at, Capacity::FULL) {
+                let id = sub.id.unwrap_or_else(Uuid::now_v7);
+                match Self::check(&mut txn, self.writer.as_mut(), earlier, &sub, id, recorded.at, Capacity::FULL) {
                     Ok(Slot::New { seq, id }) => {
-                        let enc = Presealed::new(&sub).seal(&sub, seq, id, &recorded.text, &head.hash);
+                        let enc = Presealed::new(&sub, id).seal(&sub, seq, &recorded.text, &head.hash);
                         head.seq = seq;
                         head.hash.clone_from(&enc.event.hash);
                         if sub.id.is_some() {
@@ -1115,7 +1122,6 @@ mod tests {
         .join();
         assert!(died.is_err() && preparation.chunks[1].is_poisoned());
         preparation.next.store(2, Ordering::Relaxed);
-        let id = Uuid::now_v7();
         let recorded_at = Timestamp::parse("2026-03-02T08:20:00.5Z").unwrap();
         let mut seen = 0;
         for c in 0..preparation.chunks.len() {
@@ -1123,8 +1129,8 @@ mod tests {
                 assert_eq!(subs, &batch[seen..seen + subs.len()]);
                 assert_eq!(presealed.len(), subs.len(), "chunk {c} is prepared");
                 for (sub, p) in subs.iter().zip(presealed) {
-                    let sealed = p.seal(sub, 9, id, "2026-03-02T08:20:00.500Z", GENESIS_HASH);
-                    assert_eq!(sealed.body, StoredEvent::seal(9, id, sub, recorded_at, GENESIS_HASH).body);
+                    let sealed = p.seal(sub, 9, "2026-03-02T08:20:00.500Z", GENESIS_HASH);
+                    assert_eq!(sealed.body, StoredEvent::seal(9, p.id(), sub, recorded_at, GENESIS_HASH).body);
                 }
                 seen += subs.len();
             });

@@ -3,16 +3,18 @@
 //!
 //! RFC 8785 orders the envelope's keys `actor, data, id, occurred_at,
 //! prev_hash, recorded_at, seq, type`, so a canonical body starts with
-//! `{"actor":…,"data":…,"id":"` whatever its `seq`, `prev_hash` or
-//! `recorded_at`. [`Presealed::new`] writes that prefix — canonicalizing
-//! `data`, most of the cost of sealing — and feeds it to SHA-256, on the
-//! caller's thread (`Ledger::append`). [`Presealed::seal`], on the writer
-//! thread, writes the rest from the id on and finishes the hash from the
-//! saved SHA-256 state. The bytes are those of [`StoredEvent::canonical_body`]
-//! (tests below), and `StoredEvent::seal` goes through here too.
+//! `{"actor":…,"data":…,"id":…,"occurred_at":…` whatever its `seq`,
+//! `prev_hash` or `recorded_at`. [`Presealed::new`] writes that prefix —
+//! canonicalizing `data`, most of the cost of sealing — and feeds it to
+//! SHA-256, on the caller's thread (`Ledger::append`). [`Presealed::seal`],
+//! on the writer thread, writes the rest from `prev_hash` on and finishes the
+//! hash from the saved SHA-256 state. The bytes are those of
+//! [`StoredEvent::canonical_body`] (tests below), and `StoredEvent::seal` goes
+//! through here too.
 //!
-//! The id stays with the writer: a server-assigned UUIDv7 is made when the
-//! event is admitted, in chain order, as before the split.
+//! So the id is chosen before the event reaches the writer: the client's, or
+//! a server-assigned UUIDv7 made when the batch is handed over (SPEC 2.1
+//! asks for a UUIDv7, not for ids in chain order).
 
 use std::cell::Cell;
 
@@ -25,7 +27,8 @@ use crate::event::{Encoded, StoredEvent, write_json_string};
 /// The position-independent part of a submission's seal. It belongs to
 /// the submission it was made from: pass that same one to [`Presealed::seal`].
 pub(crate) struct Presealed {
-    /// The canonical body up to and including `"id":"`.
+    id: Uuid,
+    /// The canonical body up to and including the value of `occurred_at`.
     prefix: Vec<u8>,
     /// SHA-256 after `prefix`.
     prefix_state: Sha256,
@@ -52,34 +55,40 @@ impl Fields {
 }
 
 impl Presealed {
-    /// Does the work of sealing `sub` that does not depend on its id or place
-    /// in the chain.
-    pub fn new(sub: &Submission) -> Self {
+    /// Does the work of sealing `sub` as event `id` that does not depend on
+    /// its place in the chain.
+    pub fn new(sub: &Submission, id: Uuid) -> Self {
         let fields = Fields::of(sub);
-        let mut prefix = Vec::with_capacity(320);
+        let mut prefix = Vec::with_capacity(400);
         crate::event::write_head(&mut prefix, &fields.actor, &fields.data);
+        prefix.extend_from_slice(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+        prefix.extend_from_slice(b"\",\"occurred_at\":");
+        write_json_string(&mut prefix, &fields.occurred_at);
         let prefix_state = Sha256::new_with_prefix(&prefix);
-        Presealed { prefix, prefix_state, fields: Cell::new(Some(fields)) }
+        Presealed { id, prefix, prefix_state, fields: Cell::new(Some(fields)) }
     }
 
-    /// Seals `sub` (the submission this was made from) as `id` at `seq` after `prev_hash`, recorded at
-    /// `recorded_at` (RFC 3339, as [`govledger_domain::Timestamp::to_rfc3339`] writes it).
-    pub fn seal(&self, sub: &Submission, seq: u64, id: Uuid, recorded_at: &str, prev_hash: &str) -> Encoded {
+    /// The event's id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// Seals `sub` (the submission this was made from) at `seq` after
+    /// `prev_hash`, recorded at `recorded_at` (RFC 3339, as
+    /// [`govledger_domain::Timestamp::to_rfc3339`] writes it).
+    pub fn seal(&self, sub: &Submission, seq: u64, recorded_at: &str, prev_hash: &str) -> Encoded {
         let Fields { actor, occurred_at, data } = self.fields.take().unwrap_or_else(|| Fields::of(sub));
         let event_type = sub.event_type().as_str();
-        let mut body = Vec::with_capacity(self.prefix.len() + 256);
+        let mut body = Vec::with_capacity(self.prefix.len() + 160);
         body.extend_from_slice(&self.prefix);
         let rest = body.len();
-        body.extend_from_slice(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
-        body.extend_from_slice(b"\",\"occurred_at\":");
-        write_json_string(&mut body, &occurred_at);
         crate::event::write_tail(&mut body, prev_hash, recorded_at, seq, event_type);
         let mut state = self.prefix_state.clone();
         state.update(&body[rest..]);
         let hash = crate::event::lower_hex(&state.finalize().into());
         let event = StoredEvent {
             seq,
-            id,
+            id: self.id,
             event_type: event_type.to_owned(),
             actor,
             occurred_at,
@@ -142,16 +151,17 @@ mod tests {
         let mut prev = GENESIS_HASH.to_owned();
         for (i, sub) in every_type().into_iter().enumerate() {
             let id = sub.id.unwrap_or_else(Uuid::now_v7);
-            let prepared = Presealed::new(&sub);
+            let prepared = Presealed::new(&sub, id);
             let seq = i as u64 + 1;
-            let first = prepared.seal(&sub, seq, id, &recorded_at, &prev);
+            let first = prepared.seal(&sub, seq, &recorded_at, &prev);
+            assert_eq!(first.event.id, id);
             let (body, hash) = reference(&first.event);
             assert_eq!(first.body, body, "{}", sub.event_type().as_str());
             assert_eq!(first.event.hash, hash);
             assert!(first.event.same_content(&sub));
             // A second seal (a retry at another place) rebuilds the moved
             // fields and gives the reference bytes for that place.
-            let again = prepared.seal(&sub, seq + 1000, id, &recorded_at, &first.event.hash);
+            let again = prepared.seal(&sub, seq + 1000, &recorded_at, &first.event.hash);
             assert_eq!(again.event.data, first.event.data);
             let (body, hash) = reference(&again.event);
             assert_eq!((again.body, again.event.hash), (body, hash));
