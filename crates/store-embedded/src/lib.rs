@@ -3,8 +3,6 @@
 //!
 //! Durability: WAL journal with `synchronous=FULL`, so a commit is on disk
 //! (the WAL is fsynced) before `commit` returns and the ledger acknowledges.
-//! The WAL is copied into the database file (checkpointed) by a thread of
-//! the writer's own ([`CheckpointWatch`]), not inside a commit.
 //! The ledger's writer batches concurrent appends into one transaction, so
 //! they share that fsync (group commit). Atomicity: one SQLite transaction
 //! per batch or import. Idempotency: event ids are a UNIQUE column of the
@@ -22,11 +20,7 @@ pub mod backup;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::mpsc::{self, SyncSender};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use govledger_ledger::{Encoded, Head, LogReader, LogWriter, RawRow, StoreError, StoredEvent};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -109,107 +103,7 @@ fn open_unlocked(dir: &Path, lock: Option<File>) -> Result<(EmbeddedWriter, Arc<
     conn.execute_batch(SCHEMA).map_err(io)?;
     conn.pragma_update(None, "user_version", FORMAT_VERSION).map_err(io)?;
     let reader = Arc::new(EmbeddedReader::new(path.clone()));
-    let checkpointer = Checkpointer::start(&path)?;
-    let mut conn = conn;
-    let wake = checkpointer.wake.clone();
-    let wal_pages = checkpointer.wal_pages.clone();
-    // Replaces SQLite's automatic checkpoint, which would run inside the
-    // commit that takes the WAL past 1,000 pages: the hook only wakes the
-    // checkpointer (it runs after every commit, on the writer's thread).
-    conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
-        wal_pages.store(i64::from(pages), Ordering::Relaxed);
-        if pages >= CHECKPOINT_FROM_PAGES
-            && let Some(wake) = &wake
-        {
-            // Full means a wake-up is pending already.
-            let _ = wake.try_send(());
-        }
-        Ok(())
-    }))
-    .map_err(io)?;
-    Ok((EmbeddedWriter { conn, checkpointer, _lock: lock, in_txn: false, rows_in_txn: 0 }, reader))
-}
-
-/// WAL pages from which a commit wakes the checkpointer (SQLite's automatic
-/// checkpoint starts from the same number).
-const CHECKPOINT_FROM_PAGES: std::ffi::c_int = 1_000;
-/// WAL pages from which the writer truncates the WAL itself after a commit,
-/// should the checkpointer not keep up (a checkpoint that runs beside a
-/// steady stream of commits may never find the WAL fully copied, and SQLite
-/// only starts the WAL over when it is).
-const TRUNCATE_WAL_FROM_PAGES: i64 = 16_384;
-
-/// Checkpoints the WAL of a data directory on a thread of its own: PASSIVE
-/// checkpoints, which never block the writer or readers, each time a commit
-/// finds the WAL at [`CHECKPOINT_FROM_PAGES`] or more. Stops when the
-/// writer is dropped.
-struct Checkpointer {
-    /// Wakes the thread; `None` once stopping.
-    wake: Option<SyncSender<()>>,
-    /// The WAL's size in pages after the last commit.
-    wal_pages: Arc<AtomicI64>,
-    watch: CheckpointWatch,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    fn start(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(io)?;
-        configure(&conn)?;
-        let (wake, woken) = mpsc::sync_channel::<()>(1);
-        let watch = CheckpointWatch::default();
-        let done = watch.clone();
-        let thread = std::thread::Builder::new()
-            .name("govledger-checkpoint".into())
-            .spawn(move || {
-                while woken.recv().is_ok() {
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
-                        tracing::warn!(error = %e, "background WAL checkpoint failed; the next commit retries it");
-                    }
-                    done.count();
-                }
-            })
-            .map_err(|e| io(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(Checkpointer { wake: Some(wake), wal_pages: Arc::default(), watch, thread: Some(thread) })
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        // The writer's connection (and its hook's sender) is dropped first.
-        self.wake.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// How many background checkpoints have finished, for tests and operators.
-#[derive(Clone, Default)]
-pub struct CheckpointWatch {
-    done: Arc<(Mutex<u64>, Condvar)>,
-}
-
-impl CheckpointWatch {
-    fn count(&self) {
-        let (count, changed) = &*self.done;
-        *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        changed.notify_all();
-    }
-
-    /// Checkpoints finished so far.
-    pub fn finished(&self) -> u64 {
-        *self.done.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits until at least `n` checkpoints have finished, or `timeout`
-    /// has passed; returns how many have.
-    pub fn wait_for(&self, n: u64, timeout: Duration) -> u64 {
-        let (count, changed) = &*self.done;
-        let guard = count.lock().unwrap_or_else(|e| e.into_inner());
-        let (guard, _) = changed.wait_timeout_while(guard, timeout, |c| *c < n).unwrap_or_else(|e| e.into_inner());
-        *guard
-    }
+    Ok((EmbeddedWriter { conn, _lock: lock, in_txn: false, rows_in_txn: 0 }, reader))
 }
 
 /// Opens an existing store for reading only (e.g. `verify` or `export` while
@@ -227,21 +121,12 @@ pub fn open_reader(dir: &Path) -> Result<Arc<EmbeddedReader>, StoreError> {
 
 /// The single writer of a data directory.
 pub struct EmbeddedWriter {
-    /// Declared before `checkpointer`, so it is dropped first.
     conn: Connection,
-    checkpointer: Checkpointer,
     /// The directory's lock; `None` for a writer opened with [`open_shared`].
     _lock: Option<File>,
     in_txn: bool,
     /// Rows written by the open transaction.
     rows_in_txn: usize,
-}
-
-impl EmbeddedWriter {
-    /// Counts the background checkpoints of this writer's data directory.
-    pub fn checkpoints(&self) -> CheckpointWatch {
-        self.checkpointer.watch.clone()
-    }
 }
 
 /// A commit of at least this many rows (an import, a large batch) is
@@ -290,9 +175,7 @@ impl LogWriter for EmbeddedWriter {
             .map_err(io)?;
         self.conn.execute_batch("COMMIT").map_err(io)?;
         self.in_txn = false;
-        if self.rows_in_txn >= TRUNCATE_WAL_FROM_ROWS
-            || self.checkpointer.wal_pages.load(Ordering::Relaxed) >= TRUNCATE_WAL_FROM_PAGES
-        {
+        if self.rows_in_txn >= TRUNCATE_WAL_FROM_ROWS {
             // The commit is durable already; a checkpoint that cannot finish
             // (a reader still needs old frames) only leaves the file large.
             let checkpoint = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));

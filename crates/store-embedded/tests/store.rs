@@ -428,30 +428,3 @@ fn a_large_import_leaves_no_large_wal_behind() {
     ledger.append_blocking(vec![freeze_execution("F-WAL-7")]).unwrap();
     assert!(govledger_ledger::verify(ledger.reader().as_ref()).unwrap().ok());
 }
-
-#[test]
-fn the_wal_is_checkpointed_into_the_database_file_by_a_thread_beside_the_writer() {
-    let dir = tempfile::tempdir().unwrap();
-    let (writer, reader) = govledger_store_embedded::open(dir.path()).unwrap();
-    let checkpoints = writer.checkpoints();
-    let ledger = Ledger::open(Box::new(writer), reader).unwrap();
-    ledger.append_blocking(city()).unwrap();
-    let db_size = || std::fs::metadata(dir.path().join("ledger.sqlite")).map(|m| m.len()).unwrap_or(0);
-    let before = db_size();
-    // Batches of 500 (below the size after which the writer truncates the
-    // WAL itself) until the WAL passes 1,000 pages (about 9 rows a page).
-    for b in 0..24 {
-        let batch = (0..500).map(|i| freeze_request(&format!("F-CK-{b}-{i}"))).collect();
-        ledger.append_blocking(batch).unwrap();
-    }
-    let done = checkpoints.wait_for(1, std::time::Duration::from_secs(60));
-    assert!(done >= 1, "no background checkpoint ran within a minute");
-    // The rows reached the database file: the writer's commits only wrote the WAL.
-    assert!(db_size() > before + (2 << 20), "the database file grew from {before} to {} bytes", db_size());
-    ledger.append_blocking(vec![freeze_execution("F-CK-0-7")]).unwrap();
-    assert!(verify(ledger.reader().as_ref()).unwrap().ok());
-    // Closing stops the checkpointer with the writer.
-    ledger.close();
-    let reopened = open(dir.path());
-    assert_eq!(reopened.head().seq, 4 + 24 * 500 + 1);
-}
