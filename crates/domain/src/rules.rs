@@ -98,14 +98,15 @@ impl Txn<'_> {
             return check_bootstrap(sub);
         }
         let actor_id = sub.actor.as_str();
-        let Some(actor) = self.agency(actor_id) else {
+        let actor_sym = self.sym(actor_id);
+        let Some(actor) = actor_sym.and_then(|sym| self.agency_by_sym(sym)) else {
             return Err(reject(C::ActorUnknown, "actor", format!("actor {actor_id:?} is not a registered agency")));
         };
         let ctx = Ctx {
             tx: self,
             sub,
             actor,
-            actor_sym: self.sym(actor_id).unwrap_or(Sym::MAX),
+            actor_sym: actor_sym.unwrap_or(Sym::MAX),
             coordinator: actor.coordinator && capacity.coordinator,
             evaluator: actor.evaluator && capacity.evaluator,
         };
@@ -169,7 +170,7 @@ impl Txn<'_> {
         let seq = self.next_seq();
         let actor = self.intern(sub.actor.as_str());
         let at = sub.occurred_at.micros();
-        let refs = refs(self, sub);
+        let refs = refs(self, sub, actor);
 
         if let Payload::EventRetracted(p) = &sub.payload {
             self.apply_retraction(p.event_id.0);
@@ -224,7 +225,7 @@ impl Txn<'_> {
 /// (SPEC 2.4: "an event belongs to every entity whose id it carries"), the
 /// agency it registers, and the agencies it names. One place, used both to
 /// fold events in and to undo them on retraction.
-fn refs(tx: &mut Txn<'_>, sub: &Submission) -> Refs {
+fn refs(tx: &mut Txn<'_>, sub: &Submission, actor: Sym) -> Refs {
     let mut out = Refs::new();
     let entity = |tx: &mut Txn<'_>, kind: EntityKind, id: &EntityId| {
         let sym = tx.intern(id.as_str());
@@ -295,7 +296,8 @@ fn refs(tx: &mut Txn<'_>, sub: &Submission) -> Refs {
     named.sort();
     named.dedup();
     for a in named {
-        let sym = tx.intern(a.as_str());
+        // The actor is interned already (`actor`).
+        let sym = if *a == sub.actor { actor } else { tx.intern(a.as_str()) };
         out.push(Ref::Names(sym));
     }
     out

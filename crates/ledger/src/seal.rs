@@ -28,16 +28,21 @@ use crate::event::{Encoded, StoredEvent, write_json_string};
 /// the submission it was made from: pass that same one to [`Presealed::seal`].
 pub(crate) struct Presealed {
     id: Uuid,
-    /// The canonical body up to and including the value of `occurred_at`.
-    prefix: Vec<u8>,
-    /// SHA-256 after `prefix`.
+    /// SHA-256 after the prefix.
     prefix_state: Sha256,
-    /// The event's owned fields, moved into the first sealed event; a second
-    /// seal (after a lost race or a rejected neighbour) builds them again.
-    fields: Cell<Option<Fields>>,
+    /// The canonical body up to and including the value of `occurred_at`,
+    /// and the event's owned fields: moved into the first sealed event (the
+    /// prefix becomes its body); a second seal (after a lost race or a
+    /// rejected neighbour) builds them again.
+    first: Cell<Option<(Vec<u8>, Fields)>>,
 }
 
+/// Bytes reserved after a prefix for the rest of the body: `prev_hash`,
+/// `recorded_at`, `seq` and `type` with their keys.
+const TAIL_ROOM: usize = 192;
+
 /// The stored event's fields that come from the submission alone.
+#[derive(Default)]
 struct Fields {
     actor: String,
     occurred_at: String,
@@ -59,13 +64,15 @@ impl Presealed {
     /// its place in the chain.
     pub fn new(sub: &Submission, id: Uuid) -> Self {
         let fields = Fields::of(sub);
-        let mut prefix = Vec::with_capacity(400);
+        let mut prefix = Vec::with_capacity(512);
         crate::event::write_head(&mut prefix, &fields.actor, &fields.data);
         prefix.extend_from_slice(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
         prefix.extend_from_slice(b"\",\"occurred_at\":");
         write_json_string(&mut prefix, &fields.occurred_at);
         let prefix_state = Sha256::new_with_prefix(&prefix);
-        Presealed { id, prefix, prefix_state, fields: Cell::new(Some(fields)) }
+        // Room for the tail (about 150 bytes), so the body is never moved.
+        prefix.reserve(TAIL_ROOM);
+        Presealed { id, prefix_state, first: Cell::new(Some((prefix, fields))) }
     }
 
     /// The event's id.
@@ -77,10 +84,9 @@ impl Presealed {
     /// `prev_hash`, recorded at `recorded_at` (RFC 3339, as
     /// [`govledger_domain::Timestamp::to_rfc3339`] writes it).
     pub fn seal(&self, sub: &Submission, seq: u64, recorded_at: &str, prev_hash: &str) -> Encoded {
-        let Fields { actor, occurred_at, data } = self.fields.take().unwrap_or_else(|| Fields::of(sub));
+        let (mut body, Fields { actor, occurred_at, data }) =
+            self.first.take().or_else(|| Presealed::new(sub, self.id).first.take()).unwrap_or_default();
         let event_type = sub.event_type().as_str();
-        let mut body = Vec::with_capacity(self.prefix.len() + 160);
-        body.extend_from_slice(&self.prefix);
         let rest = body.len();
         crate::event::write_tail(&mut body, prev_hash, recorded_at, seq, event_type);
         let mut state = self.prefix_state.clone();

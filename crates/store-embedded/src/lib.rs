@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use govledger_ledger::{Encoded, Head, LogReader, LogWriter, RawRow, StoreError, StoredEvent};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -158,7 +159,8 @@ impl LogWriter for EmbeddedWriter {
         let mut stmt =
             self.conn.prepare_cached("INSERT INTO events (seq, id, body, hash) VALUES (?1, ?2, ?3, ?4)").map_err(io)?;
         for e in events {
-            let body = std::str::from_utf8(&e.body).map_err(io)?;
+            // The body is canonical JSON the ledger wrote: bound as text as it is.
+            let body = ToSqlOutput::Borrowed(ValueRef::Text(&e.body));
             stmt.execute(params![e.event.seq, e.event.id.as_bytes().as_slice(), body, e.event.hash]).map_err(io)?;
         }
         self.rows_in_txn += events.len();
