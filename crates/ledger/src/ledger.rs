@@ -7,7 +7,8 @@
 //! requests queue up; the writer takes all that are waiting, checks each
 //! request on its own (one bad request does not sink its neighbours),
 //! writes the accepted ones in one transaction and acknowledges them all
-//! after one fsync.
+//! after one fsync. The checks come first, while the callers still prepare
+//! the seals (see `Preparation`); sealing and writing follow, chunk by chunk.
 //!
 //! Shared stores: several ledgers (server replicas) may write one store.
 //! Each appends with the head its state was checked against as the expected
@@ -15,9 +16,10 @@
 //! another writer appended first. The writer then catches up (folds the
 //! other writers' events into its state), checks every request of the group
 //! again and retries, a bounded number of times ([`RetryPolicy`]). The state
-//! only takes a group's events once the store has committed them, so a lost
-//! race or a failed commit leaves nothing to undo. Between appends, a
-//! replica follows the others with [`Ledger::catch_up`].
+//! keeps a group's events only once the store has committed them: a lost
+//! race or a failed commit drops the group's `Txn`, which puts the state back
+//! as it was. Between appends, a replica follows the others with
+//! [`Ledger::catch_up`].
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
