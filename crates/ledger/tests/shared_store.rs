@@ -306,16 +306,15 @@ fn send_now<F: Future>(f: F) -> std::pin::Pin<Box<F>> {
     f
 }
 
-#[test]
-fn a_request_refused_halfway_leaves_no_trace_for_the_rest_of_its_group() {
-    let log = MemoryLog::new();
-    open(&log).append_blocking(city()).unwrap();
-    // The first commit waits until the test has queued three requests, so
-    // that the writer takes those three as one group.
+/// A ledger on `log` (after the fixture city) whose next commit, of a
+/// publicity event P0, is in progress and held until the returned release is
+/// called: requests queued meanwhile are taken by the writer as one group.
+fn holding_a_commit(log: &Arc<MemoryLog>) -> (Ledger, impl FnOnce()) {
+    open(log).append_blocking(city()).unwrap();
     let (entered_tx, entered_rx) = mpsc::channel::<()>();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let release_rx = Mutex::new(release_rx);
-    let (a, _) = open_interloped(&log, RetryPolicy::default(), move |n| {
+    let (a, _) = open_interloped(log, RetryPolicy::default(), move |n| {
         if n == 1 {
             entered_tx.send(()).unwrap();
             release_rx.lock().unwrap().recv().unwrap();
@@ -326,11 +325,21 @@ fn a_request_refused_halfway_leaves_no_trace_for_the_rest_of_its_group() {
         std::thread::spawn(move || a.append_blocking(vec![publicity("P0")]))
     };
     entered_rx.recv().unwrap();
+    let release = move || {
+        release_tx.send(()).unwrap();
+        first.join().unwrap().unwrap();
+    };
+    (a, release)
+}
+
+#[test]
+fn a_request_refused_halfway_leaves_no_trace_for_the_rest_of_its_group() {
+    let log = MemoryLog::new();
+    let (a, release) = holding_a_commit(&log);
     let x = send_now(a.append(vec![freeze_request("A1")]));
     let y = send_now(a.append(vec![freeze_request("Y1"), freeze_execution("Y1"), freeze_execution("Y1")]));
     let z = send_now(a.append(vec![freeze_request("Y1"), freeze_execution("A1")]));
-    release_tx.send(()).unwrap();
-    first.join().unwrap().unwrap();
+    release();
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let x = rt.block_on(x).unwrap();
     assert_eq!(rejected_code(rt.block_on(y).unwrap_err()), (2, ErrorCode::FreezeAlreadyAnswered));
@@ -348,21 +357,7 @@ fn a_request_refused_halfway_leaves_no_trace_for_the_rest_of_its_group() {
 #[test]
 fn a_client_id_sent_again_within_one_group_is_replayed_or_refused_by_its_content() {
     let log = MemoryLog::new();
-    open(&log).append_blocking(city()).unwrap();
-    let (entered_tx, entered_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let release_rx = Mutex::new(release_rx);
-    let (a, _) = open_interloped(&log, RetryPolicy::default(), move |n| {
-        if n == 1 {
-            entered_tx.send(()).unwrap();
-            release_rx.lock().unwrap().recv().unwrap();
-        }
-    });
-    let first = {
-        let a = a.clone();
-        std::thread::spawn(move || a.append_blocking(vec![publicity("P0")]))
-    };
-    entered_rx.recv().unwrap();
+    let (a, release) = holding_a_commit(&log);
     let k = Uuid::now_v7();
     let l = Uuid::now_v7();
     // X stores K; within X's own batch L is sent twice; Y sends K again with
@@ -378,8 +373,7 @@ fn a_client_id_sent_again_within_one_group_is_replayed_or_refused_by_its_content
     );
     let y = send_now(a.append(vec![with_id(freeze_request("K1"), k), publicity("Y1")]));
     let w = send_now(a.append(vec![publicity("W1"), with_id(freeze_request("K2"), k)]));
-    release_tx.send(()).unwrap();
-    first.join().unwrap().unwrap();
+    release();
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let x = rt.block_on(x).unwrap();
     let y = rt.block_on(y).unwrap();
