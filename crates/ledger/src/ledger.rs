@@ -22,9 +22,9 @@
 //! [`Ledger::catch_up`].
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -418,16 +418,18 @@ impl Drop for Inner {
 ///
 /// The writer checks the rules on the submissions while the caller prepares
 /// (they do not need the preparation), then seals and writes the batch chunk
-/// by chunk, each as soon as it is ready, preparing itself any chunk nobody
-/// has got to. A chunk's mutex is held while it is prepared, so the writer
-/// waits for a chunk in progress; a chunk whose preparer panicked is
+/// by chunk, each as soon as it is ready. The caller claims chunks from the
+/// front, in the order the writer needs them; while the chunk the writer
+/// needs next is still being prepared, the writer prepares one from the
+/// back, and it prepares itself any chunk nobody has got to. A chunk's
+/// mutex is held while it is prepared; a chunk whose preparer panicked is
 /// prepared again.
 struct Preparation {
     subs: Vec<Submission>,
     /// The events' ids: the client's, or a server-assigned UUIDv7.
     ids: Vec<Uuid>,
-    /// The next chunk nobody has claimed.
-    next: AtomicUsize,
+    /// The chunks nobody has claimed: `front..back`.
+    unclaimed: Mutex<(usize, usize)>,
     /// Chunk `c` holds the preparation of `subs[c * PREPARE_CHUNK..]`, up to
     /// `PREPARE_CHUNK` of them; `None` until it is prepared.
     chunks: Vec<Mutex<Option<Vec<Presealed>>>>,
@@ -435,9 +437,10 @@ struct Preparation {
 
 impl Preparation {
     fn new(subs: Vec<Submission>) -> Self {
-        let chunks = (0..subs.len().div_ceil(PREPARE_CHUNK)).map(|_| Mutex::new(None)).collect();
+        let n = subs.len().div_ceil(PREPARE_CHUNK);
+        let chunks = (0..n).map(|_| Mutex::new(None)).collect();
         let ids = subs.iter().map(|s| s.id.unwrap_or_else(Uuid::now_v7)).collect();
-        Preparation { subs, ids, next: AtomicUsize::new(0), chunks }
+        Preparation { subs, ids, unclaimed: Mutex::new((0, n)), chunks }
     }
 
     /// Events in the batch.
@@ -460,21 +463,62 @@ impl Preparation {
         }
     }
 
-    /// Prepares the chunks that nobody has claimed yet, in order.
-    fn work(&self) {
-        loop {
-            let c = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(chunk) = self.chunks.get(c) else { return };
+    fn prepare_chunk(&self, c: usize) {
+        if let Some(chunk) = self.chunks.get(c) {
             self.prepare(c, &mut chunk.lock().unwrap_or_else(|e| e.into_inner()));
         }
     }
 
-    /// Runs `f` on chunk `c`'s submissions and their preparation, waiting
-    /// for a preparer at work on it, or preparing it here.
+    fn unclaimed(&self) -> std::sync::MutexGuard<'_, (usize, usize)> {
+        self.unclaimed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims the first chunk nobody has claimed.
+    fn claim_front(&self) -> Option<usize> {
+        let mut u = self.unclaimed();
+        (u.0 < u.1).then(|| {
+            u.0 += 1;
+            u.0 - 1
+        })
+    }
+
+    /// Claims the last chunk nobody has claimed.
+    fn claim_back(&self) -> Option<usize> {
+        let mut u = self.unclaimed();
+        (u.0 < u.1).then(|| {
+            u.1 -= 1;
+            u.1
+        })
+    }
+
+    /// Prepares the chunks that nobody has claimed yet, from the front.
+    fn work(&self) {
+        while let Some(c) = self.claim_front() {
+            self.prepare_chunk(c);
+        }
+    }
+
+    /// Runs `f` on chunk `c`'s submissions and their preparation (the
+    /// writer, taking the chunks in order). While another thread prepares
+    /// chunk `c`, prepares chunks from the back; then waits for it.
     fn with_chunk<R>(&self, c: usize, f: impl FnOnce(&[Submission], &[Presealed]) -> R) -> R {
-        // Whoever claims the chunks after this one skips it.
-        self.next.fetch_max(c + 1, Ordering::Relaxed);
-        let mut chunk = self.chunks[c].lock().unwrap_or_else(|e| e.into_inner());
+        {
+            // Needed now: whoever claims from the front starts after it.
+            let mut u = self.unclaimed();
+            if c < u.1 {
+                u.0 = u.0.max(c + 1);
+            }
+        }
+        let mut chunk = loop {
+            match self.chunks[c].try_lock() {
+                Ok(chunk) => break chunk,
+                Err(TryLockError::Poisoned(e)) => break e.into_inner(),
+                Err(TryLockError::WouldBlock) => match self.claim_back() {
+                    Some(b) => self.prepare_chunk(b),
+                    None => break self.chunks[c].lock().unwrap_or_else(|e| e.into_inner()),
+                },
+            }
+        };
         self.prepare(c, &mut chunk);
         f(self.chunk_subs(c), chunk.as_deref().unwrap_or_default())
     }
@@ -1115,7 +1159,9 @@ mod tests {
         let batch: Vec<Submission> = (0..50).map(|i| publicity(&format!("P{i}"))).collect();
         let preparation = Arc::new(Preparation::new(batch.clone()));
         assert_eq!((preparation.len(), preparation.chunks.len()), (50, 4));
-        // A caller claims the second chunk and panics while preparing it.
+        // A caller claims the first two chunks and panics while preparing
+        // the second.
+        assert_eq!((preparation.claim_front(), preparation.claim_front()), (Some(0), Some(1)));
         let dying = preparation.clone();
         let died = std::thread::spawn(move || {
             let _chunk = dying.chunks[1].lock().unwrap_or_else(|e| e.into_inner());
@@ -1123,7 +1169,6 @@ mod tests {
         })
         .join();
         assert!(died.is_err() && preparation.chunks[1].is_poisoned());
-        preparation.next.store(2, Ordering::Relaxed);
         let recorded_at = Timestamp::parse("2026-03-02T08:20:00.5Z").unwrap();
         let mut seen = 0;
         for c in 0..preparation.chunks.len() {
@@ -1139,6 +1184,49 @@ mod tests {
         }
         assert_eq!(seen, batch.len());
         // The writer took every chunk: a late caller finds nothing to claim.
-        assert!(preparation.next.load(Ordering::Relaxed) >= preparation.chunks.len());
+        assert_eq!(preparation.claim_front(), None);
+    }
+
+    #[test]
+    fn the_front_and_the_back_claim_every_chunk_once() {
+        let batch: Vec<Submission> = (0..100).map(|i| publicity(&format!("P{i}"))).collect();
+        let preparation = Preparation::new(batch);
+        assert_eq!(preparation.chunks.len(), 7);
+        let mut claimed = vec![preparation.claim_front(), preparation.claim_back(), preparation.claim_back()];
+        claimed.extend([preparation.claim_front(), preparation.claim_back(), preparation.claim_front()]);
+        claimed.push(preparation.claim_back());
+        assert_eq!(claimed, [0, 6, 5, 1, 4, 2, 3].map(Some));
+        assert_eq!((preparation.claim_front(), preparation.claim_back()), (None, None));
+    }
+
+    #[test]
+    fn the_writer_prepares_from_the_back_while_its_next_chunk_is_in_progress() {
+        let batch: Vec<Submission> = (0..64).map(|i| publicity(&format!("P{i}"))).collect();
+        let preparation = Arc::new(Preparation::new(batch));
+        // A caller has claimed chunk 0 and is preparing it (holds its lock).
+        assert_eq!(preparation.claim_front(), Some(0));
+        let in_progress = preparation.chunks[0].lock().unwrap();
+        let writer = {
+            let preparation = preparation.clone();
+            std::thread::spawn(move || preparation.with_chunk(0, |subs, presealed| (subs.len(), presealed.len())))
+        };
+        // The writer claims and prepares chunks 3, 2 and 1 before it waits
+        // for chunk 0: each is prepared under its lock, so once nothing is
+        // left to claim, locking each shows it done.
+        let exhausted = || {
+            let u = preparation.unclaimed();
+            u.0 >= u.1
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !exhausted() {
+            assert!(std::time::Instant::now() < deadline, "the writer left chunks unclaimed while it waited");
+            std::thread::yield_now();
+        }
+        for c in 1..4 {
+            assert!(preparation.chunks[c].lock().unwrap().is_some(), "chunk {c} was prepared by the writer");
+        }
+        drop(in_progress);
+        // Chunk 0 was never prepared by its claimant: the writer does it.
+        assert_eq!(writer.join().unwrap(), (16, 16));
     }
 }
