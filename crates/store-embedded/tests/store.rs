@@ -428,3 +428,25 @@ fn a_large_import_leaves_no_large_wal_behind() {
     ledger.append_blocking(vec![freeze_execution("F-WAL-7")]).unwrap();
     assert!(govledger_ledger::verify(ledger.reader().as_ref()).unwrap().ok());
 }
+
+/// SPEC 2.1: an event submitted without an id gets a server-assigned UUIDv7,
+/// on every path: a small batch, a batch prepared in chunks, and an import.
+#[test]
+fn events_without_an_id_get_a_uuid_v7_on_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    let mut stored = ledger.append_blocking(city()).unwrap();
+    stored.extend(ledger.append_blocking(vec![freeze_request("F-V7-0")]).unwrap());
+    stored.extend(ledger.append_blocking((1..100).map(|i| freeze_request(&format!("F-V7-{i}"))).collect()).unwrap());
+    let import =
+        (100..110).map(|i| freeze_request(&format!("F-V7-{i}"))).enumerate().map(|(i, s)| Ok((i as u64 + 1, s)));
+    assert_eq!(ledger.import_blocking(import, |_| {}).unwrap().appended, 10);
+    let read = ledger.read(0, 1_000).unwrap();
+    assert_eq!(read.len(), 4 + 100 + 10);
+    assert_eq!(read[..stored.len()], stored.iter().map(|a| a.event.clone()).collect::<Vec<_>>()[..]);
+    let ids: std::collections::HashSet<Uuid> = read.iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), read.len(), "ids are distinct");
+    for e in &read {
+        assert_eq!(e.id.get_version_num(), 7, "event {} has id {}", e.seq, e.id);
+    }
+}
