@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use govledger_demo::{DemoConfig, events};
 use govledger_domain::catalog::{AgencyKind, EventType, Payload};
-use govledger_domain::{State, Submission, Timestamp};
+use govledger_domain::{State, Submission, Timestamp, Txn};
 
 fn until() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").expect("a valid instant").with_timezone(&Utc)
@@ -60,18 +60,22 @@ fn every_event_is_admitted_by_the_ledger_rules() {
 /// of a demo year (registrations, every lifecycle, retractions of events
 /// before the cut and inside the change), a change dropped after admitting
 /// the next events leaves a state equal to the one before, and the same
-/// change committed gives the state of admitting everything in one go.
+/// change committed gives the state of admitting everything in one go. A
+/// rollback to a savepoint inside a change undoes exactly what came after it.
 #[test]
 fn a_dropped_change_leaves_the_validation_state_exactly_as_it_was() {
     let subs = generate(11, 0.1);
     let retractions = subs.iter().filter(|s| s.event_type() == EventType::EventRetracted).count();
     assert!(retractions >= 3, "{retractions} retractions: the check needs some");
     let recorded_at = Timestamp::from(until());
-    let admit = |state: &mut State, subs: &[Submission], commit: bool| {
-        let mut txn = state.begin();
+    let admit_in = |txn: &mut Txn<'_>, subs: &[Submission]| {
         for sub in subs {
             txn.admit(sub.id.expect("demo events carry ids"), sub, recorded_at).expect("demo events pass the rules");
         }
+    };
+    let admit = |state: &mut State, subs: &[Submission], commit: bool| {
+        let mut txn = state.begin();
+        admit_in(&mut txn, subs);
         if commit {
             txn.commit();
         }
@@ -98,6 +102,23 @@ fn a_dropped_change_leaves_the_validation_state_exactly_as_it_was() {
             assert!(state != before);
         }
         assert!(state == whole, "committing changes of {size} gives the state of one change");
+    }
+    // A savepoint: in each change of 97, the second half is admitted and
+    // rolled back to the point after the first; the state is that of the
+    // first half alone (then the second half is admitted for real).
+    let (mut kept, mut expected) = (State::new(), State::new());
+    for (cut, change) in subs.chunks(97).enumerate() {
+        let (first, second) = change.split_at(change.len() / 2);
+        let mut txn = kept.begin();
+        admit_in(&mut txn, first);
+        let point = txn.savepoint();
+        admit_in(&mut txn, second);
+        txn.rollback_to(point);
+        txn.commit();
+        admit(&mut expected, first, true);
+        assert!(kept == expected, "rolling back to the savepoint of cut {cut} left a trace");
+        admit(&mut kept, second, true);
+        admit(&mut expected, second, true);
     }
 }
 

@@ -16,5 +16,5 @@ pub use catalog::{EventType, Payload};
 pub use envelope::Submission;
 pub use error::{ErrorCode, Rejection};
 pub use rules::Capacity;
-pub use state::{State, Txn};
+pub use state::{Savepoint, State, Txn};
 pub use values::{AgencyId, AmountMinor, Count, EntityId, Text, Timestamp};

@@ -203,17 +203,9 @@ impl Txn<'_> {
     }
 
     fn apply_retraction(&mut self, target: Uuid) {
-        let Some(seq) = self.seq_of(&target) else { return };
-        let Some((meta, _)) = self.event(seq) else { return };
-        let refs = meta.refs.clone();
-        for r in refs.iter() {
-            match *r {
-                Ref::Names(agency) => self.unname_agency(agency),
-                Ref::Registers(agency) => self.unregister_agency(agency),
-                Ref::Entity(key) => self.pop_entity(key),
-            }
+        if let Some(seq) = self.seq_of(&target) {
+            self.retract(seq);
         }
-        self.mark_retracted(seq);
     }
 
     fn entity_by_key_current(&self, key: EntityKey) -> Option<EntityState> {

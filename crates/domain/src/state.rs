@@ -362,10 +362,14 @@ pub struct Txn<'a> {
 impl Drop for Txn<'_> {
     fn drop(&mut self) {
         if !self.committed {
-            self.rollback();
+            self.undo_to(self.start);
         }
     }
 }
+
+/// A point in a [`Txn`] (see [`Txn::savepoint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Savepoint(usize);
 
 impl Txn<'_> {
     /// Keeps the change.
@@ -373,29 +377,26 @@ impl Txn<'_> {
         self.committed = true;
     }
 
-    /// Undoes the change's events, newest first: each event's references in
-    /// reverse order, then what it retracted (an event's effects were made
-    /// the other way round).
-    fn rollback(&mut self) {
+    /// The change as it stands, to come back to with [`Txn::rollback_to`].
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint(self.base.events.len())
+    }
+
+    /// Undoes the events admitted since `point`, as if they had never been.
+    pub fn rollback_to(&mut self, point: Savepoint) {
+        self.undo_to(point.0.max(self.start));
+    }
+
+    /// Undoes events newest first until `len` are left: each event's
+    /// references in reverse order, then what it retracted (an event's
+    /// effects were made the other way round).
+    fn undo_to(&mut self, len: usize) {
         let State { agencies, entities, events, by_id, .. } = &mut *self.base;
-        while events.len() > self.start {
+        while events.len() > len {
             let seq = events.len() as u64;
             if let Some(meta) = events.last() {
-                for r in meta.refs.iter().rev() {
-                    match *r {
-                        Ref::Names(agency) => {
-                            if let Some(rec) = agencies.get_mut(&agency) {
-                                rec.naming = rec.naming.saturating_sub(1);
-                            }
-                        }
-                        Ref::Registers(agency) => {
-                            agencies.remove(&agency);
-                        }
-                        Ref::Entity(key) => {
-                            pop_step(entities, key);
-                        }
-                    }
-                }
+                // What references alone give back needs no record.
+                take_back(agencies, entities, &meta.refs, |_| {});
             }
             while let Some((_, undone)) = self.undone.pop_if(|(at, _)| *at == seq) {
                 match undone {
@@ -418,7 +419,6 @@ impl Txn<'_> {
             by_id.remove(events.len() - 1, events);
             events.pop();
         }
-        self.undone.clear();
     }
 
     // ---- reads -------------------------------------------------------------
@@ -480,7 +480,7 @@ impl Txn<'_> {
     // ---- writes (used by `rules::apply` only) -------------------------------
     //
     // Each write is either undone from the event's references on rollback
-    // (`rollback`), or, when a retraction makes it, recorded in `undone`.
+    // (`undo_to`), or, when a retraction makes it, recorded in `undone`.
 
     /// Counts an event naming `sym` (when it is registered).
     pub(crate) fn name_agency(&mut self, sym: Sym) {
@@ -489,27 +489,8 @@ impl Txn<'_> {
         }
     }
 
-    /// Uncounts a retracted event naming `sym`.
-    pub(crate) fn unname_agency(&mut self, sym: Sym) {
-        if let Some(rec) = self.base.agencies.get_mut(&sym)
-            && rec.naming > 0
-        {
-            rec.naming -= 1;
-            let at = self.next_seq();
-            self.undone.push((at, Undone::Named(sym)));
-        }
-    }
-
     pub(crate) fn register_agency(&mut self, sym: Sym, rec: AgencyRec) {
         self.base.agencies.insert(sym, rec);
-    }
-
-    /// Retracts the registration of `sym`.
-    pub(crate) fn unregister_agency(&mut self, sym: Sym) {
-        if let Some(rec) = self.base.agencies.remove(&sym) {
-            let at = self.next_seq();
-            self.undone.push((at, Undone::Registration(sym, rec)));
-        }
     }
 
     pub(crate) fn push_entity(&mut self, key: EntityKey, seq: u64, state: Option<EntityState>) {
@@ -521,14 +502,6 @@ impl Txn<'_> {
         stack.push((seq, state));
     }
 
-    /// Takes a retracted event off the top of `key`'s stack.
-    pub(crate) fn pop_entity(&mut self, key: EntityKey) {
-        if let Some(step) = pop_step(&mut self.base.entities, key) {
-            let at = self.next_seq();
-            self.undone.push((at, Undone::Step(key, Box::new(step))));
-        }
-    }
-
     pub(crate) fn push_event(&mut self, meta: EventMeta) -> u64 {
         let seq = self.next_seq();
         let State { events, by_id, .. } = &mut *self.base;
@@ -537,14 +510,55 @@ impl Txn<'_> {
         seq
     }
 
-    pub(crate) fn mark_retracted(&mut self, seq: u64) {
-        let index = (seq as usize).wrapping_sub(1);
-        if let Some(meta) = self.base.events.get_mut(index)
-            && !meta.retracted
-        {
+    /// Retracts the event at `seq` (SPEC 2.4): takes back what it added and
+    /// marks it retracted, keeping what was taken to put back if the change
+    /// is dropped.
+    pub(crate) fn retract(&mut self, seq: u64) {
+        let at = self.next_seq();
+        let Txn { base, undone, .. } = self;
+        let State { agencies, entities, events, .. } = &mut **base;
+        let Some(meta) = usize::try_from(seq).ok().and_then(|s| s.checked_sub(1)).and_then(|i| events.get_mut(i))
+        else {
+            return;
+        };
+        take_back(agencies, entities, &meta.refs, |taken| undone.push((at, taken)));
+        if !meta.retracted {
             meta.retracted = true;
-            let at = self.next_seq();
-            self.undone.push((at, Undone::Retracted(seq)));
+            undone.push((at, Undone::Retracted(seq)));
+        }
+    }
+}
+
+/// Takes back what an event with `refs` added, newest reference first: for
+/// its retraction, or for a rollback of it. `taken` hears of what references
+/// alone cannot give back: a lowered name count, a registration, an
+/// entity's step.
+fn take_back(
+    agencies: &mut SymMap<Sym, AgencyRec>,
+    entities: &mut SymMap<EntityKey, EntityRec>,
+    refs: &[Ref],
+    mut taken: impl FnMut(Undone),
+) {
+    for r in refs.iter().rev() {
+        match *r {
+            Ref::Names(agency) => {
+                if let Some(rec) = agencies.get_mut(&agency)
+                    && rec.naming > 0
+                {
+                    rec.naming -= 1;
+                    taken(Undone::Named(agency));
+                }
+            }
+            Ref::Registers(agency) => {
+                if let Some(rec) = agencies.remove(&agency) {
+                    taken(Undone::Registration(agency, rec));
+                }
+            }
+            Ref::Entity(key) => {
+                if let Some(step) = pop_step(entities, key) {
+                    taken(Undone::Step(key, Box::new(step)));
+                }
+            }
         }
     }
 }

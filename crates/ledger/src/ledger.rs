@@ -439,7 +439,7 @@ impl Preparation {
     fn new(subs: Vec<Submission>) -> Self {
         let n = subs.len().div_ceil(PREPARE_CHUNK);
         let chunks = (0..n).map(|_| Mutex::new(None)).collect();
-        let ids = subs.iter().map(|s| s.id.unwrap_or_else(Uuid::now_v7)).collect();
+        let ids = subs.iter().map(event_id).collect();
         Preparation { subs, ids, unclaimed: Mutex::new((0, n)), chunks }
     }
 
@@ -524,6 +524,11 @@ impl Preparation {
     }
 }
 
+/// An event's id: the client's, or a server-assigned UUIDv7 (SPEC 2.1).
+fn event_id(sub: &Submission) -> Uuid {
+    sub.id.unwrap_or_else(Uuid::now_v7)
+}
+
 fn closed_store() -> StoreError {
     StoreError::Io("the ledger is closed".into())
 }
@@ -548,7 +553,7 @@ fn fold_from(reader: &dyn LogReader, state: &mut State, head: &mut Head, check_c
     let mut folded = 0;
     // The head of the last event read; `head` follows it at each flush.
     let mut tip = head.clone();
-    // Folding in chunks keeps each overlay small.
+    // Folding in chunks keeps few decoded events in memory.
     let mut pending: Vec<StoredEvent> = Vec::with_capacity(IMPORT_CHUNK);
     let flush = |state: &mut State, events: &mut Vec<StoredEvent>| -> Result<u64, StoreError> {
         let mut t = state.begin();
@@ -895,9 +900,8 @@ impl Writer {
 
     /// One attempt at a group commit, in two passes. First every request is
     /// checked on its own against the state including the group's earlier
-    /// accepted requests, in one overlay that becomes part of the state only
-    /// when the store has committed; the callers are still preparing the
-    /// seals meanwhile. Then the accepted requests' new events are sealed in
+    /// accepted requests, in one `Txn` that is kept only when the store has
+    /// committed; the callers are still preparing the seals meanwhile. Then the accepted requests' new events are sealed in
     /// chain order and written chunk by chunk, each chunk as soon as its
     /// preparation is ready, and the transaction is committed. `Err` when
     /// another writer appended first.
@@ -908,24 +912,24 @@ impl Writer {
     ) -> Result<Outcomes, LostRace> {
         let Writer { state, writer, reader, head: committed, head_tx, .. } = self;
         let mut txn = state.begin();
-        // The new events of the accepted requests, as (id, submission), to
-        // rebuild the overlay after a request fails halfway.
-        let mut accepted_new: Vec<(Uuid, &Submission)> = Vec::new();
+        // Whether an accepted request holds a new event.
+        let mut anything_new = false;
         // Client ids new in this group: the store cannot show them yet.
         let mut unwritten: HashMap<Uuid, &Submission> = HashMap::new();
         let mut outcomes: Outcomes = Vec::with_capacity(batches.len());
         let mut accepted: Vec<Accepted<'g>> = Vec::new();
 
         for &(batch, capacity) in batches {
+            let before = txn.savepoint();
             let mut slots: Vec<Slot> = Vec::with_capacity(batch.len());
-            let mut new_subs: Vec<(Uuid, &Submission)> = Vec::new();
+            let mut new_ids: Vec<Uuid> = Vec::new();
             let mut failure = None;
             for (index, (sub, &id)) in batch.subs.iter().zip(&batch.ids).enumerate() {
                 let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|first| same_content(first, sub));
                 match Self::check(&mut txn, writer.as_mut(), earlier, sub, id, recorded.at, capacity) {
                     Ok(slot) => {
                         if let Slot::New { id, .. } = slot {
-                            new_subs.push((id, sub));
+                            new_ids.push(id);
                             // Only a client's id can be sent again within the
                             // group; a server-assigned one is not known yet.
                             if sub.id.is_some() {
@@ -946,30 +950,23 @@ impl Writer {
             }
             match failure {
                 Some(err) => {
-                    for (id, _) in &new_subs {
+                    for id in &new_ids {
                         unwritten.remove(id);
                     }
-                    if !new_subs.is_empty() {
-                        // The overlay holds this request's earlier events
-                        // (a rejected event itself leaves no trace): rebuild
-                        // it from the accepted requests.
-                        drop(txn);
-                        txn = state.begin();
-                        for (id, sub) in &accepted_new {
-                            txn.replay(*id, sub);
-                        }
-                    }
+                    // Undo this request's earlier events (a rejected event
+                    // itself leaves no trace); the group's others stay.
+                    txn.rollback_to(before);
                     outcomes.push(Err(err));
                 }
                 None => {
-                    accepted_new.extend(new_subs);
+                    anything_new |= !new_ids.is_empty();
                     accepted.push(Accepted { outcome: outcomes.len(), batch, slots, sealed: Vec::new() });
                     outcomes.push(Ok(Vec::new())); // filled by `fill_outcomes`
                 }
             }
         }
 
-        if accepted_new.is_empty() {
+        if !anything_new {
             // Nothing new to store: every request was refused or replayed. A
             // refusal must rest on the store's current state, and on a shared
             // store another writer may have appended what makes the request
@@ -1007,7 +1004,7 @@ impl Writer {
             }
             Err(e) => {
                 writer.rollback();
-                // The overlay is dropped: the state never saw these events.
+                // Dropping the `Txn` puts the state back as it was.
                 drop(txn);
                 if let StoreError::Conflict { .. } = e {
                     return Err(LostRace(e));
@@ -1089,7 +1086,7 @@ impl Writer {
                 let (line, sub) = item?;
                 let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|e| e.same_content(sub));
                 // The operator imports, with every role the actors hold.
-                let id = sub.id.unwrap_or_else(Uuid::now_v7);
+                let id = event_id(&sub);
                 match Self::check(&mut txn, self.writer.as_mut(), earlier, &sub, id, recorded.at, Capacity::FULL) {
                     Ok(Slot::New { seq, id }) => {
                         let enc = Presealed::new(&sub, id).seal(&sub, seq, &recorded.text, &head.hash);
