@@ -113,6 +113,74 @@ impl IdIndex {
     }
 }
 
+/// Entities by key, in a list indexed by their id's symbol: a new entity's
+/// id is a new symbol, so it goes at the end of the list, where a hash map
+/// would touch a random place of a large table (BENCHMARKS.md, append).
+/// Each symbol holds the entities of that id, one per namespace: almost
+/// always one.
+#[derive(Debug, Default, Clone)]
+struct Entities {
+    by_sym: Vec<SmallVec<[(EntityKind, EntityRec); 1]>>,
+    len: usize,
+}
+
+impl Entities {
+    fn get(&self, key: &EntityKey) -> Option<&EntityRec> {
+        let of_sym = self.by_sym.get(key.sym as usize)?;
+        of_sym.iter().find(|(kind, _)| *kind == key.kind).map(|(_, rec)| rec)
+    }
+
+    fn get_mut(&mut self, key: &EntityKey) -> Option<&mut EntityRec> {
+        let of_sym = self.by_sym.get_mut(key.sym as usize)?;
+        of_sym.iter_mut().find(|(kind, _)| *kind == key.kind).map(|(_, rec)| rec)
+    }
+
+    /// The entity at `key`, added without events if it is not there.
+    fn entry(&mut self, key: EntityKey) -> &mut EntityRec {
+        let at = key.sym as usize;
+        if self.by_sym.len() <= at {
+            self.by_sym.resize_with(at + 1, SmallVec::new);
+        }
+        let of_sym = &mut self.by_sym[at];
+        let i = match of_sym.iter().position(|(kind, _)| *kind == key.kind) {
+            Some(i) => i,
+            None => {
+                of_sym.push((key.kind, EntityRec::default()));
+                self.len += 1;
+                of_sym.len() - 1
+            }
+        };
+        &mut of_sym[i].1
+    }
+
+    fn remove(&mut self, key: &EntityKey) {
+        if let Some(of_sym) = self.by_sym.get_mut(key.sym as usize)
+            && let Some(i) = of_sym.iter().position(|(kind, _)| *kind == key.kind)
+        {
+            of_sym.remove(i);
+            self.len -= 1;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn values(&self) -> impl Iterator<Item = &EntityRec> {
+        self.by_sym.iter().flatten().map(|(_, rec)| rec)
+    }
+}
+
+/// The same entities with the same events, whatever order they came in.
+impl PartialEq for Entities {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self.by_sym.iter().enumerate().all(|(sym, of_sym)| {
+                of_sym.iter().all(|(kind, rec)| other.get(&EntityKey { kind: *kind, sym: sym as Sym }) == Some(rec))
+            })
+    }
+}
+
 /// The namespaces of entity ids: a task and a freeze may share an id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntityKind {
@@ -273,7 +341,7 @@ pub struct State {
     /// Registered agencies (a retracted registration is removed).
     agencies: SymMap<Sym, AgencyRec>,
     /// Entities with at least one non-retracted event.
-    entities: SymMap<EntityKey, EntityRec>,
+    entities: Entities,
     events: Vec<EventMeta>,
     by_id: IdIndex,
 }
@@ -408,7 +476,7 @@ impl Txn<'_> {
                     Undone::Registration(agency, rec) => {
                         agencies.insert(agency, rec);
                     }
-                    Undone::Step(key, step) => entities.entry(key).or_default().stack.push(*step),
+                    Undone::Step(key, step) => entities.entry(key).stack.push(*step),
                     Undone::Retracted(target) => {
                         if let Some(meta) = events.get_mut(target as usize - 1) {
                             meta.retracted = false;
@@ -494,7 +562,7 @@ impl Txn<'_> {
     }
 
     pub(crate) fn push_entity(&mut self, key: EntityKey, seq: u64, state: Option<EntityState>) {
-        let stack = &mut self.base.entities.entry(key).or_default().stack;
+        let stack = &mut self.base.entities.entry(key).stack;
         // Entities have a handful of events: grow by one, not by doubling
         // (a Vec's first push reserves four), which keeps a million-event
         // state well inside the memory budget.
@@ -535,7 +603,7 @@ impl Txn<'_> {
 /// entity's step.
 fn take_back(
     agencies: &mut SymMap<Sym, AgencyRec>,
-    entities: &mut SymMap<EntityKey, EntityRec>,
+    entities: &mut Entities,
     refs: &[Ref],
     mut taken: impl FnMut(Undone),
 ) {
@@ -565,11 +633,44 @@ fn take_back(
 
 /// Takes the newest event off `key`'s stack; an entity left without events
 /// is removed, which frees its id (SPEC 2.4).
-fn pop_step(entities: &mut SymMap<EntityKey, EntityRec>, key: EntityKey) -> Option<(u64, Option<EntityState>)> {
+fn pop_step(entities: &mut Entities, key: EntityKey) -> Option<(u64, Option<EntityState>)> {
     let rec = entities.get_mut(&key)?;
     let step = rec.stack.pop();
     if rec.stack.is_empty() {
         entities.remove(&key);
     }
     step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_of_one_id_in_two_namespaces_are_kept_apart_and_compared_in_any_order() {
+        let task = EntityKey { kind: EntityKind::Task, sym: 3 };
+        let freeze = EntityKey { kind: EntityKind::Freeze, sym: 3 };
+        let mut a = Entities::default();
+        a.entry(task).stack.push((1, None));
+        a.entry(freeze).stack.push((2, None));
+        let mut b = Entities::default();
+        b.entry(freeze).stack.push((2, None));
+        b.entry(task).stack.push((1, None));
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.get(&task).and_then(EntityRec::top_seq), Some(1));
+        assert_eq!(a.get(&freeze).and_then(EntityRec::top_seq), Some(2));
+        assert!(a.get(&EntityKey { kind: EntityKind::Case, sym: 3 }).is_none());
+        assert!(a.get(&EntityKey { kind: EntityKind::Task, sym: 9 }).is_none());
+        assert_eq!(a, b);
+        if let Some(rec) = b.get_mut(&task) {
+            rec.stack.push((5, None));
+        }
+        assert_ne!(a, b);
+        a.remove(&task);
+        assert_eq!((a.len(), a.get(&task), a.get(&freeze).is_some()), (1, None, true));
+        assert_eq!(a.values().count(), 1);
+        // A removed entity's key can be used again.
+        a.entry(task);
+        assert_eq!(a.len(), 2);
+    }
 }
