@@ -23,8 +23,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, TryLockError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -203,6 +203,8 @@ pub struct Ledger {
 
 struct Inner {
     sender: Mutex<Option<Sender<Command>>>,
+    core: Arc<Mutex<Core>>,
+    doorbell: Arc<Doorbell>,
     reader: Arc<dyn LogReader>,
     head: watch::Receiver<Head>,
     stats: Arc<StatCounters>,
@@ -237,7 +239,7 @@ impl Ledger {
         let (sender, receiver) = mpsc::channel();
         let last_recorded = Timestamp::parse(&head.recorded_at).ok();
         let stats = Arc::new(StatCounters::default());
-        let mut worker = Writer {
+        let worker = Writer {
             stats: stats.clone(),
             state,
             writer,
@@ -248,13 +250,20 @@ impl Ledger {
             last_recorded,
             reader: reader.clone(),
         };
-        let thread = std::thread::Builder::new()
-            .name("govledger-writer".into())
-            .spawn(move || worker.run(receiver))
-            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+        let core = Arc::new(Mutex::new(Core { writer: worker, receiver, next: None }));
+        let doorbell = Arc::new(Doorbell::default());
+        let thread = {
+            let (core, doorbell) = (core.clone(), doorbell.clone());
+            std::thread::Builder::new()
+                .name("govledger-writer".into())
+                .spawn(move || serve(&core, &doorbell))
+                .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?
+        };
         Ok(Ledger {
             inner: Arc::new(Inner {
                 sender: Mutex::new(Some(sender)),
+                core,
+                doorbell,
                 reader,
                 head: head_rx,
                 stats,
@@ -263,7 +272,17 @@ impl Ledger {
         })
     }
 
+    /// Queues a command for the writer thread.
     fn send(&self, cmd: Command) -> bool {
+        let sent = self.queue(cmd);
+        if sent {
+            self.inner.doorbell.ring();
+        }
+        sent
+    }
+
+    /// Queues a command without waking the writer thread.
+    fn queue(&self, cmd: Command) -> bool {
         let guard = self.inner.sender.lock().unwrap_or_else(|e| e.into_inner());
         guard.as_ref().is_some_and(|s| s.send(cmd).is_ok())
     }
@@ -303,7 +322,9 @@ impl Ledger {
         rx.await.unwrap_or(Err(AppendError::Closed))
     }
 
-    /// [`Ledger::append`] for callers outside an async runtime.
+    /// [`Ledger::append`] for callers outside an async runtime. When
+    /// nobody is committing, the request is committed on this thread (see
+    /// `Core`), which spares two thread hand-offs.
     pub fn append_blocking(&self, batch: Vec<Submission>) -> Result<Vec<Appended>, AppendError> {
         if batch.is_empty() {
             return Err(AppendError::Rejected {
@@ -311,11 +332,41 @@ impl Ledger {
                 rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
             });
         }
-        let (reply, rx) = oneshot::channel();
-        if !self.send_batch(batch, Capacity::FULL, reply) {
+        let (reply, mut rx) = oneshot::channel();
+        let shared = batch.len() >= SHARED_PREPARE_MIN;
+        let preparation = Arc::new(Preparation::new(batch));
+        if !shared {
+            preparation.work();
+        }
+        if !self.queue(Command::Append { batch: preparation.clone(), capacity: Capacity::FULL, reply }) {
             return Err(AppendError::Closed);
         }
-        rx.blocking_recv().unwrap_or(Err(AppendError::Closed))
+        let core = match self.inner.core.try_lock() {
+            Ok(core) => Some(core),
+            Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        let Some(mut core) = core else {
+            // Someone is committing: the writer thread takes it from here.
+            self.inner.doorbell.ring();
+            preparation.work();
+            return rx.blocking_recv().unwrap_or(Err(AppendError::Closed));
+        };
+        // Nobody is committing: this thread commits its request itself (with
+        // whatever else is queued), sparing the two thread hand-offs, while
+        // the writer thread helps prepare.
+        if shared {
+            let help = preparation.clone();
+            self.inner.doorbell.ring_with(|bell| bell.help.push(help));
+        }
+        // Every other request queued meanwhile was rung for by its caller,
+        // who found the writer held.
+        let mut outcome = None;
+        while outcome.is_none() && core.run_one() {
+            outcome = rx.try_recv().ok();
+        }
+        drop(core);
+        outcome.unwrap_or_else(|| rx.blocking_recv().unwrap_or(Err(AppendError::Closed)))
     }
 
     /// Imports a stream of envelopes as one atomic batch, holding only the
@@ -396,6 +447,7 @@ impl Ledger {
     /// the writer to stop.
     pub fn close(&self) {
         self.inner.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.inner.doorbell.ring_with(|bell| bell.closed = true);
         if let Some(t) = self.inner.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = t.join();
         }
@@ -405,6 +457,7 @@ impl Ledger {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.sender.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        self.doorbell.ring_with(|bell| bell.closed = true);
         if let Some(t) = self.thread.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = t.join();
         }
@@ -412,16 +465,19 @@ impl Drop for Inner {
 }
 
 /// A batch being prepared off the chain's sequential path (see `seal`), in
-/// chunks, by its caller and by the writer, so that both cores work on it
-/// without a thread of its own (starting one per batch cost as much as it
-/// saved at 64 events).
+/// chunks, by two threads, so that both cores work on it without a thread
+/// of its own (starting one per batch cost as much as it saved at 64
+/// events): the caller and the writer thread, or, when a blocking caller
+/// commits its batch itself (see [`Ledger::append_blocking`]), the writer
+/// thread and that caller.
 ///
-/// The writer checks the rules on the submissions while the caller prepares
-/// (they do not need the preparation), then seals and writes the batch chunk
-/// by chunk, each as soon as it is ready. The caller claims chunks from the
-/// front, in the order the writer needs them; while the chunk the writer
-/// needs next is still being prepared, the writer prepares one from the
-/// back, and it prepares itself any chunk nobody has got to. A chunk's
+/// The committing thread (the writer) checks the rules on the submissions
+/// while the other prepares (they do not need the preparation), then seals
+/// and writes the batch chunk by chunk, each as soon as it is ready. The
+/// helper claims chunks from the front, in the order the writer needs them;
+/// while the chunk the writer needs next is still being prepared, the
+/// writer prepares one from the back, and it prepares itself any chunk
+/// nobody has got to. A chunk's
 /// mutex is held while it is prepared; a chunk whose preparer panicked is
 /// prepared again.
 struct Preparation {
@@ -739,6 +795,123 @@ impl Recorded {
     }
 }
 
+/// The writer and its queue. Whoever holds it runs the queued commands: the
+/// writer thread when the doorbell rings, or a blocking caller that found it
+/// free (see [`Ledger::append_blocking`]).
+struct Core {
+    writer: Writer,
+    receiver: Receiver<Command>,
+    /// A command taken off the queue that did not belong to the group before it.
+    next: Option<Command>,
+}
+
+impl Core {
+    fn take(&mut self) -> Option<Command> {
+        self.next.take().or_else(|| self.receiver.try_recv().ok())
+    }
+
+    /// Whether a command is queued.
+    #[cfg(test)]
+    fn has_queued(&mut self) -> bool {
+        if self.next.is_none() {
+            self.next = self.receiver.try_recv().ok();
+        }
+        self.next.is_some()
+    }
+
+    /// Runs the next queued command, with the appends queued behind an
+    /// append as one group commit; false when nothing is queued.
+    fn run_one(&mut self) -> bool {
+        let Some(cmd) = self.take() else { return false };
+        match cmd {
+            Command::Append { batch, capacity, reply } => {
+                let mut events = batch.len();
+                let mut group = vec![(batch, capacity, reply)];
+                while events < MAX_GROUP_EVENTS {
+                    match self.take() {
+                        Some(Command::Append { batch, capacity, reply }) => {
+                            events += batch.len();
+                            group.push((batch, capacity, reply));
+                        }
+                        Some(other) => {
+                            self.next = Some(other);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                self.writer.commit_group(group);
+            }
+            Command::Import { source, progress, reply } => {
+                let _ = reply.send(self.writer.import(source, progress));
+            }
+            Command::CatchUp { reply } => {
+                let _ = reply.send(self.writer.catch_up().map(|_| self.writer.head.clone()));
+            }
+        }
+        true
+    }
+}
+
+fn lock_core(core: &Mutex<Core>) -> std::sync::MutexGuard<'_, Core> {
+    core.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How callers wake the writer thread: to run queued commands, to help
+/// prepare a batch that a blocking caller is committing itself, or to stop.
+#[derive(Default)]
+struct Doorbell {
+    bell: Mutex<Bell>,
+    rung: Condvar,
+}
+
+#[derive(Default)]
+struct Bell {
+    queued: bool,
+    help: Vec<Arc<Preparation>>,
+    closed: bool,
+}
+
+impl Doorbell {
+    fn ring_with(&self, f: impl FnOnce(&mut Bell)) {
+        f(&mut self.bell.lock().unwrap_or_else(|e| e.into_inner()));
+        self.rung.notify_one();
+    }
+
+    fn ring(&self) {
+        self.ring_with(|bell| bell.queued = true);
+    }
+
+    /// Waits until rung, and takes what it was rung for.
+    fn wait(&self) -> Bell {
+        let bell = self.bell.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bell = self
+            .rung
+            .wait_while(bell, |b| !b.queued && b.help.is_empty() && !b.closed)
+            .unwrap_or_else(|e| e.into_inner());
+        Bell { queued: std::mem::take(&mut bell.queued), help: std::mem::take(&mut bell.help), closed: bell.closed }
+    }
+}
+
+/// The writer thread: runs what is queued whenever the doorbell rings and
+/// nobody else is running it, and helps prepare batches; after `close`, runs
+/// what is left and stops.
+fn serve(core: &Mutex<Core>, doorbell: &Doorbell) {
+    loop {
+        let Bell { queued, help, closed } = doorbell.wait();
+        for preparation in help {
+            preparation.work();
+        }
+        if queued || closed {
+            let mut core = lock_core(core);
+            while core.run_one() {}
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
 /// The answer to each request of a group, in order.
 type Outcomes = Vec<Result<Vec<Appended>, AppendError>>;
 
@@ -746,45 +919,6 @@ type Outcomes = Vec<Result<Vec<Appended>, AppendError>>;
 struct LostRace(StoreError);
 
 impl Writer {
-    fn run(&mut self, receiver: Receiver<Command>) {
-        let mut next: Option<Command> = None;
-        loop {
-            let cmd = match next.take() {
-                Some(cmd) => cmd,
-                None => match receiver.recv() {
-                    Ok(cmd) => cmd,
-                    Err(_) => return, // every sender is gone: shut down
-                },
-            };
-            match cmd {
-                Command::Append { batch, capacity, reply } => {
-                    let mut events = batch.len();
-                    let mut group = vec![(batch, capacity, reply)];
-                    while events < MAX_GROUP_EVENTS {
-                        match receiver.try_recv() {
-                            Ok(Command::Append { batch, capacity, reply }) => {
-                                events += batch.len();
-                                group.push((batch, capacity, reply));
-                            }
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                        }
-                    }
-                    self.commit_group(group);
-                }
-                Command::Import { source, progress, reply } => {
-                    let _ = reply.send(self.import(source, progress));
-                }
-                Command::CatchUp { reply } => {
-                    let _ = reply.send(self.catch_up().map(|_| self.head.clone()));
-                }
-            }
-        }
-    }
-
     /// `recorded_at` for the next transaction: the clock, never going back.
     fn tick(&mut self) -> Timestamp {
         let now = (self.clock)();
@@ -1225,5 +1359,127 @@ mod tests {
         drop(in_progress);
         // Chunk 0 was never prepared by its claimant: the writer does it.
         assert_eq!(writer.join().unwrap(), (16, 16));
+    }
+
+    /// A memory store that notes the name of the thread of each commit.
+    struct NotingCommits {
+        inner: crate::memory::MemoryWriter,
+        committers: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl LogWriter for NotingCommits {
+        fn begin(&mut self, expected_head: u64) -> Result<(), StoreError> {
+            self.inner.begin(expected_head)
+        }
+        fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError> {
+            self.inner.write(events)
+        }
+        fn commit(&mut self, head: &Head) -> Result<(), StoreError> {
+            let name = std::thread::current().name().unwrap_or_default().to_owned();
+            self.committers.lock().unwrap().push(name);
+            self.inner.commit(head)
+        }
+        fn rollback(&mut self) {
+            self.inner.rollback();
+        }
+        fn by_id(&mut self, id: &Uuid) -> Result<Option<StoredEvent>, StoreError> {
+            self.inner.by_id(id)
+        }
+    }
+
+    fn noting_ledger() -> (Ledger, Arc<Mutex<Vec<String>>>) {
+        let log = crate::memory::MemoryLog::new();
+        let committers = Arc::new(Mutex::new(Vec::new()));
+        let writer = NotingCommits { inner: log.writer(), committers: committers.clone() };
+        (Ledger::open(Box::new(writer), log).unwrap(), committers)
+    }
+
+    fn last_committer(committers: &Mutex<Vec<String>>) -> String {
+        committers.lock().unwrap().last().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_blocking_append_commits_on_its_own_thread_when_nobody_else_is_committing() {
+        let (ledger, committers) = noting_ledger();
+        let caller = {
+            let ledger = ledger.clone();
+            std::thread::Builder::new().name("caller".into()).spawn(move || {
+                ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
+                // Large enough for the writer thread to help prepare it.
+                let batch: Vec<Submission> = (0..100).map(|i| publicity(&format!("P{i}"))).collect();
+                ledger.append_blocking(batch).unwrap().len()
+            })
+        };
+        assert_eq!(caller.unwrap().join().unwrap(), 100);
+        assert_eq!(*committers.lock().unwrap(), ["caller", "caller"]);
+        // An async append is the writer thread's.
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(ledger.append(vec![publicity("P-async")])).unwrap();
+        assert_eq!(last_committer(&committers), "govledger-writer");
+        assert!(ledger.verify(&mut |_| {}).unwrap().ok());
+    }
+
+    #[test]
+    fn a_request_queued_while_another_thread_commits_is_answered_by_that_thread() {
+        let (ledger, committers) = noting_ledger();
+        ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
+        let mut core = lock_core(&ledger.inner.core);
+        let waiting = {
+            let ledger = ledger.clone();
+            std::thread::spawn(move || ledger.append_blocking(vec![publicity("P-queued")]))
+        };
+        // Until the request is queued (a condition, not a pause).
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !core.has_queued() {
+            assert!(std::time::Instant::now() < deadline, "the request was never queued");
+            std::thread::yield_now();
+        }
+        // This thread holds the writer: it commits the queued request.
+        assert!(core.run_one());
+        drop(core);
+        let appended = waiting.join().unwrap().unwrap();
+        assert_eq!(appended[0].event.seq, 4);
+        assert_eq!(last_committer(&committers), std::thread::current().name().unwrap_or_default());
+    }
+
+    #[test]
+    fn blocking_and_async_appends_from_many_threads_are_all_answered() {
+        const THREADS: usize = 4;
+        const APPENDS: usize = 20;
+        let (ledger, _) = noting_ledger();
+        ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
+        let (done, answers) = mpsc::channel::<usize>();
+        // A batch of `i % 3 + 1` events, and one of 70 now and then (shared
+        // preparation, helped by the writer thread).
+        let batch = |t: usize, i: usize| -> Vec<Submission> {
+            let n = if i % 7 == 3 { 70 } else { i % 3 + 1 };
+            (0..n).map(|k| publicity(&format!("T{t}-{i}-{k}"))).collect()
+        };
+        let mut expected = 0;
+        for t in 0..THREADS {
+            expected += (0..APPENDS).map(|i| batch(t, i).len()).sum::<usize>();
+            let (ledger, done) = (ledger.clone(), done.clone());
+            std::thread::spawn(move || {
+                for i in 0..APPENDS {
+                    let _ = done.send(ledger.append_blocking(batch(t, i)).map_or(0, |a| a.len()));
+                }
+            });
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        for i in 0..APPENDS {
+            expected += batch(THREADS, i).len();
+            let (ledger, done, b) = (ledger.clone(), done.clone(), batch(THREADS, i));
+            rt.spawn(async move {
+                let _ = done.send(ledger.append(b).await.map_or(0, |a| a.len()));
+            });
+        }
+        drop(done);
+        let mut appended = 0;
+        for _ in 0..(THREADS + 1) * APPENDS {
+            appended += answers.recv_timeout(Duration::from_secs(60)).expect("every append is answered");
+        }
+        assert_eq!(appended, expected);
+        assert_eq!(ledger.head().seq, 3 + expected as u64);
+        assert!(ledger.verify(&mut |_| {}).unwrap().ok());
     }
 }
