@@ -3,7 +3,9 @@
 //! a replica follows the others with `catch_up`; a failed or lost commit
 //! leaves the validation state as it was; a request that fails halfway
 //! through a group leaves no trace for the requests after it; a batch
-//! prepared off the writer thread is sealed as submitted, also when resealed.
+//! prepared off the writer thread is sealed as submitted, also when resealed;
+//! a blocking caller that finds the writer idle commits on its own thread,
+//! and many blocking and async callers at once are all answered.
 //!
 //! The stores here are `MemoryLog`s. A wrapper writer lets a test run code
 //! (another replica's append) between a writer's check and its commit,
@@ -438,4 +440,78 @@ fn a_batch_prepared_off_the_writer_is_sealed_as_submitted_even_after_a_lost_race
     let again = a.append_blocking(vec![batch[3].clone()]).unwrap();
     assert!(again[0].replayed);
     assert_eq!(again[0].event, out[3].event);
+}
+
+/// A ledger whose store notes the name of the thread of each commit.
+fn open_noting_committers(log: &Arc<MemoryLog>) -> (Ledger, Arc<Mutex<Vec<String>>>) {
+    let committers = Arc::new(Mutex::new(Vec::new()));
+    let noted = committers.clone();
+    let (ledger, _) = open_interloped(log, RetryPolicy::default(), move |_| {
+        noted.lock().unwrap().push(std::thread::current().name().unwrap_or_default().to_owned());
+    });
+    (ledger, committers)
+}
+
+#[test]
+fn a_blocking_append_commits_on_its_own_thread_when_nobody_else_is_committing() {
+    let log = MemoryLog::new();
+    let (ledger, committers) = open_noting_committers(&log);
+    let caller = {
+        let ledger = ledger.clone();
+        std::thread::Builder::new().name("caller".into()).spawn(move || {
+            ledger.append_blocking(city()).unwrap();
+            // Large enough for the writer thread to help prepare it.
+            let batch: Vec<Submission> = (0..100).map(|i| publicity(&format!("P{i}"))).collect();
+            ledger.append_blocking(batch).unwrap().len()
+        })
+    };
+    assert_eq!(caller.unwrap().join().unwrap(), 100);
+    assert_eq!(*committers.lock().unwrap(), ["caller", "caller"]);
+    // An async append is the writer thread's.
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(ledger.append(vec![publicity("P-async")])).unwrap();
+    assert_eq!(committers.lock().unwrap().last().map(String::as_str), Some("govledger-writer"));
+    assert!(verify(log.as_ref()).unwrap().ok());
+}
+
+#[test]
+fn blocking_and_async_appends_from_many_threads_are_all_answered() {
+    const THREADS: usize = 4;
+    const APPENDS: usize = 20;
+    let log = MemoryLog::new();
+    let ledger = open(&log);
+    ledger.append_blocking(city()).unwrap();
+    let (done, answers) = mpsc::channel::<usize>();
+    // A batch of `i % 3 + 1` events, and one of 70 now and then (a shared
+    // preparation, which the writer thread helps with).
+    let batch = |t: usize, i: usize| -> Vec<Submission> {
+        let n = if i % 7 == 3 { 70 } else { i % 3 + 1 };
+        (0..n).map(|k| publicity(&format!("T{t}-{i}-{k}"))).collect()
+    };
+    let mut expected = 0;
+    for t in 0..THREADS {
+        expected += (0..APPENDS).map(|i| batch(t, i).len()).sum::<usize>();
+        let (ledger, done) = (ledger.clone(), done.clone());
+        std::thread::spawn(move || {
+            for i in 0..APPENDS {
+                let _ = done.send(ledger.append_blocking(batch(t, i)).map_or(0, |a| a.len()));
+            }
+        });
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    for i in 0..APPENDS {
+        expected += batch(THREADS, i).len();
+        let (ledger, done, b) = (ledger.clone(), done.clone(), batch(THREADS, i));
+        rt.spawn(async move {
+            let _ = done.send(ledger.append(b).await.map_or(0, |a| a.len()));
+        });
+    }
+    drop(done);
+    let mut appended = 0;
+    for _ in 0..(THREADS + 1) * APPENDS {
+        appended += answers.recv_timeout(Duration::from_secs(60)).expect("every append is answered");
+    }
+    assert_eq!(appended, expected);
+    assert_eq!(ledger.head().seq, 3 + expected as u64);
+    assert!(verify(log.as_ref()).unwrap().ok());
 }
