@@ -1,7 +1,9 @@
-//! The append path: one writer thread owns the validation state and the
-//! store's writer. Every append — HTTP, GraphQL, CLI, import — goes through
-//! it, so each event is checked by the domain's rules against exactly the
-//! state it is appended to, and the chain stays one total order.
+//! The append path: the validation state and the store's writer sit in one
+//! `Core`, run by one thread at a time — the writer thread, or a blocking
+//! caller that finds it idle (`Ledger::append_blocking`). Every append —
+//! HTTP, GraphQL, CLI, import — goes through it, so each event is checked by
+//! the domain's rules against exactly the state it is appended to, and the
+//! chain stays one total order.
 //!
 //! Group commit: while the store makes one transaction durable, further
 //! requests queue up; the writer takes all that are waiting, checks each
