@@ -43,9 +43,9 @@ use crate::verify::{VerifyReport, verify_with_progress};
 const MAX_GROUP_EVENTS: usize = 8_192;
 /// Events written to the store per call during an import.
 const IMPORT_CHUNK: usize = 1_024;
-/// Batches from this size on are handed to the writer before they are
-/// prepared, so that an idle writer helps (see `Preparation`); smaller ones
-/// are prepared by the caller alone, so that many small requests do not load
+/// Batches from this size on are handed over before they are prepared, so
+/// that two threads prepare them (see `Preparation`); smaller ones are
+/// prepared by the caller alone, so that many small requests do not load
 /// the single writer.
 const SHARED_PREPARE_MIN: usize = 64;
 /// Events per chunk of a batch's preparation.
@@ -289,17 +289,23 @@ impl Ledger {
         guard.as_ref().is_some_and(|s| s.send(cmd).is_ok())
     }
 
-    /// Prepares `batch` (see `Preparation`) and queues it for the writer.
-    fn send_batch(&self, batch: Vec<Submission>, capacity: Capacity, reply: AppendReply) -> bool {
-        let shared = batch.len() >= SHARED_PREPARE_MIN;
+    /// Queues `batch` for the writer without waking it, prepared already
+    /// when it is small (see `Preparation`); `None` when the ledger is closed.
+    fn hand_over(&self, batch: Vec<Submission>, capacity: Capacity, reply: AppendReply) -> Option<Arc<Preparation>> {
         let preparation = Arc::new(Preparation::new(batch));
-        if !shared {
+        if preparation.len() < SHARED_PREPARE_MIN {
             preparation.work();
         }
-        let sent = self.send(Command::Append { batch: preparation.clone(), capacity, reply });
+        self.queue(Command::Append { batch: preparation.clone(), capacity, reply }).then_some(preparation)
+    }
+
+    /// Hands `batch` over to the writer thread and helps prepare it.
+    fn send_batch(&self, batch: Vec<Submission>, capacity: Capacity, reply: AppendReply) -> bool {
+        let Some(preparation) = self.hand_over(batch, capacity, reply) else { return false };
+        self.inner.doorbell.ring();
         // For a shared batch: this thread and, once it takes the request, the writer.
         preparation.work();
-        sent
+        true
     }
 
     /// Appends a batch atomically: all events are stored, or none. The
@@ -335,14 +341,9 @@ impl Ledger {
             });
         }
         let (reply, mut rx) = oneshot::channel();
-        let shared = batch.len() >= SHARED_PREPARE_MIN;
-        let preparation = Arc::new(Preparation::new(batch));
-        if !shared {
-            preparation.work();
-        }
-        if !self.queue(Command::Append { batch: preparation.clone(), capacity: Capacity::FULL, reply }) {
+        let Some(preparation) = self.hand_over(batch, Capacity::FULL, reply) else {
             return Err(AppendError::Closed);
-        }
+        };
         let core = match self.inner.core.try_lock() {
             Ok(core) => Some(core),
             Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
@@ -357,7 +358,7 @@ impl Ledger {
         // Nobody is committing: this thread commits its request itself (with
         // whatever else is queued), sparing the two thread hand-offs, while
         // the writer thread helps prepare.
-        if shared {
+        if preparation.len() >= SHARED_PREPARE_MIN {
             let help = preparation.clone();
             self.inner.doorbell.ring_with(|bell| bell.help.push(help));
         }
