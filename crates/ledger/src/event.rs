@@ -63,17 +63,14 @@ impl StoredEvent {
     /// with serde_json's string and integer writers, whose escaping and
     /// number forms are those of RFC 8785 (lowercase `\u00xx` for control
     /// characters, nothing else escaped; integers below 2^53 in plain
-    /// decimal). Only `data`, whose keys vary, goes through the RFC 8785
-    /// canonicalizer. Writing the frame directly halves the cost of sealing an
-    /// event (BENCHMARKS.md); the unit test below and the independent
-    /// recomputation with Python's `rfc8785` (tests/independent_hash.py) check
-    /// the bytes.
+    /// decimal). Only `data`, whose keys vary, needs canonicalizing
+    /// ([`write_canonical`]). Writing the frame directly halves the cost of
+    /// sealing an event (BENCHMARKS.md); the unit test below and the
+    /// independent recomputation with Python's `rfc8785`
+    /// (tests/independent_hash.py) check the bytes.
     pub fn canonical_body(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(320);
-        write_head(&mut out, &self.actor, &self.data);
-        out.extend_from_slice(self.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
-        out.extend_from_slice(b"\",\"occurred_at\":");
-        write_json_string(&mut out, &self.occurred_at);
+        write_prefix(&mut out, &self.actor, &self.data, self.id, &self.occurred_at);
         write_tail(&mut out, &self.prev_hash, &self.recorded_at, self.seq, &self.event_type);
         out
     }
@@ -112,15 +109,18 @@ pub(crate) fn write_json_string(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// Writes the start of a canonical body, up to and including the opening
-/// quote of the id (`{"actor":…,"data":…,"id":"`): the part that does not
-/// depend on the event's id or place in the chain.
-pub(crate) fn write_head(out: &mut Vec<u8>, actor: &str, data: &serde_json::Value) {
+/// Writes the start of a canonical body, up to and including the value of
+/// `occurred_at` (`{"actor":…,"data":…,"id":…,"occurred_at":…`): the part
+/// that does not depend on the event's place in the chain.
+pub(crate) fn write_prefix(out: &mut Vec<u8>, actor: &str, data: &serde_json::Value, id: Uuid, occurred_at: &str) {
     out.extend_from_slice(b"{\"actor\":");
     write_json_string(out, actor);
     out.extend_from_slice(b",\"data\":");
     write_canonical(out, data);
     out.extend_from_slice(b",\"id\":\"");
+    out.extend_from_slice(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+    out.extend_from_slice(b"\",\"occurred_at\":");
+    write_json_string(out, occurred_at);
 }
 
 /// Writes `value` in its RFC 8785 form.

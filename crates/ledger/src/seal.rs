@@ -22,7 +22,7 @@ use govledger_domain::Submission;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::event::{Encoded, StoredEvent, write_json_string};
+use crate::event::{Encoded, StoredEvent};
 
 /// The position-independent part of a submission's seal. It belongs to
 /// the submission it was made from: pass that same one to [`Presealed::seal`].
@@ -65,10 +65,7 @@ impl Presealed {
     pub fn new(sub: &Submission, id: Uuid) -> Self {
         let fields = Fields::of(sub);
         let mut prefix = Vec::with_capacity(512);
-        crate::event::write_head(&mut prefix, &fields.actor, &fields.data);
-        prefix.extend_from_slice(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
-        prefix.extend_from_slice(b"\",\"occurred_at\":");
-        write_json_string(&mut prefix, &fields.occurred_at);
+        crate::event::write_prefix(&mut prefix, &fields.actor, &fields.data, id, &fields.occurred_at);
         let prefix_state = Sha256::new_with_prefix(&prefix);
         // Room for the tail (about 150 bytes), so the body is never moved.
         prefix.reserve(TAIL_ROOM);
