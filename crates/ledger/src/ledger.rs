@@ -480,9 +480,8 @@ impl Drop for Inner {
 /// helper claims chunks from the front, in the order the writer needs them;
 /// while the chunk the writer needs next is still being prepared, the
 /// writer prepares one from the back, and it prepares itself any chunk
-/// nobody has got to. A chunk's
-/// mutex is held while it is prepared; a chunk whose preparer panicked is
-/// prepared again.
+/// nobody has got to. A chunk's mutex is held while it is prepared; a chunk
+/// whose preparer panicked is prepared again.
 struct Preparation {
     subs: Vec<Submission>,
     /// The events' ids: the client's, or a server-assigned UUIDv7.
@@ -581,6 +580,14 @@ impl Preparation {
         self.prepare(c, &mut chunk);
         f(self.chunk_subs(c), chunk.as_deref().unwrap_or_default())
     }
+}
+
+/// Seals `sub` at `seq` as the event after `head`, and moves `head` to it.
+fn seal_next(presealed: &Presealed, sub: &Submission, seq: u64, recorded: &Recorded, head: &mut Head) -> Encoded {
+    let encoded = presealed.seal(sub, seq, &recorded.text, &head.hash);
+    head.seq = seq;
+    head.hash.clone_from(&encoded.event.hash);
+    encoded
 }
 
 /// An event's id: the client's, or a server-assigned UUIDv7 (SPEC 2.1).
@@ -1038,10 +1045,10 @@ impl Writer {
     /// One attempt at a group commit, in two passes. First every request is
     /// checked on its own against the state including the group's earlier
     /// accepted requests, in one `Txn` that is kept only when the store has
-    /// committed; the callers are still preparing the seals meanwhile. Then the accepted requests' new events are sealed in
-    /// chain order and written chunk by chunk, each chunk as soon as its
-    /// preparation is ready, and the transaction is committed. `Err` when
-    /// another writer appended first.
+    /// committed; the seals are still being prepared meanwhile. Then the
+    /// accepted requests' new events are sealed in chain order and written
+    /// chunk by chunk, each chunk as soon as its preparation is ready, and the
+    /// transaction is committed. `Err` when another writer appended first.
     fn attempt_group<'g>(
         &mut self,
         batches: &[(&'g Preparation, Capacity)],
@@ -1172,10 +1179,7 @@ impl Writer {
                 for ((slot, sub), presealed) in chunk_slots.iter().zip(subs).zip(presealed) {
                     if let Slot::New { seq, id } = *slot {
                         debug_assert_eq!(id, presealed.id());
-                        let encoded = presealed.seal(sub, seq, &recorded.text, &head.hash);
-                        head.seq = seq;
-                        head.hash.clone_from(&encoded.event.hash);
-                        sealed.push(encoded);
+                        sealed.push(seal_next(presealed, sub, seq, recorded, head));
                     }
                 }
             });
@@ -1226,9 +1230,7 @@ impl Writer {
                 let id = event_id(&sub);
                 match Self::check(&mut txn, self.writer.as_mut(), earlier, &sub, id, recorded.at, Capacity::FULL) {
                     Ok(Slot::New { seq, id }) => {
-                        let enc = Presealed::new(&sub, id).seal(&sub, seq, &recorded.text, &head.hash);
-                        head.seq = seq;
-                        head.hash.clone_from(&enc.event.hash);
+                        let enc = seal_next(&Presealed::new(&sub, id), &sub, seq, &recorded, &mut head);
                         if sub.id.is_some() {
                             unwritten.insert(id, enc.event.clone());
                         }
