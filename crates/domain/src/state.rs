@@ -121,18 +121,22 @@ impl IdIndex {
 #[derive(Debug, Default, Clone)]
 struct Entities {
     by_sym: Vec<SmallVec<[(EntityKind, EntityRec); 1]>>,
-    len: usize,
+}
+
+/// Where the entity of `kind` is among one symbol's entities.
+fn of_kind(of_sym: &[(EntityKind, EntityRec)], kind: EntityKind) -> Option<usize> {
+    of_sym.iter().position(|(k, _)| *k == kind)
 }
 
 impl Entities {
     fn get(&self, key: &EntityKey) -> Option<&EntityRec> {
         let of_sym = self.by_sym.get(key.sym as usize)?;
-        of_sym.iter().find(|(kind, _)| *kind == key.kind).map(|(_, rec)| rec)
+        of_kind(of_sym, key.kind).map(|i| &of_sym[i].1)
     }
 
     fn get_mut(&mut self, key: &EntityKey) -> Option<&mut EntityRec> {
         let of_sym = self.by_sym.get_mut(key.sym as usize)?;
-        of_sym.iter_mut().find(|(kind, _)| *kind == key.kind).map(|(_, rec)| rec)
+        of_kind(of_sym, key.kind).map(|i| &mut of_sym[i].1)
     }
 
     /// The entity at `key`, added without events if it is not there.
@@ -142,28 +146,23 @@ impl Entities {
             self.by_sym.resize_with(at + 1, SmallVec::new);
         }
         let of_sym = &mut self.by_sym[at];
-        let i = match of_sym.iter().position(|(kind, _)| *kind == key.kind) {
-            Some(i) => i,
-            None => {
-                of_sym.push((key.kind, EntityRec::default()));
-                self.len += 1;
-                of_sym.len() - 1
-            }
-        };
+        let i = of_kind(of_sym, key.kind).unwrap_or_else(|| {
+            of_sym.push((key.kind, EntityRec::default()));
+            of_sym.len() - 1
+        });
         &mut of_sym[i].1
     }
 
     fn remove(&mut self, key: &EntityKey) {
         if let Some(of_sym) = self.by_sym.get_mut(key.sym as usize)
-            && let Some(i) = of_sym.iter().position(|(kind, _)| *kind == key.kind)
+            && let Some(i) = of_kind(of_sym, key.kind)
         {
             of_sym.remove(i);
-            self.len -= 1;
         }
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.by_sym.iter().map(SmallVec::len).sum()
     }
 
     fn values(&self) -> impl Iterator<Item = &EntityRec> {
@@ -174,7 +173,7 @@ impl Entities {
 /// The same entities with the same events, whatever order they came in.
 impl PartialEq for Entities {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len
+        self.len() == other.len()
             && self.by_sym.iter().enumerate().all(|(sym, of_sym)| {
                 of_sym.iter().all(|(kind, rec)| other.get(&EntityKey { kind: *kind, sym: sym as Sym }) == Some(rec))
             })
