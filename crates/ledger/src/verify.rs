@@ -425,6 +425,10 @@ fn report(verifier: Verifier, problem: Option<Finding>, anchor: Option<&Head>) -
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::event::{GENESIS_HASH, StoredEvent};
+    use govledger_domain::{Submission, Timestamp};
+
     #[test]
     fn each_problem_code_is_its_serde_name() {
         for p in [
@@ -438,10 +442,6 @@ mod tests {
             assert_eq!(serde_json::to_value(p).unwrap(), serde_json::json!(p.code()));
         }
     }
-
-    use super::*;
-    use crate::event::{GENESIS_HASH, StoredEvent};
-    use govledger_domain::{Submission, Timestamp};
 
     fn chain(n: u64) -> Vec<(Vec<u8>, String)> {
         let sub = Submission::parse_str(
