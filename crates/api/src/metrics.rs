@@ -1,11 +1,13 @@
 //! Prometheus metrics of the server (`GET /metrics`, text format 0.0.4):
 //! events appended and replayed, rejections by stable code, append latency,
-//! HTTP request latency by route, the head seq, and, on a shared store
+//! HTTP request latency by route, the head seq, the writer's group commits
+//! and their time by phase, and, on a shared store
 //! (replicas on KurrentDB), lost races, exhausted retries and events
 //! followed from other replicas.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// Append latency buckets, in seconds: a group commit is one fsync (about a
@@ -21,6 +23,8 @@ pub struct Metrics {
     append_latency_s: Histogram,
     http_latency_s: HistogramVec,
     head_seq: IntGauge,
+    group_commits: IntCounter,
+    writer_seconds: CounterVec,
     lost_races: IntCounter,
     retries_exhausted: IntCounter,
     followed_events: IntCounter,
@@ -54,6 +58,18 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let head_seq = IntGauge::with_opts(Opts::new("govledger_head_seq", "The seq of the ledger's head."))?;
+        let group_commits = IntCounter::with_opts(Opts::new(
+            "govledger_group_commits_total",
+            "Group commits that stored events: one store transaction (one fsync) each.",
+        ))?;
+        let writer_seconds = CounterVec::new(
+            Opts::new(
+                "govledger_writer_seconds_total",
+                "Time of those group commits by phase: check (the rules), write (sealing and writing the events), \
+                 commit (the store transaction and its fsync).",
+            ),
+            &["phase"],
+        )?;
         let lost_races = IntCounter::with_opts(Opts::new(
             "govledger_store_lost_races_total",
             "Group commits that lost the race to another replica of a shared store and were checked again.",
@@ -72,6 +88,8 @@ impl Metrics {
         registry.register(Box::new(append_latency_s.clone()))?;
         registry.register(Box::new(http_latency_s.clone()))?;
         registry.register(Box::new(head_seq.clone()))?;
+        registry.register(Box::new(group_commits.clone()))?;
+        registry.register(Box::new(writer_seconds.clone()))?;
         registry.register(Box::new(lost_races.clone()))?;
         registry.register(Box::new(retries_exhausted.clone()))?;
         registry.register(Box::new(followed_events.clone()))?;
@@ -83,6 +101,8 @@ impl Metrics {
             append_latency_s,
             http_latency_s,
             head_seq,
+            group_commits,
+            writer_seconds,
             lost_races,
             retries_exhausted,
             followed_events,
@@ -90,10 +110,17 @@ impl Metrics {
         })
     }
 
-    /// Brings the shared-store counters up to the ledger's own counts.
+    /// Brings the writer's counters up to the ledger's own counts.
     pub fn ledger_stats(&self, stats: &govledger_ledger::LedgerStats) {
         let _guard = self.stats_lock.lock().unwrap_or_else(|e| e.into_inner());
+        for (phase, nanos) in
+            [("check", stats.check_nanos), ("write", stats.write_nanos), ("commit", stats.commit_nanos)]
+        {
+            let counter = self.writer_seconds.with_label_values(&[phase]);
+            counter.inc_by((nanos as f64 / 1e9 - counter.get()).max(0.0));
+        }
         for (counter, total) in [
+            (&self.group_commits, stats.group_commits),
             (&self.lost_races, stats.lost_races),
             (&self.retries_exhausted, stats.retries_exhausted),
             (&self.followed_events, stats.followed_events),
@@ -153,11 +180,24 @@ mod tests {
         assert!(text.contains("govledger_rejections_total{code=\"freeze.already_answered\"} 2"), "{text}");
         assert!(text.contains("govledger_head_seq 42"), "{text}");
         assert!(text.contains("govledger_append_latency_seconds_count 1"), "{text}");
-        m.ledger_stats(&govledger_ledger::LedgerStats { lost_races: 3, retries_exhausted: 1, followed_events: 40 });
-        m.ledger_stats(&govledger_ledger::LedgerStats { lost_races: 5, retries_exhausted: 1, followed_events: 41 });
+        let stats = |lost_races, followed_events, commit_nanos| govledger_ledger::LedgerStats {
+            group_commits: 7,
+            check_nanos: 250_000_000,
+            write_nanos: 500_000_000,
+            commit_nanos,
+            lost_races,
+            retries_exhausted: 1,
+            followed_events,
+        };
+        m.ledger_stats(&stats(3, 40, 1_000_000_000));
+        m.ledger_stats(&stats(5, 41, 1_500_000_000));
         let text = m.render(42);
         assert!(text.contains("govledger_store_lost_races_total 5"), "{text}");
         assert!(text.contains("govledger_store_retries_exhausted_total 1"), "{text}");
         assert!(text.contains("govledger_followed_events_total 41"), "{text}");
+        assert!(text.contains("govledger_group_commits_total 7"), "{text}");
+        assert!(text.contains("govledger_writer_seconds_total{phase=\"check\"} 0.25"), "{text}");
+        assert!(text.contains("govledger_writer_seconds_total{phase=\"write\"} 0.5"), "{text}");
+        assert!(text.contains("govledger_writer_seconds_total{phase=\"commit\"} 1.5"), "{text}");
     }
 }

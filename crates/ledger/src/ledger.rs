@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, TryLockError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use govledger_domain::{Capacity, ErrorCode, Rejection, State, Submission, Timestamp, Txn};
 use tokio::sync::{oneshot, watch};
@@ -143,10 +143,19 @@ impl RetryPolicy {
     }
 }
 
-/// Counts of what happened on a shared store since the ledger was opened
-/// (for metrics and alerts).
+/// Counts of what the writer did since the ledger was opened (for metrics
+/// and alerts): where its time goes, and what happened on a shared store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LedgerStats {
+    /// Group commits that stored events: one store transaction each. Their
+    /// time, in nanoseconds, is split into the three phases below.
+    pub group_commits: u64,
+    /// Checking every request of the group against the rules.
+    pub check_nanos: u64,
+    /// Sealing the new events and writing them into the store transaction.
+    pub write_nanos: u64,
+    /// Committing the store transaction (the fsync).
+    pub commit_nanos: u64,
     /// Group commits or imports that lost the race to another writer and
     /// were checked again after catching up.
     pub lost_races: u64,
@@ -158,9 +167,24 @@ pub struct LedgerStats {
 
 #[derive(Default)]
 struct StatCounters {
+    group_commits: AtomicU64,
+    check_nanos: AtomicU64,
+    write_nanos: AtomicU64,
+    commit_nanos: AtomicU64,
     lost_races: AtomicU64,
     retries_exhausted: AtomicU64,
     followed_events: AtomicU64,
+}
+
+impl StatCounters {
+    /// Counts a group commit that stored events, with its phases' times.
+    fn committed(&self, check: Duration, write: Duration, commit: Duration) {
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.group_commits.fetch_add(1, Ordering::Relaxed);
+        self.check_nanos.fetch_add(nanos(check), Ordering::Relaxed);
+        self.write_nanos.fetch_add(nanos(write), Ordering::Relaxed);
+        self.commit_nanos.fetch_add(nanos(commit), Ordering::Relaxed);
+    }
 }
 
 /// How a ledger is opened.
@@ -421,10 +445,14 @@ impl Ledger {
         self.inner.head.clone()
     }
 
-    /// What happened on a shared store since this ledger was opened.
+    /// What the writer did since this ledger was opened.
     pub fn stats(&self) -> LedgerStats {
         let s = &self.inner.stats;
         LedgerStats {
+            group_commits: s.group_commits.load(Ordering::Relaxed),
+            check_nanos: s.check_nanos.load(Ordering::Relaxed),
+            write_nanos: s.write_nanos.load(Ordering::Relaxed),
+            commit_nanos: s.commit_nanos.load(Ordering::Relaxed),
             lost_races: s.lost_races.load(Ordering::Relaxed),
             retries_exhausted: s.retries_exhausted.load(Ordering::Relaxed),
             followed_events: s.followed_events.load(Ordering::Relaxed),
@@ -1054,7 +1082,8 @@ impl Writer {
         batches: &[(&'g Preparation, Capacity)],
         recorded: &Recorded,
     ) -> Result<Outcomes, LostRace> {
-        let Writer { state, writer, reader, head: committed, head_tx, .. } = self;
+        let Writer { state, writer, reader, head: committed, head_tx, stats, .. } = self;
+        let started = Instant::now();
         let mut txn = state.begin();
         // Whether an accepted request holds a new event.
         let mut anything_new = false;
@@ -1110,6 +1139,7 @@ impl Writer {
             }
         }
 
+        let checked = Instant::now();
         if !anything_new {
             // Nothing new to store: every request was refused or replayed. A
             // refusal must rest on the store's current state, and on a shared
@@ -1132,14 +1162,13 @@ impl Writer {
         }
         let mut head = committed.clone();
         head.recorded_at.clone_from(&recorded.text);
-        let result = writer
-            .begin(committed.seq)
-            .and_then(|()| {
-                accepted.iter_mut().try_for_each(|a| Self::seal_and_write(writer.as_mut(), a, &mut head, recorded))
-            })
-            .and_then(|()| writer.commit(&head));
-        match result {
+        let written = writer.begin(committed.seq).and_then(|()| {
+            accepted.iter_mut().try_for_each(|a| Self::seal_and_write(writer.as_mut(), a, &mut head, recorded))
+        });
+        let wrote = Instant::now();
+        match written.and_then(|()| writer.commit(&head)) {
             Ok(()) => {
+                stats.committed(checked - started, wrote - checked, wrote.elapsed());
                 txn.commit();
                 *committed = head;
                 head_tx.send_replace(committed.clone());

@@ -163,6 +163,29 @@ fn retries_are_bounded_and_the_answer_says_retry() {
 }
 
 #[test]
+fn the_writer_times_the_phases_of_each_group_commit_that_stores_events() {
+    let log = MemoryLog::new();
+    let ledger = open(&log);
+    ledger.append_blocking(city()).unwrap();
+    let first = ledger.stats();
+    assert_eq!(first.group_commits, 1, "{first:?}");
+    ledger.append_blocking(vec![publicity("P1")]).unwrap();
+    let second = ledger.stats();
+    // A refused request stores nothing, so it commits nothing.
+    let refused = rejected_code(ledger.append_blocking(vec![publicity("P1")]).unwrap_err());
+    assert_eq!(refused.0, 0);
+    let stats = ledger.stats();
+    assert_eq!((second.group_commits, stats.group_commits), (2, 2));
+    assert!(
+        second.check_nanos > first.check_nanos
+            && second.write_nanos > first.write_nanos
+            && second.commit_nanos > first.commit_nanos,
+        "every phase of the second commit took some time: {first:?} then {second:?}"
+    );
+    assert_eq!((stats.write_nanos, stats.commit_nanos), (second.write_nanos, second.commit_nanos));
+}
+
+#[test]
 fn the_retry_policy_doubles_within_bounds_and_stops() {
     let p =
         RetryPolicy { max_attempts: 5, first_backoff: Duration::from_millis(2), max_backoff: Duration::from_millis(5) };

@@ -24,7 +24,9 @@
 //! Run: `cargo bench -p govledger-store-embedded --bench append`. After
 //! criterion's per-side figures (and `seal_512`, the CPU cost of sealing
 //! events without any disk) it prints a paired, interleaved measurement (see
-//! `common`), which is where the ratios in BENCHMARKS.md come from.
+//! `common`), which is where the ratios in BENCHMARKS.md come from, and then
+//! where each side's time went in it: the ledger's phases from
+//! `Ledger::stats`, the bare side's inserts and commit.
 
 mod common;
 
@@ -54,6 +56,9 @@ const GOAL_RATIO: f64 = 0.7;
 struct GovSide {
     ledger: Ledger,
     next: u64,
+    /// Appends made and their time, for the breakdown of the paired phase.
+    batches: u64,
+    timed: Duration,
     _dir: TempDir,
 }
 
@@ -62,7 +67,7 @@ impl GovSide {
         let dir = temp_dir("govledger-bench-append-");
         let ledger = govledger_store_embedded::open_ledger(dir.path()).expect("open the benchmark ledger");
         ledger.append_blocking(preamble()).expect("bootstrap the benchmark ledger");
-        Self { ledger, next: 0, _dir: dir }
+        Self { ledger, next: 0, batches: 0, timed: Duration::ZERO, _dir: dir }
     }
 
     fn batch(&mut self, size: usize) -> Slice {
@@ -76,6 +81,8 @@ impl GovSide {
         let appended = self.ledger.append_blocking(batch).expect("benchmark events pass the rules");
         let elapsed = started.elapsed();
         assert_eq!(appended.len(), size);
+        self.batches += 1;
+        self.timed += elapsed;
         Slice { elapsed, events: size as u64 }
     }
 }
@@ -111,6 +118,10 @@ struct BareSide {
     head_seq: u64,
     prev_hash: String,
     next: u64,
+    /// Batches inserted, and their time until `COMMIT` and in it.
+    batches: u64,
+    inserting: Duration,
+    committing: Duration,
     _dir: TempDir,
 }
 
@@ -121,7 +132,16 @@ impl BareSide {
         conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
         conn.pragma_update(None, "synchronous", "FULL").expect("synchronous=FULL");
         conn.execute_batch(BARE_SCHEMA).expect("create the bare tables");
-        let mut side = Self { conn, head_seq: 0, prev_hash: GENESIS_HASH.to_owned(), next: 0, _dir: dir };
+        let mut side = Self {
+            conn,
+            head_seq: 0,
+            prev_hash: GENESIS_HASH.to_owned(),
+            next: 0,
+            batches: 0,
+            inserting: Duration::ZERO,
+            committing: Duration::ZERO,
+            _dir: dir,
+        };
         // The same two leading events as the ledger side.
         let rows: Vec<Row> = preamble().iter().map(|s| side.seal(s)).collect();
         side.insert(&rows);
@@ -143,6 +163,7 @@ impl BareSide {
     }
 
     fn insert(&mut self, rows: &[Row]) {
+        let started = Instant::now();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).expect("begin");
         {
             let mut stmt = tx
@@ -160,7 +181,11 @@ impl BareSide {
             .and_then(|mut stmt| stmt.execute(params![last.seq, last.hash, last.recorded_at]))
             .expect("anchor upsert");
         }
+        let committing = Instant::now();
         tx.commit().expect("commit");
+        self.batches += 1;
+        self.inserting += committing - started;
+        self.committing += committing.elapsed();
     }
 
     fn batch(&mut self, size: usize) -> Slice {
@@ -235,6 +260,7 @@ fn paired_phase(filter: Option<&str>) {
         "| batch | govledger events/s | bare_rusqlite events/s | ratio (median) | ratio min–max | goal | met | fsync ms before/after |"
     );
     println!("|---:|---:|---:|---:|---:|---:|:---:|---:|");
+    let mut breakdowns = Vec::new();
     for size in BATCH_SIZES {
         if filter.is_some_and(|f| !group_name(size).contains(f)) {
             continue;
@@ -245,11 +271,17 @@ fn paired_phase(filter: Option<&str>) {
         // Warm up both sides (page cache, statement caches, writer thread).
         slice_for(PAIRED_SLICE, || gov.batch(size));
         slice_for(PAIRED_SLICE, || bare.batch(size));
+        let (gov_before, bare_before) = (Breakdown::of_gov(&gov), Breakdown::of_bare(&bare));
         let result = paired(
             PAIRED_ROUNDS,
             || slice_for(PAIRED_SLICE, || gov.batch(size)),
             || slice_for(PAIRED_SLICE, || bare.batch(size)),
         );
+        breakdowns.push((
+            size,
+            Breakdown::of_gov(&gov).since(&gov_before),
+            Breakdown::of_bare(&bare).since(&bare_before),
+        ));
         println!(
             "| {size} | {:.0} | {:.0} | {:.2} | {:.2}–{:.2} | ≥ {GOAL_RATIO} | {} | {fsync_before_ms:.2} / {:.2} |",
             result.a_events_per_s,
@@ -259,6 +291,79 @@ fn paired_phase(filter: Option<&str>) {
             result.ratio_max,
             if result.ratio_median >= GOAL_RATIO { "yes" } else { "no" },
             fsync_probe_ms()
+        );
+    }
+    print_breakdowns(&breakdowns);
+}
+
+/// Where one side's time went over some batches: the ledger's phases (see
+/// `LedgerStats`), or the bare side's inserts and commit; `us` fields are
+/// totals in µs.
+#[derive(Clone, Copy)]
+struct Breakdown {
+    batches: u64,
+    total_us: f64,
+    /// Group commits (the ledger) or transactions (bare).
+    commits: u64,
+    /// check, seal+write, commit; bare: —, inserts, commit.
+    phases_us: [f64; 3],
+}
+
+impl Breakdown {
+    fn of_gov(side: &GovSide) -> Self {
+        let s = side.ledger.stats();
+        let us = |nanos: u64| nanos as f64 / 1e3;
+        Breakdown {
+            batches: side.batches,
+            total_us: side.timed.as_secs_f64() * 1e6,
+            commits: s.group_commits,
+            phases_us: [us(s.check_nanos), us(s.write_nanos), us(s.commit_nanos)],
+        }
+    }
+
+    fn of_bare(side: &BareSide) -> Self {
+        Breakdown {
+            batches: side.batches,
+            total_us: (side.inserting + side.committing).as_secs_f64() * 1e6,
+            commits: side.batches,
+            phases_us: [0.0, side.inserting.as_secs_f64() * 1e6, side.committing.as_secs_f64() * 1e6],
+        }
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Breakdown {
+            batches: self.batches - before.batches,
+            total_us: self.total_us - before.total_us,
+            commits: self.commits - before.commits,
+            phases_us: std::array::from_fn(|i| self.phases_us[i] - before.phases_us[i]),
+        }
+    }
+
+    /// Mean µs per batch: the whole call, and each phase.
+    fn per_batch(&self) -> (f64, [f64; 3]) {
+        let n = self.batches.max(1) as f64;
+        (self.total_us / n, self.phases_us.map(|p| p / n))
+    }
+}
+
+fn print_breakdowns(rows: &[(usize, Breakdown, Breakdown)]) {
+    println!();
+    println!(
+        "where the time went in the paired phase, mean µs per batch (govledger: the writer's phases from \
+         Ledger::stats, the rest of the call is hand-over, preparation not overlapped, replies; bare: inserts \
+         from BEGIN to COMMIT, and the COMMIT)"
+    );
+    println!(
+        "| batch | govledger check | seal + write | commit | rest of the call | whole call | group commits per batch | bare inserts | bare commit | bare whole |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (size, gov, bare) in rows {
+        let (gov_total, [check, write, commit]) = gov.per_batch();
+        let (bare_total, [_, inserts, bare_commit]) = bare.per_batch();
+        println!(
+            "| {size} | {check:.0} | {write:.0} | {commit:.0} | {:.0} | {gov_total:.0} | {:.2} | {inserts:.0} | {bare_commit:.0} | {bare_total:.0} |",
+            gov_total - check - write - commit,
+            gov.commits as f64 / gov.batches.max(1) as f64,
         );
     }
 }
