@@ -65,7 +65,7 @@ impl Metrics {
         let writer_seconds = CounterVec::new(
             Opts::new(
                 "govledger_writer_seconds_total",
-                "Time of those group commits by phase: check (the rules), write (sealing and writing the events), \
+                "Time of those group commits by phase: check (the rules), write (beginning the store transaction, sealing and writing the events), \
                  commit (the store transaction and its fsync).",
             ),
             &["phase"],

@@ -152,7 +152,8 @@ pub struct LedgerStats {
     pub group_commits: u64,
     /// Checking every request of the group against the rules.
     pub check_nanos: u64,
-    /// Sealing the new events and writing them into the store transaction.
+    /// Beginning the store transaction (with its head check), sealing the
+    /// new events and writing them into it.
     pub write_nanos: u64,
     /// Committing the store transaction (the fsync).
     pub commit_nanos: u64,
