@@ -450,3 +450,72 @@ fn events_without_an_id_get_a_uuid_v7_on_every_path() {
         assert_eq!(e.id.get_version_num(), 7, "event {} has id {}", e.seq, e.id);
     }
 }
+
+/// A write of many rows goes in statements of 32 rows: one that fails in
+/// its middle (a row repeats a stored id) fails the write, and the rolled
+/// back transaction leaves no row of it, before or after the bad one.
+#[test]
+fn a_write_that_fails_in_the_middle_of_a_many_row_statement_stores_none_of_it() {
+    use govledger_ledger::{Head, LogReader, LogWriter, StoredEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut writer, reader) = govledger_store_embedded::open(dir.path()).unwrap();
+    let at = Timestamp::parse("2026-03-01T00:00:00Z").unwrap();
+    let seal = |head: &Head, id: Uuid, n: usize| {
+        let action = sub(env(
+            "PublicityDelivered",
+            "office",
+            "2026-02-01T00:00:00Z",
+            json!({"activity_id": format!("PUB-{n}"), "audience": "residents", "reach": 10}),
+        ));
+        StoredEvent::seal(head.seq + 1, id, &action, at, &head.hash)
+    };
+    let head_of = |e: &govledger_ledger::Encoded| Head {
+        seq: e.event.seq,
+        hash: e.event.hash.clone(),
+        recorded_at: e.event.recorded_at.clone(),
+    };
+    let stored = seal(&Head::genesis(), Uuid::now_v7(), 0);
+    let head = head_of(&stored);
+    writer.begin(0).unwrap();
+    writer.write(std::slice::from_ref(&stored)).unwrap();
+    writer.commit(&head).unwrap();
+
+    let mut batch = Vec::new();
+    let mut next = head.clone();
+    for n in 1..=40 {
+        // Row 20 of the batch repeats the stored event's id.
+        let id = if n == 20 { stored.event.id } else { Uuid::now_v7() };
+        let e = seal(&next, id, n);
+        next = head_of(&e);
+        batch.push(e);
+    }
+    writer.begin(1).unwrap();
+    assert!(writer.write(&batch).is_err(), "the repeated id fails the write");
+    writer.rollback();
+    assert_eq!(reader.read(0, 100).unwrap().len(), 1, "nothing of the failed write is stored");
+    assert_eq!(reader.by_id(&batch[0].event.id).unwrap(), None);
+    assert_eq!(reader.by_id(&batch[39].event.id).unwrap(), None);
+
+    // Without the repeat, the same 40 rows (32 in one statement, 8 one by
+    // one) are stored in order, byte for byte.
+    let mut batch = Vec::new();
+    let mut next = head.clone();
+    for n in 1..=40 {
+        let e = seal(&next, Uuid::now_v7(), n);
+        next = head_of(&e);
+        batch.push(e);
+    }
+    writer.begin(1).unwrap();
+    writer.write(&batch).unwrap();
+    writer.commit(&next).unwrap();
+    let mut rows = Vec::new();
+    reader
+        .scan_raw(1, &mut |r| {
+            rows.push((r.seq, r.body.to_vec(), r.hash.to_owned()));
+            true
+        })
+        .unwrap();
+    let want: Vec<_> = batch.iter().map(|e| (e.event.seq, e.body.clone(), e.event.hash.clone())).collect();
+    assert_eq!(rows, want);
+    assert!(verify(reader.as_ref()).unwrap().ok());
+}
