@@ -20,7 +20,7 @@ pub mod backup;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use govledger_ledger::{Encoded, Head, LogReader, LogWriter, RawRow, StoreError, StoredEvent};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -136,34 +136,6 @@ pub struct EmbeddedWriter {
 /// events) until the next write resets it.
 const TRUNCATE_WAL_FROM_ROWS: usize = 10_000;
 
-/// Rows per `INSERT` statement for a large write. One statement per row
-/// spent a fifth of the inserts' time starting statements (BENCHMARKS.md,
-/// append, "Seventh update"); a write of fewer rows than this (and what is
-/// left over) inserts row by row, so the statement cache holds two inserts.
-const ROWS_PER_INSERT: usize = 32;
-const INSERT_ONE: &str = "INSERT INTO events (seq, id, body, hash) VALUES (?, ?, ?, ?)";
-static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
-    let rows = vec!["(?, ?, ?, ?)"; ROWS_PER_INSERT];
-    format!("INSERT INTO events (seq, id, body, hash) VALUES {}", rows.join(", "))
-});
-
-/// Inserts `rows` with the cached statement `sql`, which has a row of four
-/// parameters for each.
-fn insert_rows(conn: &Connection, sql: &str, rows: &[Encoded]) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(io)?;
-    for (i, e) in rows.iter().enumerate() {
-        let at = 4 * i;
-        // The body is canonical JSON the ledger wrote: bound as text as it is.
-        let body = ToSqlOutput::Borrowed(ValueRef::Text(&e.body));
-        stmt.raw_bind_parameter(at + 1, e.event.seq).map_err(io)?;
-        stmt.raw_bind_parameter(at + 2, e.event.id.as_bytes().as_slice()).map_err(io)?;
-        stmt.raw_bind_parameter(at + 3, body).map_err(io)?;
-        stmt.raw_bind_parameter(at + 4, &e.event.hash).map_err(io)?;
-    }
-    stmt.raw_execute().map_err(io)?;
-    Ok(())
-}
-
 impl LogWriter for EmbeddedWriter {
     fn begin(&mut self, expected_head: u64) -> Result<(), StoreError> {
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(io)?;
@@ -184,12 +156,12 @@ impl LogWriter for EmbeddedWriter {
     }
 
     fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError> {
-        let mut full = events.chunks_exact(ROWS_PER_INSERT);
-        for rows in &mut full {
-            insert_rows(&self.conn, &INSERT_MANY, rows)?;
-        }
-        for row in full.remainder() {
-            insert_rows(&self.conn, INSERT_ONE, std::slice::from_ref(row))?;
+        let mut stmt =
+            self.conn.prepare_cached("INSERT INTO events (seq, id, body, hash) VALUES (?1, ?2, ?3, ?4)").map_err(io)?;
+        for e in events {
+            // The body is canonical JSON the ledger wrote: bound as text as it is.
+            let body = ToSqlOutput::Borrowed(ValueRef::Text(&e.body));
+            stmt.execute(params![e.event.seq, e.event.id.as_bytes().as_slice(), body, e.event.hash]).map_err(io)?;
         }
         self.rows_in_txn += events.len();
         Ok(())
