@@ -157,8 +157,7 @@ fn rejected(e: AppendError) -> ErrorCode {
 
 /// Committed events come back in the order written, at seq 1, 2, 3 …, with
 /// the exact bytes and hashes written; the anchor is the last commit's head.
-/// Writes are of one event, a few, and many (a store may write many rows
-/// per statement: 69 is two statements of 32 rows and 5 more).
+/// Writes are of one event, a few, and many in one call.
 pub fn ordering(h: &dyn Harness) {
     let (mut w, r) = h.open().expect("open");
     assert_eq!(r.anchor().unwrap(), None, "a new store has no anchor");
