@@ -2,8 +2,9 @@
 //! validation state grown to `EVENTS` events (default 600,000) by batches of
 //! 512 benchmark actions, each batch checked and folded in as one change, as
 //! the ledger's writer does, with no store and no sealing. Prints each
-//! round's mean, median, 99th percentile and longest batch: the mean is what
-//! the append benchmark's "check" column averages, the longest batch is the
+//! round's mean, median, 99th percentile and longest batch: the work of the
+//! append benchmark's "check" column, without the store's work between
+//! batches (which leaves the caches cold there); the longest batch is the
 //! pause an append can meet when the state grows.
 //!
 //! The first round runs in a fresh process, as a ledger does after start;
