@@ -183,6 +183,7 @@ fn the_writer_times_the_phases_of_each_group_commit_that_stores_events() {
         "every phase of the second commit took some time: {first:?} then {second:?}"
     );
     assert_eq!((stats.write_nanos, stats.commit_nanos), (second.write_nanos, second.commit_nanos));
+    assert_eq!(stats, second, "a refused group's check is not counted either");
 }
 
 #[test]

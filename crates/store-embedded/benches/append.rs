@@ -32,7 +32,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Slice, action, paired, preamble, slice_for, temp_dir};
+use common::{Slice, action, micros, paired, preamble, slice_for, temp_dir};
 use criterion::{Criterion, SamplingMode, Throughput};
 use govledger_domain::{Submission, Timestamp};
 use govledger_ledger::{GENESIS_HASH, Ledger, StoredEvent};
@@ -315,7 +315,7 @@ impl Breakdown {
         let us = |nanos: u64| nanos as f64 / 1e3;
         Breakdown {
             batches: side.batches,
-            total_us: side.timed.as_secs_f64() * 1e6,
+            total_us: micros(side.timed),
             commits: s.group_commits,
             phases_us: [us(s.check_nanos), us(s.write_nanos), us(s.commit_nanos)],
         }
@@ -324,9 +324,9 @@ impl Breakdown {
     fn of_bare(side: &BareSide) -> Self {
         Breakdown {
             batches: side.batches,
-            total_us: (side.inserting + side.committing).as_secs_f64() * 1e6,
+            total_us: micros(side.inserting + side.committing),
             commits: side.batches,
-            phases_us: [0.0, side.inserting.as_secs_f64() * 1e6, side.committing.as_secs_f64() * 1e6],
+            phases_us: [0.0, micros(side.inserting), micros(side.committing)],
         }
     }
 

@@ -17,7 +17,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{action, preamble};
+use common::{action, micros, preamble};
 use govledger_domain::{State, Submission, Timestamp};
 use uuid::Uuid;
 
@@ -29,10 +29,6 @@ const BATCH: usize = 512;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn micros(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e6
 }
 
 fn main() {

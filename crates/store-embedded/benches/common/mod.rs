@@ -75,6 +75,11 @@ pub fn action(n: u64) -> Submission {
     }
 }
 
+/// A duration in microseconds, as the benchmarks print them.
+pub fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
 /// One side's measurement of one slice: how long it took and how many
 /// events it handled.
 #[derive(Debug, Clone, Copy)]
