@@ -62,6 +62,8 @@ fn every_event_is_admitted_by_the_ledger_rules() {
 /// the next events leaves a state equal to the one before, and the same
 /// change committed gives the state of admitting everything in one go. A
 /// rollback to a savepoint inside a change undoes exactly what came after it.
+/// A change set aside (`Txn::detach`) and taken up again (`State::resume`)
+/// is dropped or committed the same way.
 #[test]
 fn a_dropped_change_leaves_the_validation_state_exactly_as_it_was() {
     let subs = generate(11, 0.1);
@@ -97,7 +99,22 @@ fn a_dropped_change_leaves_the_validation_state_exactly_as_it_was() {
             let before = state.clone();
             admit(&mut state, change, false);
             assert!(state == before, "a change of {size} dropped at cut {cut} left a trace");
-            admit(&mut state, change, true);
+            // Set aside, taken up again and dropped: the same.
+            let mut txn = state.begin();
+            admit_in(&mut txn, change);
+            let detached = txn.detach();
+            assert_eq!(state.head_seq(), before.head_seq() + change.len() as u64, "a detached change stays");
+            drop(state.resume(detached));
+            assert!(state == before, "a change of {size} detached, resumed and dropped at cut {cut} left a trace");
+            // Set aside, taken up again and committed, every other cut.
+            if cut % 2 == 0 {
+                let mut txn = state.begin();
+                admit_in(&mut txn, change);
+                let detached = txn.detach();
+                state.resume(detached).commit();
+            } else {
+                admit(&mut state, change, true);
+            }
             assert_eq!(state.head_seq(), before.head_seq() + change.len() as u64);
             assert!(state != before);
         }

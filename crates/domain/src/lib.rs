@@ -17,5 +17,5 @@ pub use catalog::{EventType, Payload};
 pub use envelope::Submission;
 pub use error::{ErrorCode, Rejection};
 pub use rules::Capacity;
-pub use state::{Savepoint, State, Txn};
+pub use state::{Detached, Savepoint, State, Txn};
 pub use values::{AgencyId, AmountMinor, Count, EntityId, Text, Timestamp};

@@ -486,10 +486,39 @@ impl Drop for Txn<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Savepoint(usize);
 
+/// A [`Txn`] set aside by [`Txn::detach`]: the change stays in its state,
+/// undecided, until [`State::resume`] takes it up again. It must be resumed
+/// on the state it came from before anything else changes that state.
+#[derive(Debug)]
+#[must_use = "a detached change is neither kept nor dropped until it is resumed"]
+pub struct Detached {
+    start: usize,
+    undone: Vec<(u64, Undone)>,
+}
+
+impl State {
+    /// Takes up a change set aside by [`Txn::detach`] (on this state, with
+    /// nothing changed since): commit the returned `Txn` to keep it, drop it
+    /// to undo it.
+    pub fn resume(&mut self, change: Detached) -> Txn<'_> {
+        let Detached { start, undone } = change;
+        let start = start.min(self.events.len());
+        Txn { base: self, start, undone, committed: false }
+    }
+}
+
 impl Txn<'_> {
     /// Keeps the change.
     pub fn commit(mut self) {
         self.committed = true;
+    }
+
+    /// Sets the change aside without deciding it, releasing the state (to
+    /// check on one thread and decide on another, once the store has
+    /// answered). Its events stay in the state meanwhile.
+    pub fn detach(mut self) -> Detached {
+        self.committed = true;
+        Detached { start: self.start, undone: std::mem::take(&mut self.undone) }
     }
 
     /// The change as it stands, to come back to with [`Txn::rollback_to`].

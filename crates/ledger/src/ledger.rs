@@ -11,6 +11,9 @@
 //! writes the accepted ones in one transaction and acknowledges them all
 //! after one fsync. The checks come first, while the callers still prepare
 //! the seals (see `Preparation`); sealing and writing follow, chunk by chunk.
+//! A blocking caller that commits a large group itself has the idle writer
+//! thread check it while it writes the group ahead (`CheckJob`), and writes
+//! again in the rare case that the check does not accept it as written.
 //!
 //! Shared stores: several ledgers (server replicas) may write one store.
 //! Each appends with the head its state was checked against as the expected
@@ -30,7 +33,7 @@ use std::sync::{Arc, Condvar, Mutex, TryLockError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use govledger_domain::{Capacity, ErrorCode, Rejection, State, Submission, Timestamp, Txn};
+use govledger_domain::{Capacity, Detached, ErrorCode, Rejection, State, Submission, Timestamp, Txn};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
@@ -157,6 +160,16 @@ pub struct LedgerStats {
     pub write_nanos: u64,
     /// Committing the store transaction (the fsync).
     pub commit_nanos: u64,
+    /// Group commits written ahead of their check: a caller committed them
+    /// while the idle writer thread checked (see [`Ledger::append_blocking`]).
+    /// Their check and write overlap, so their phases add up to more than
+    /// the time they took.
+    pub written_ahead: u64,
+    /// Groups written ahead of their check that the check did not accept as
+    /// written (a refused request, a retry of a stored event), or that could
+    /// not be written ahead: rolled back, and the accepted requests written
+    /// again.
+    pub rewritten: u64,
     /// Group commits or imports that lost the race to another writer and
     /// were checked again after catching up.
     pub lost_races: u64,
@@ -172,6 +185,8 @@ struct StatCounters {
     check_nanos: AtomicU64,
     write_nanos: AtomicU64,
     commit_nanos: AtomicU64,
+    written_ahead: AtomicU64,
+    rewritten: AtomicU64,
     lost_races: AtomicU64,
     retries_exhausted: AtomicU64,
     followed_events: AtomicU64,
@@ -268,7 +283,7 @@ impl Ledger {
         let stats = Arc::new(StatCounters::default());
         let worker = Writer {
             stats: stats.clone(),
-            state,
+            state: Arc::new(Mutex::new(state)),
             writer,
             head,
             head_tx,
@@ -382,15 +397,11 @@ impl Ledger {
         };
         // Nobody is committing: this thread commits its request itself (with
         // whatever else is queued), sparing the two thread hand-offs, while
-        // the writer thread helps prepare.
-        if preparation.len() >= SHARED_PREPARE_MIN {
-            let help = preparation.clone();
-            self.inner.doorbell.ring_with(|bell| bell.help.push(help));
-        }
+        // the idle writer thread checks a large group and helps prepare it.
         // Every other request queued meanwhile was rung for by its caller,
         // who found the writer held.
         let mut outcome = None;
-        while outcome.is_none() && core.run_one() {
+        while outcome.is_none() && core.run_one(Some(&self.inner.doorbell)) {
             outcome = rx.try_recv().ok();
         }
         drop(core);
@@ -454,6 +465,8 @@ impl Ledger {
             check_nanos: s.check_nanos.load(Ordering::Relaxed),
             write_nanos: s.write_nanos.load(Ordering::Relaxed),
             commit_nanos: s.commit_nanos.load(Ordering::Relaxed),
+            written_ahead: s.written_ahead.load(Ordering::Relaxed),
+            rewritten: s.rewritten.load(Ordering::Relaxed),
             lost_races: s.lost_races.load(Ordering::Relaxed),
             retries_exhausted: s.retries_exhausted.load(Ordering::Relaxed),
             followed_events: s.followed_events.load(Ordering::Relaxed),
@@ -505,7 +518,9 @@ impl Drop for Inner {
 ///
 /// The committing thread (the writer) checks the rules on the submissions
 /// while the other prepares (they do not need the preparation), then seals
-/// and writes the batch chunk by chunk, each as soon as it is ready. The
+/// and writes the batch chunk by chunk, each as soon as it is ready. (A
+/// blocking caller's group is written ahead of its check instead: the
+/// writer thread checks it first and then helps; see `CheckJob`.) The
 /// helper claims chunks from the front, in the order the writer needs them;
 /// while the chunk the writer needs next is still being prepared, the
 /// writer prepares one from the back, and it prepares itself any chunk
@@ -730,7 +745,9 @@ fn jitter() -> f64 {
 }
 
 struct Writer {
-    state: State,
+    /// Shared with a check running on the writer thread for a committing
+    /// caller (`CheckJob`); only whoever holds the `Core` uses it otherwise.
+    state: Arc<Mutex<State>>,
     writer: Box<dyn LogWriter>,
     reader: Arc<dyn LogReader>,
     /// The head of the store as far as `state` knows it.
@@ -762,18 +779,206 @@ fn same_content(first: &Submission, again: &Submission) -> bool {
         && first.payload.to_json() == again.payload.to_json()
 }
 
-/// An accepted request: its outcome's index, its batch, its slots and, once
-/// sealed, its new events in order.
-struct Accepted<'g> {
+/// An accepted request: its outcome's index, its batch's index in the
+/// group, its slots and, once sealed, its new events in order.
+struct Accepted {
     outcome: usize,
-    batch: &'g Preparation,
+    batch: usize,
     slots: Vec<Slot>,
     sealed: Vec<Encoded>,
 }
 
+/// What checking a group gave: each request's outcome (an accepted one's is
+/// filled once it is stored), the accepted requests, and whether any of
+/// them holds a new event.
+struct Checked {
+    outcomes: Outcomes,
+    accepted: Vec<Accepted>,
+    anything_new: bool,
+}
+
+/// Checks every request of a group on its own, within `txn`, against the
+/// state including the group's earlier accepted requests; a refused request
+/// leaves no trace in `txn`. `stored` looks up events in the store.
+fn check_group(
+    txn: &mut Txn<'_>,
+    batches: &[(Arc<Preparation>, Capacity)],
+    recorded_at: Timestamp,
+    stored: &mut dyn FnMut(&Uuid) -> Result<Option<StoredEvent>, StoreError>,
+) -> Checked {
+    // Client ids new in this group: the store cannot show them yet.
+    let mut unwritten: HashMap<Uuid, &Submission> = HashMap::new();
+    let mut checked =
+        Checked { outcomes: Vec::with_capacity(batches.len()), accepted: Vec::new(), anything_new: false };
+    for (b, (batch, capacity)) in batches.iter().enumerate() {
+        let before = txn.savepoint();
+        let mut slots: Vec<Slot> = Vec::with_capacity(batch.len());
+        let mut new_ids: Vec<Uuid> = Vec::new();
+        let mut failure = None;
+        for (index, (sub, &id)) in batch.subs.iter().zip(&batch.ids).enumerate() {
+            let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|first| same_content(first, sub));
+            match Writer::check(txn, stored, earlier, sub, id, recorded_at, *capacity) {
+                Ok(slot) => {
+                    if let Slot::New { id, .. } = slot {
+                        new_ids.push(id);
+                        // Only a client's id can be sent again within the
+                        // group; a server-assigned one is not known yet.
+                        if sub.id.is_some() {
+                            unwritten.insert(id, sub);
+                        }
+                    }
+                    slots.push(slot);
+                }
+                Err(Failure::Rejected(rejection)) => {
+                    failure = Some(AppendError::Rejected { index, rejection });
+                    break;
+                }
+                Err(Failure::Store(e)) => {
+                    failure = Some(AppendError::Store(e));
+                    break;
+                }
+            }
+        }
+        match failure {
+            Some(err) => {
+                for id in &new_ids {
+                    unwritten.remove(id);
+                }
+                // Undo this request's earlier events (a rejected event
+                // itself leaves no trace); the group's others stay.
+                txn.rollback_to(before);
+                checked.outcomes.push(Err(err));
+            }
+            None => {
+                checked.anything_new |= !new_ids.is_empty();
+                let outcome = checked.outcomes.len();
+                checked.accepted.push(Accepted { outcome, batch: b, slots, sealed: Vec::new() });
+                checked.outcomes.push(Ok(Vec::new())); // filled by `fill_outcomes`
+            }
+        }
+    }
+    checked
+}
+
+/// Whether a group written ahead of its check (every request accepted, every
+/// event new) is what the check accepted.
+fn written_as_checked(written: &[Accepted], accepted: &[Accepted]) -> bool {
+    written.len() == accepted.len()
+        && written.iter().zip(accepted).all(|(w, a)| {
+            w.outcome == a.outcome
+                && w.slots.len() == a.slots.len()
+                && w.slots.iter().zip(&a.slots).all(|(w, a)| match (w, a) {
+                    (Slot::New { seq, id }, Slot::New { seq: s, id: i }) => seq == s && id == i,
+                    _ => false,
+                })
+        })
+}
+
+/// A group's check, offered to the idle writer thread while a committing
+/// caller writes the group ahead of it (see `Writer::attempt_group`).
+/// Whoever claims it first runs it: the writer thread, or the committing
+/// thread itself once it has written and nobody has.
+struct CheckJob {
+    batches: Vec<(Arc<Preparation>, Capacity)>,
+    recorded_at: Timestamp,
+    state: Arc<Mutex<State>>,
+    reader: Arc<dyn LogReader>,
+    progress: Mutex<JobProgress>,
+    done: Condvar,
+}
+
+enum JobProgress {
+    Offered,
+    Running,
+    /// The check, its change to the state set aside, and how long it took.
+    Done(Box<(Checked, Detached, Duration)>),
+    Taken,
+}
+
+impl CheckJob {
+    fn new(
+        batches: &[(Arc<Preparation>, Capacity)],
+        recorded_at: Timestamp,
+        state: Arc<Mutex<State>>,
+        reader: Arc<dyn LogReader>,
+    ) -> Self {
+        CheckJob {
+            batches: batches.to_vec(),
+            recorded_at,
+            state,
+            reader,
+            progress: Mutex::new(JobProgress::Offered),
+            done: Condvar::new(),
+        }
+    }
+
+    fn progress(&self) -> std::sync::MutexGuard<'_, JobProgress> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs the check unless someone has claimed it. Should it panic, the
+    /// job is offered again (its `Txn` undid what it had done).
+    fn run(&self) {
+        {
+            let mut progress = self.progress();
+            if !matches!(*progress, JobProgress::Offered) {
+                return;
+            }
+            *progress = JobProgress::Running;
+        }
+        struct Reoffer<'a>(&'a CheckJob);
+        impl Drop for Reoffer<'_> {
+            fn drop(&mut self) {
+                let mut progress = self.0.progress();
+                if matches!(*progress, JobProgress::Running) {
+                    *progress = JobProgress::Offered;
+                }
+                self.0.done.notify_all();
+            }
+        }
+        let _reoffer = Reoffer(self);
+        let started = Instant::now();
+        let mut state = lock_state(&self.state);
+        let mut txn = state.begin();
+        let checked = check_group(&mut txn, &self.batches, self.recorded_at, &mut |id| self.reader.by_id(id));
+        let change = txn.detach();
+        drop(state);
+        *self.progress() = JobProgress::Done(Box::new((checked, change, started.elapsed())));
+    }
+
+    /// The check's outcome, once it has run (here, if nobody has claimed it).
+    fn wait_or_run(&self) -> (Checked, Detached, Duration) {
+        loop {
+            let mut progress = self.progress();
+            while matches!(*progress, JobProgress::Running) {
+                progress = self.done.wait(progress).unwrap_or_else(|e| e.into_inner());
+            }
+            match std::mem::replace(&mut *progress, JobProgress::Taken) {
+                JobProgress::Done(done) => return *done,
+                _ => {
+                    *progress = JobProgress::Offered;
+                    drop(progress);
+                    self.run();
+                }
+            }
+        }
+    }
+
+    /// Helps prepare the group's batches (after the check).
+    fn help_prepare(&self) {
+        for (batch, _) in &self.batches {
+            batch.work();
+        }
+    }
+}
+
+fn lock_state(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Fills the replies of accepted requests, moving each sealed event into its
 /// place.
-fn fill_outcomes(outcomes: &mut Outcomes, accepted: Vec<Accepted<'_>>) {
+fn fill_outcomes(outcomes: &mut Outcomes, accepted: Vec<Accepted>) {
     // Retries of events new in this group get a copy of the event.
     let wanted: HashSet<Uuid> = accepted
         .iter()
@@ -860,7 +1065,7 @@ impl Core {
 
     /// Runs the next queued command, with the appends queued behind an
     /// append as one group commit; false when nothing is queued.
-    fn run_one(&mut self) -> bool {
+    fn run_one(&mut self, helper: Option<&Doorbell>) -> bool {
         let Some(cmd) = self.take() else { return false };
         match cmd {
             Command::Append { batch, capacity, reply } => {
@@ -879,7 +1084,7 @@ impl Core {
                         None => break,
                     }
                 }
-                self.writer.commit_group(group);
+                self.writer.commit_group(group, helper);
             }
             Command::Import { source, progress, reply } => {
                 let _ = reply.send(self.writer.import(source, progress));
@@ -907,7 +1112,7 @@ struct Doorbell {
 #[derive(Default)]
 struct Bell {
     queued: bool,
-    help: Vec<Arc<Preparation>>,
+    checks: Vec<Arc<CheckJob>>,
     closed: bool,
 }
 
@@ -926,9 +1131,9 @@ impl Doorbell {
         let bell = self.bell.lock().unwrap_or_else(|e| e.into_inner());
         let mut bell = self
             .rung
-            .wait_while(bell, |b| !b.queued && b.help.is_empty() && !b.closed)
+            .wait_while(bell, |b| !b.queued && b.checks.is_empty() && !b.closed)
             .unwrap_or_else(|e| e.into_inner());
-        Bell { queued: std::mem::take(&mut bell.queued), help: std::mem::take(&mut bell.help), closed: bell.closed }
+        Bell { queued: std::mem::take(&mut bell.queued), checks: std::mem::take(&mut bell.checks), closed: bell.closed }
     }
 }
 
@@ -937,13 +1142,14 @@ impl Doorbell {
 /// what is left and stops.
 fn serve(core: &Mutex<Core>, doorbell: &Doorbell) {
     loop {
-        let Bell { queued, help, closed } = doorbell.wait();
-        for preparation in help {
-            preparation.work();
+        let Bell { queued, checks, closed } = doorbell.wait();
+        for job in checks {
+            job.run();
+            job.help_prepare();
         }
         if queued || closed {
             let mut core = lock_core(core);
-            while core.run_one() {}
+            while core.run_one(None) {}
         }
         if closed {
             return;
@@ -973,7 +1179,7 @@ impl Writer {
     /// [`Ledger::catch_up`]); returns how many events that was.
     fn catch_up(&mut self) -> Result<u64, StoreError> {
         let before = self.head.seq;
-        let result = fold_from(self.reader.as_ref(), &mut self.state, &mut self.head, true);
+        let result = fold_from(self.reader.as_ref(), &mut lock_state(&self.state), &mut self.head, true);
         if self.head.seq != before {
             self.stats.followed_events.fetch_add(self.head.seq - before, Ordering::Relaxed);
             // Other writers' clocks count too: `recorded_at` stays monotonic
@@ -996,10 +1202,11 @@ impl Writer {
     /// given its seq and id (it is sealed later, in chain order). A client id
     /// already taken is an idempotent retry when the content is the same:
     /// `unwritten` says whether it is for the events of the transaction that
-    /// the store cannot show yet (`None` for an id not among them).
+    /// the store cannot show yet (`None` for an id not among them), `stored`
+    /// looks the others up in the store.
     fn check(
         txn: &mut Txn<'_>,
-        writer: &mut dyn LogWriter,
+        stored: &mut dyn FnMut(&Uuid) -> Result<Option<StoredEvent>, StoreError>,
         unwritten: impl Fn(&Uuid, &Submission) -> Option<bool>,
         sub: &Submission,
         id: Uuid,
@@ -1021,7 +1228,7 @@ impl Writer {
             if let Some(same) = unwritten(&id, sub) {
                 return if same { Ok(Slot::ReplayedNew(id)) } else { Err(conflict()) };
             }
-            return match writer.by_id(&id)? {
+            return match stored(&id)? {
                 Some(e) if e.same_content(sub) => Ok(Slot::Replayed(e)),
                 Some(_) => Err(conflict()),
                 None => Err(Failure::Store(StoreError::Corrupt {
@@ -1035,14 +1242,16 @@ impl Writer {
     }
 
     /// Checks and stores a group of requests; on a lost race, catches up and
-    /// tries again (bounded by the retry policy).
-    fn commit_group(&mut self, group: Vec<(Arc<Preparation>, Capacity, AppendReply)>) {
-        let batches: Vec<(&Preparation, Capacity)> =
-            group.iter().map(|(batch, capacity, _)| (batch.as_ref(), *capacity)).collect();
+    /// tries again (bounded by the retry policy). `helper`: the doorbell of
+    /// an idle writer thread, when the committing thread is a caller (see
+    /// [`Ledger::append_blocking`]).
+    fn commit_group(&mut self, group: Vec<(Arc<Preparation>, Capacity, AppendReply)>, helper: Option<&Doorbell>) {
+        let batches: Vec<(Arc<Preparation>, Capacity)> =
+            group.iter().map(|(batch, capacity, _)| (batch.clone(), *capacity)).collect();
         let mut attempt = 1;
         let outcomes = loop {
             let recorded = Recorded::new(self.tick());
-            let lost = match self.attempt_group(&batches, &recorded) {
+            let lost = match self.attempt_group(&batches, &recorded, helper) {
                 Ok(outcomes) => break outcomes,
                 Err(LostRace(e)) => e,
             };
@@ -1071,76 +1280,59 @@ impl Writer {
         }
     }
 
-    /// One attempt at a group commit, in two passes. First every request is
-    /// checked on its own against the state including the group's earlier
-    /// accepted requests, in one `Txn` that is kept only when the store has
-    /// committed; the seals are still being prepared meanwhile. Then the
-    /// accepted requests' new events are sealed in chain order and written
-    /// chunk by chunk, each chunk as soon as its preparation is ready, and the
-    /// transaction is committed. `Err` when another writer appended first.
-    fn attempt_group<'g>(
+    /// One attempt at a group commit. The check: every request is checked
+    /// on its own against the state including the group's earlier accepted
+    /// requests, in one `Txn` that is kept only when the store has
+    /// committed. The write: the accepted requests' new events are sealed in
+    /// chain order and written chunk by chunk, each chunk as soon as its
+    /// preparation is ready; then the transaction is committed.
+    ///
+    /// Normally the check comes first, while the callers still prepare the
+    /// seals. When an idle writer thread can help (`helper`) and the group
+    /// is large enough to share, the writer thread checks while this thread
+    /// writes the whole group ahead of the check, as if every request were
+    /// accepted with only new events; when the check says otherwise (a
+    /// refusal, a retry of a stored event), the write is rolled back and the
+    /// accepted requests are written again. `Err` when another writer
+    /// appended first.
+    fn attempt_group(
         &mut self,
-        batches: &[(&'g Preparation, Capacity)],
+        batches: &[(Arc<Preparation>, Capacity)],
         recorded: &Recorded,
+        helper: Option<&Doorbell>,
     ) -> Result<Outcomes, LostRace> {
         let Writer { state, writer, reader, head: committed, head_tx, stats, .. } = self;
         let started = Instant::now();
-        let mut txn = state.begin();
-        // Whether an accepted request holds a new event.
-        let mut anything_new = false;
-        // Client ids new in this group: the store cannot show them yet.
-        let mut unwritten: HashMap<Uuid, &Submission> = HashMap::new();
-        let mut outcomes: Outcomes = Vec::with_capacity(batches.len());
-        let mut accepted: Vec<Accepted<'g>> = Vec::new();
-
-        for &(batch, capacity) in batches {
-            let before = txn.savepoint();
-            let mut slots: Vec<Slot> = Vec::with_capacity(batch.len());
-            let mut new_ids: Vec<Uuid> = Vec::new();
-            let mut failure = None;
-            for (index, (sub, &id)) in batch.subs.iter().zip(&batch.ids).enumerate() {
-                let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|first| same_content(first, sub));
-                match Self::check(&mut txn, writer.as_mut(), earlier, sub, id, recorded.at, capacity) {
-                    Ok(slot) => {
-                        if let Slot::New { id, .. } = slot {
-                            new_ids.push(id);
-                            // Only a client's id can be sent again within the
-                            // group; a server-assigned one is not known yet.
-                            if sub.id.is_some() {
-                                unwritten.insert(id, sub);
-                            }
-                        }
-                        slots.push(slot);
-                    }
-                    Err(Failure::Rejected(rejection)) => {
-                        failure = Some(AppendError::Rejected { index, rejection });
-                        break;
-                    }
-                    Err(Failure::Store(e)) => {
-                        failure = Some(AppendError::Store(e));
-                        break;
-                    }
-                }
+        let events: usize = batches.iter().map(|(batch, _)| batch.len()).sum();
+        let beside = helper.filter(|_| events >= SHARED_PREPARE_MIN).map(|doorbell| {
+            let job = Arc::new(CheckJob::new(batches, recorded.at, state.clone(), reader.clone()));
+            doorbell.ring_with(|bell| bell.checks.push(job.clone()));
+            let ahead = Self::write_ahead(writer.as_mut(), batches, committed, recorded);
+            let wrote = started.elapsed();
+            let (checked, change, took) = job.wait_or_run();
+            (ahead, wrote, checked, change, took)
+        });
+        let mut state = lock_state(state);
+        let (txn, checked, ahead, check_time, mut write_time) = match beside {
+            Some((ahead, wrote, checked, change, took)) => (state.resume(change), checked, Some(ahead), took, wrote),
+            None => {
+                let mut txn = state.begin();
+                let checked = check_group(&mut txn, batches, recorded.at, &mut |id| writer.by_id(id));
+                (txn, checked, None, started.elapsed(), Duration::ZERO)
             }
-            match failure {
-                Some(err) => {
-                    for id in &new_ids {
-                        unwritten.remove(id);
-                    }
-                    // Undo this request's earlier events (a rejected event
-                    // itself leaves no trace); the group's others stay.
-                    txn.rollback_to(before);
-                    outcomes.push(Err(err));
-                }
-                None => {
-                    anything_new |= !new_ids.is_empty();
-                    accepted.push(Accepted { outcome: outcomes.len(), batch, slots, sealed: Vec::new() });
-                    outcomes.push(Ok(Vec::new())); // filled by `fill_outcomes`
-                }
+        };
+        let Checked { mut outcomes, accepted, anything_new } = checked;
+        // The group as written ahead, when that is what the check accepted.
+        let ahead = match ahead {
+            Some(Ok((written, head))) if written_as_checked(&written, &accepted) => Some((written, head)),
+            Some(_) => {
+                writer.rollback();
+                stats.rewritten.fetch_add(1, Ordering::Relaxed);
+                None
             }
-        }
+            None => None,
+        };
 
-        let checked = Instant::now();
         if !anything_new {
             // Nothing new to store: every request was refused or replayed. A
             // refusal must rest on the store's current state, and on a shared
@@ -1161,19 +1353,33 @@ impl Writer {
             fill_outcomes(&mut outcomes, accepted);
             return Ok(outcomes);
         }
-        let mut head = committed.clone();
-        head.recorded_at.clone_from(&recorded.text);
-        let written = writer.begin(committed.seq).and_then(|()| {
-            accepted.iter_mut().try_for_each(|a| Self::seal_and_write(writer.as_mut(), a, &mut head, recorded))
-        });
-        let wrote = Instant::now();
+        let (written, mut accepted, head) = match ahead {
+            Some((written, head)) => {
+                stats.written_ahead.fetch_add(1, Ordering::Relaxed);
+                (Ok(()), written, head)
+            }
+            None => {
+                let writing = Instant::now();
+                let mut accepted = accepted;
+                let mut head = committed.clone();
+                head.recorded_at.clone_from(&recorded.text);
+                let written = writer.begin(committed.seq).and_then(|()| {
+                    accepted.iter_mut().try_for_each(|a| {
+                        Self::seal_and_write(writer.as_mut(), &batches[a.batch].0, a, &mut head, recorded)
+                    })
+                });
+                write_time += writing.elapsed();
+                (written, accepted, head)
+            }
+        };
+        let committing = Instant::now();
         match written.and_then(|()| writer.commit(&head)) {
             Ok(()) => {
-                stats.committed(checked - started, wrote - checked, wrote.elapsed());
+                stats.committed(check_time, write_time, committing.elapsed());
                 txn.commit();
                 *committed = head;
                 head_tx.send_replace(committed.clone());
-                fill_outcomes(&mut outcomes, accepted);
+                fill_outcomes(&mut outcomes, std::mem::take(&mut accepted));
                 Ok(outcomes)
             }
             Err(e) => {
@@ -1193,15 +1399,47 @@ impl Writer {
         }
     }
 
-    /// Seals an accepted request's new events after `head`, moving it along,
-    /// and writes them chunk by chunk as their preparations become ready.
+    /// Writes every event of the group into a new store transaction, as if
+    /// every request were accepted with only new events (see
+    /// [`Writer::attempt_group`]); returns them and the head after them.
+    fn write_ahead(
+        writer: &mut dyn LogWriter,
+        batches: &[(Arc<Preparation>, Capacity)],
+        committed: &Head,
+        recorded: &Recorded,
+    ) -> Result<(Vec<Accepted>, Head), StoreError> {
+        let mut head = committed.clone();
+        head.recorded_at.clone_from(&recorded.text);
+        writer.begin(committed.seq)?;
+        let mut seq = committed.seq;
+        let mut written = Vec::with_capacity(batches.len());
+        for (i, (batch, _)) in batches.iter().enumerate() {
+            let slots = batch
+                .ids
+                .iter()
+                .map(|&id| {
+                    seq += 1;
+                    Slot::New { seq, id }
+                })
+                .collect();
+            let mut request = Accepted { outcome: i, batch: i, slots, sealed: Vec::new() };
+            Self::seal_and_write(writer, batch, &mut request, &mut head, recorded)?;
+            written.push(request);
+        }
+        Ok((written, head))
+    }
+
+    /// Seals an accepted request's new events (of `batch`) after `head`,
+    /// moving it along, and writes them chunk by chunk as their preparations
+    /// become ready.
     fn seal_and_write(
         writer: &mut dyn LogWriter,
-        request: &mut Accepted<'_>,
+        batch: &Preparation,
+        request: &mut Accepted,
         head: &mut Head,
         recorded: &Recorded,
     ) -> Result<(), StoreError> {
-        let Accepted { batch, slots, sealed, .. } = request;
+        let Accepted { slots, sealed, .. } = request;
         sealed.clear();
         for (c, chunk_slots) in slots.chunks(PREPARE_CHUNK).enumerate() {
             let start = sealed.len();
@@ -1251,14 +1489,23 @@ impl Writer {
         // Client ids of the chunk not yet written: `writer.by_id` cannot see
         // them, and a retry of one of them later in the file must be found.
         let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
-        let mut txn = self.state.begin();
+        let mut state = lock_state(&self.state);
+        let mut txn = state.begin();
         let result = (|| {
             for item in source {
                 let (line, sub) = item?;
                 let earlier = |id: &Uuid, sub: &Submission| unwritten.get(id).map(|e| e.same_content(sub));
                 // The operator imports, with every role the actors hold.
                 let id = event_id(&sub);
-                match Self::check(&mut txn, self.writer.as_mut(), earlier, &sub, id, recorded.at, Capacity::FULL) {
+                match Self::check(
+                    &mut txn,
+                    &mut |id| self.writer.by_id(id),
+                    earlier,
+                    &sub,
+                    id,
+                    recorded.at,
+                    Capacity::FULL,
+                ) {
                     Ok(Slot::New { seq, id }) => {
                         let enc = seal_next(&Presealed::new(&sub, id), &sub, seq, &recorded, &mut head);
                         if sub.id.is_some() {
@@ -1293,6 +1540,7 @@ impl Writer {
         match result {
             Ok(()) => {
                 txn.commit();
+                drop(state);
                 self.head = head.clone();
                 self.head_tx.send_replace(head.clone());
                 summary.head = Some(head);
@@ -1300,6 +1548,7 @@ impl Writer {
             }
             Err(e) => {
                 drop(txn);
+                drop(state);
                 self.writer.rollback();
                 if let ImportError::Store(StoreError::Conflict { .. }) = e {
                     // Another writer of a shared store appended during the
@@ -1414,10 +1663,70 @@ mod tests {
         }
         // This thread holds the writer: it commits the queued request, which
         // is stored before its caller could have run it.
-        assert!(core.run_one());
+        assert!(core.run_one(None));
         assert_eq!(core.writer.head.seq, 4);
         drop(core);
         let appended = waiting.join().unwrap().unwrap();
         assert_eq!(appended[0].event.seq, 4);
+    }
+
+    /// A group committed with a helper's doorbell is offered as a check job
+    /// and written ahead. Here nobody serves the doorbell, so the committing
+    /// thread runs the check itself once it has written. When the check
+    /// refuses a request of the group, the write is rolled back and the
+    /// accepted requests are written again, after one another, with nothing
+    /// of the refused one in the store or the state.
+    #[test]
+    fn a_group_written_ahead_of_its_check_is_written_again_without_a_refused_request() {
+        let log = crate::memory::MemoryLog::new();
+        let ledger = Ledger::open(Box::new(log.writer()), log.clone()).unwrap();
+        ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
+        let doorbell = Doorbell::default();
+        let group = |batches: Vec<Vec<Submission>>| {
+            let mut core = lock_core(&ledger.inner.core);
+            let replies: Vec<_> = batches
+                .into_iter()
+                .map(|batch| {
+                    let (reply, rx) = oneshot::channel();
+                    assert!(ledger.hand_over(batch, Capacity::FULL, reply).is_some());
+                    rx
+                })
+                .collect();
+            assert!(core.run_one(Some(&doorbell)));
+            drop(core);
+            replies.into_iter().map(|mut rx| rx.try_recv().unwrap()).collect::<Vec<_>>()
+        };
+        let publicities = |prefix: &str, n: usize| -> Vec<Submission> {
+            (0..n).map(|i| publicity(&format!("{prefix}{i}"))).collect()
+        };
+
+        // The second request's second event repeats an activity of the first.
+        let outcomes = group(vec![publicities("A", 70), vec![publicity("C0"), publicity("A5")], publicities("B", 5)]);
+        assert_eq!(doorbell.wait().checks.len(), 1, "the group's check was offered once");
+        let seqs = |o: &Result<Vec<Appended>, AppendError>| -> Vec<u64> {
+            o.as_ref().unwrap().iter().map(|a| a.event.seq).collect()
+        };
+        assert_eq!(seqs(&outcomes[0]), (4..74).collect::<Vec<_>>());
+        match &outcomes[1] {
+            Err(AppendError::Rejected { index, .. }) => assert_eq!(*index, 1),
+            other => panic!("the second request should be refused at its second event: {other:?}"),
+        }
+        assert_eq!(seqs(&outcomes[2]), (74..79).collect::<Vec<_>>());
+        let stats = ledger.stats();
+        assert_eq!((stats.written_ahead, stats.rewritten), (0, 1), "{stats:?}");
+        assert_eq!(log.read(0, 1000).unwrap().len(), 78);
+        assert!(crate::verify::verify(log.as_ref()).unwrap().ok());
+
+        // Nothing of the refused request is in the state: its first event is
+        // accepted now. A group the check accepts as written is kept.
+        let outcomes = group(vec![publicities("D", 40), vec![publicity("C0")], publicities("E", 30)]);
+        assert_eq!(doorbell.wait().checks.len(), 1);
+        assert_eq!(seqs(&outcomes[0]), (79..119).collect::<Vec<_>>());
+        assert_eq!(seqs(&outcomes[1]), vec![119]);
+        assert_eq!(seqs(&outcomes[2]), (120..150).collect::<Vec<_>>());
+        let stats = ledger.stats();
+        assert_eq!((stats.written_ahead, stats.rewritten), (1, 1), "{stats:?}");
+        assert_eq!(log.read(0, 1000).unwrap().len(), 149);
+        assert!(crate::verify::verify(log.as_ref()).unwrap().ok());
     }
 }

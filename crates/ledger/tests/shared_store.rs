@@ -5,7 +5,9 @@
 //! through a group leaves no trace for the requests after it; a batch
 //! prepared off the writer thread is sealed as submitted, also when resealed;
 //! a blocking caller that finds the writer idle commits on its own thread,
-//! and many blocking and async callers at once are all answered.
+//! and many blocking and async callers at once are all answered; a large
+//! batch of such a caller is written while the writer thread checks it, and
+//! written again when the check does not accept it as written.
 //!
 //! The stores here are `MemoryLog`s. A wrapper writer lets a test run code
 //! (another replica's append) between a writer's check and its commit,
@@ -537,5 +539,60 @@ fn blocking_and_async_appends_from_many_threads_are_all_answered() {
     }
     assert_eq!(appended, expected);
     assert_eq!(ledger.head().seq, 3 + expected as u64);
+    assert!(verify(log.as_ref()).unwrap().ok());
+}
+
+/// A blocking caller that finds the writer idle writes a large batch while
+/// the writer thread checks it. When the check accepts it as written, that
+/// write is committed; when the check refuses it, nothing is stored and the
+/// state is as before; when it holds a retry of a stored event, the batch is
+/// written again with the retry answered from the store.
+#[test]
+fn a_large_batch_is_written_while_the_writer_thread_checks_it() {
+    let log = MemoryLog::new();
+    let ledger = open(&log);
+    ledger.append_blocking(city()).unwrap();
+    let before = ledger.stats();
+    let batch =
+        |prefix: &str, n: usize| -> Vec<Submission> { (0..n).map(|i| publicity(&format!("{prefix}{i}"))).collect() };
+
+    let appended = ledger.append_blocking(batch("A", 100)).unwrap();
+    assert_eq!(appended.iter().map(|a| a.event.seq).collect::<Vec<_>>(), (4..104).collect::<Vec<_>>());
+    let stats = ledger.stats();
+    assert_eq!((stats.written_ahead - before.written_ahead, stats.rewritten), (1, 0), "{stats:?}");
+    assert_eq!(
+        log.read(0, 1000).unwrap(),
+        appended.iter().fold(log.read(0, 3).unwrap(), |mut all, a| {
+            all.push(a.event.clone());
+            all
+        })
+    );
+
+    // The last event repeats an activity: the batch is refused as a whole.
+    let mut refused = batch("B", 99);
+    refused.push(publicity("A7"));
+    assert_eq!(rejected_code(ledger.append_blocking(refused).unwrap_err()), (99, ErrorCode::PublicityExists));
+    let stats = ledger.stats();
+    assert_eq!((stats.written_ahead - before.written_ahead, stats.rewritten), (1, 1), "{stats:?}");
+    assert_eq!(log.read(0, 1000).unwrap().len(), 103, "nothing of the refused batch was stored");
+    // Nor is anything of it in the state: its first 99 events are new.
+    let again = ledger.append_blocking(batch("B", 99)).unwrap();
+    assert_eq!(again.first().map(|a| a.event.seq), Some(104));
+
+    // A retry of a stored event first, then new events.
+    let id = Uuid::now_v7();
+    let stored = ledger.append_blocking(vec![with_id(publicity("R"), id)]).unwrap();
+    let mut retry = vec![with_id(publicity("R"), id)];
+    retry.extend(batch("C", 70));
+    let appended = ledger.append_blocking(retry).unwrap();
+    assert!(appended[0].replayed && appended[0].event == stored[0].event);
+    let head = stored[0].event.seq;
+    assert_eq!(
+        appended[1..].iter().map(|a| a.event.seq).collect::<Vec<_>>(),
+        (head + 1..head + 71).collect::<Vec<_>>()
+    );
+    let stats = ledger.stats();
+    assert_eq!(stats.rewritten, 2, "{stats:?}");
+    assert_eq!(log.read(0, 1000).unwrap().len() as u64, head + 70);
     assert!(verify(log.as_ref()).unwrap().ok());
 }
