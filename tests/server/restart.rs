@@ -2,7 +2,8 @@
 //! loses no acknowledged event and exits 0; a restart serves the same log,
 //! head, agencies, tokens and assessment (from the projection checkpoint
 //! saved at the stop); `serve --demo` starts on a demo city and a
-//! token for it, and does not overwrite an existing ledger.
+//! token for it, and does not overwrite an existing ledger. The server
+//! process runs with transparent huge pages off.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -133,4 +134,17 @@ async fn serve_demo_starts_on_a_demo_city_with_a_token() {
     let server = Server::start(&data, root.path(), &["--demo"]);
     assert!(server.preamble.iter().all(|l| !l.contains("token")), "{:?}", server.preamble);
     assert_eq!(Client::new(&server, Some(&token)).head_seq().await, head);
+}
+
+/// The binary turns transparent huge pages off for its process (their page
+/// faults stalled appends; BENCHMARKS.md, durable append, eighth update):
+/// the kernel reports it in the process's status.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_process_runs_with_transparent_huge_pages_off() {
+    let fx = Fixture::new();
+    let server = fx.serve(&[]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let thp = status.lines().find_map(|l| l.strip_prefix("THP_enabled:")).map(str::trim);
+    assert_eq!(thp, Some("0"), "{status}");
 }
