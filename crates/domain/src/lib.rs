@@ -6,7 +6,6 @@
 //! GraphQL and import paths all go through [`Txn::admit`].
 
 pub mod catalog;
-mod chunked;
 pub mod envelope;
 pub mod error;
 pub mod rules;

@@ -24,60 +24,9 @@ use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::catalog::{AgencyKind, EventType};
-use crate::chunked::Chunked;
 
 /// An interned identifier (agency or entity id).
 pub type Sym = u32;
-
-/// A hash table of `u32` values (symbols, event indexes) whose keys live
-/// elsewhere. Each slot keeps 32 bits of its key's hash beside the value, so
-/// that growing the table rehashes from the slots alone: fetching every key
-/// from the arena or the event list, in random order, made each doubling of
-/// a large table a pause of tens of milliseconds (BENCHMARKS.md, append,
-/// "Seventh update"). The kept bits also settle most mismatches without
-/// reading the key.
-#[derive(Default, Clone)]
-struct TaggedTable {
-    slots: HashTable<u64>,
-    hasher: DefaultHashBuilder,
-}
-
-/// The table's hash of a key, from the 32 bits a slot keeps: those bits
-/// both pick the bucket (low bits) and fill the control byte (top bits).
-fn spread(tag: u32) -> u64 {
-    (u64::from(tag) << 32) | u64::from(tag)
-}
-
-fn slot_tag(slot: u64) -> u32 {
-    (slot >> 32) as u32
-}
-
-impl TaggedTable {
-    /// The 32 bits of `key`'s hash the table works with.
-    fn tag(&self, key: impl std::hash::Hash) -> u32 {
-        (self.hasher.hash_one(key) >> 32) as u32
-    }
-
-    fn find(&self, tag: u32, mut is: impl FnMut(u32) -> bool) -> Option<u32> {
-        self.slots.find(spread(tag), |&slot| slot_tag(slot) == tag && is(slot as u32)).map(|&slot| slot as u32)
-    }
-
-    fn insert(&mut self, tag: u32, value: u32) {
-        self.slots
-            .insert_unique(spread(tag), (u64::from(tag) << 32) | u64::from(value), |&slot| spread(slot_tag(slot)));
-    }
-
-    fn remove(&mut self, tag: u32, value: u32) {
-        if let Ok(entry) = self.slots.find_entry(spread(tag), |&slot| slot == (u64::from(tag) << 32) | u64::from(value))
-        {
-            entry.remove();
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.slots.len()
-    }
-}
 
 /// Interned ids: every distinct id text once, in one arena, found through
 /// a table of symbols. At a million events the ledger holds about half a
@@ -87,8 +36,9 @@ impl TaggedTable {
 struct Interner {
     arena: String,
     /// `ends[sym]` is where the text of `sym` ends in `arena`.
-    ends: Chunked<u32>,
-    table: TaggedTable,
+    ends: Vec<u32>,
+    table: HashTable<Sym>,
+    hasher: DefaultHashBuilder,
 }
 
 impl std::fmt::Debug for Interner {
@@ -97,7 +47,7 @@ impl std::fmt::Debug for Interner {
     }
 }
 
-fn text_of<'a>(arena: &'a str, ends: &Chunked<u32>, sym: Sym) -> &'a str {
+fn text_of<'a>(arena: &'a str, ends: &[u32], sym: Sym) -> &'a str {
     let end = ends.get(sym as usize).copied().unwrap_or(0) as usize;
     let start = if sym == 0 { 0 } else { ends.get(sym as usize - 1).copied().unwrap_or(0) as usize };
     arena.get(start..end).unwrap_or("")
@@ -105,22 +55,19 @@ fn text_of<'a>(arena: &'a str, ends: &Chunked<u32>, sym: Sym) -> &'a str {
 
 impl Interner {
     fn get(&self, s: &str) -> Option<Sym> {
-        self.find(self.table.tag(s), s)
-    }
-
-    fn find(&self, tag: u32, s: &str) -> Option<Sym> {
-        self.table.find(tag, |sym| text_of(&self.arena, &self.ends, sym) == s)
+        let hash = self.hasher.hash_one(s);
+        self.table.find(hash, |&sym| text_of(&self.arena, &self.ends, sym) == s).copied()
     }
 
     fn intern(&mut self, s: &str) -> Sym {
-        let tag = self.table.tag(s);
-        if let Some(sym) = self.find(tag, s) {
+        if let Some(sym) = self.get(s) {
             return sym;
         }
-        let sym = Sym::try_from(self.ends.len()).unwrap_or(Sym::MAX);
-        self.arena.push_str(s);
-        self.ends.push(u32::try_from(self.arena.len()).unwrap_or(u32::MAX));
-        self.table.insert(tag, sym);
+        let Interner { arena, ends, table, hasher } = self;
+        let sym = Sym::try_from(ends.len()).unwrap_or(Sym::MAX);
+        arena.push_str(s);
+        ends.push(u32::try_from(arena.len()).unwrap_or(u32::MAX));
+        table.insert_unique(hasher.hash_one(s), sym, |&other| hasher.hash_one(text_of(arena, ends, other)));
         sym
     }
 }
@@ -129,7 +76,8 @@ impl Interner {
 /// which carries the id, so each id is stored once.
 #[derive(Default, Clone)]
 struct IdIndex {
-    table: TaggedTable,
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
 }
 
 impl std::fmt::Debug for IdIndex {
@@ -138,26 +86,26 @@ impl std::fmt::Debug for IdIndex {
     }
 }
 
-/// An index into the event list as the tables keep it.
-fn index_value(index: usize) -> u32 {
-    u32::try_from(index).unwrap_or(u32::MAX)
-}
-
 impl IdIndex {
-    fn find(&self, id: &Uuid, events: &Chunked<EventMeta>) -> Option<usize> {
-        self.table.find(self.table.tag(id), |i| events.get(i as usize).is_some_and(|e| e.id == *id)).map(|i| i as usize)
+    fn find(&self, id: &Uuid, events: &[EventMeta]) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        self.table.find(hash, |&i| events.get(i as usize).is_some_and(|e| e.id == *id)).map(|&i| i as usize)
     }
 
     /// Indexes `events[index]`.
-    fn insert(&mut self, index: usize, events: &Chunked<EventMeta>) {
+    fn insert(&mut self, index: usize, events: &[EventMeta]) {
         let Some(meta) = events.get(index) else { return };
-        self.table.insert(self.table.tag(meta.id), index_value(index));
+        let hasher = &self.hasher;
+        let rehash = |&i: &u32| events.get(i as usize).map_or(0, |e| hasher.hash_one(e.id));
+        self.table.insert_unique(hasher.hash_one(meta.id), u32::try_from(index).unwrap_or(u32::MAX), rehash);
     }
 
     /// Removes `events[index]` from the index.
-    fn remove(&mut self, index: usize, events: &Chunked<EventMeta>) {
+    fn remove(&mut self, index: usize, events: &[EventMeta]) {
         let Some(meta) = events.get(index) else { return };
-        self.table.remove(self.table.tag(meta.id), index_value(index));
+        if let Ok(entry) = self.table.find_entry(self.hasher.hash_one(meta.id), |&i| i as usize == index) {
+            entry.remove();
+        }
     }
 
     fn len(&self) -> usize {
@@ -172,7 +120,7 @@ impl IdIndex {
 /// always one.
 #[derive(Debug, Default, Clone)]
 struct Entities {
-    by_sym: Chunked<SmallVec<[(EntityKind, EntityRec); 1]>>,
+    by_sym: Vec<SmallVec<[(EntityKind, EntityRec); 1]>>,
 }
 
 /// Where the entity of `kind` is among one symbol's entities.
@@ -193,7 +141,11 @@ impl Entities {
 
     /// The entity at `key`, added without events if it is not there.
     fn entry(&mut self, key: EntityKey) -> &mut EntityRec {
-        let of_sym = self.by_sym.grown_to(key.sym as usize, SmallVec::new);
+        let at = key.sym as usize;
+        if self.by_sym.len() <= at {
+            self.by_sym.resize_with(at + 1, SmallVec::new);
+        }
+        let of_sym = &mut self.by_sym[at];
         let i = of_kind(of_sym, key.kind).unwrap_or_else(|| {
             of_sym.push((key.kind, EntityRec::default()));
             of_sym.len() - 1
@@ -389,7 +341,7 @@ pub struct State {
     agencies: SymMap<Sym, AgencyRec>,
     /// Entities with at least one non-retracted event.
     entities: Entities,
-    events: Chunked<EventMeta>,
+    events: Vec<EventMeta>,
     by_id: IdIndex,
 }
 
@@ -721,32 +673,6 @@ fn pop_step(entities: &mut Entities, key: EntityKey) -> Option<(u64, Option<Enti
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_tagged_table_finds_its_values_after_growing_and_tells_equal_tags_apart_by_key() {
-        let keys: Vec<String> = (0..10_000).map(|i| format!("key-{i}")).collect();
-        let mut table = TaggedTable::default();
-        for (i, key) in keys.iter().enumerate() {
-            table.insert(table.tag(key), i as u32);
-        }
-        // Grown many times over, from the kept tags alone.
-        assert_eq!(table.len(), keys.len());
-        for (i, key) in keys.iter().enumerate() {
-            assert_eq!(table.find(table.tag(key), |v| keys[v as usize] == *key), Some(i as u32));
-        }
-        assert_eq!(table.find(table.tag("absent"), |_| true), None, "no slot holds the tag of an absent key");
-        table.remove(table.tag(&keys[7]), 7);
-        assert_eq!(table.find(table.tag(&keys[7]), |v| keys[v as usize] == keys[7]), None);
-        assert_eq!(table.len(), keys.len() - 1);
-        // Keys whose tags collide are told apart by the caller's comparison.
-        let mut same = TaggedTable::default();
-        for v in 0..100 {
-            same.insert(42, v);
-        }
-        assert!((0..100).all(|v| same.find(42, |x| x == v) == Some(v)));
-        same.remove(42, 50);
-        assert_eq!((same.find(42, |x| x == 50), same.find(42, |x| x == 51), same.len()), (None, Some(51), 99));
-    }
 
     #[test]
     fn entities_of_one_id_in_two_namespaces_are_kept_apart_and_compared_in_any_order() {
