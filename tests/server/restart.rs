@@ -136,9 +136,9 @@ async fn serve_demo_starts_on_a_demo_city_with_a_token() {
     assert_eq!(Client::new(&server, Some(&token)).head_seq().await, head);
 }
 
-/// The binary turns transparent huge pages off for its process (their page
-/// faults stalled appends; BENCHMARKS.md, durable append, eighth update):
-/// the kernel reports it in the process's status.
+/// The binary turns transparent huge pages off for its process (batch-64
+/// appends ran slower with them; BENCHMARKS.md, durable append, eighth
+/// update): the kernel reports it in the process's status.
 #[cfg(target_os = "linux")]
 #[test]
 fn the_server_process_runs_with_transparent_huge_pages_off() {
