@@ -157,6 +157,7 @@ async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<
         form_action: "/".to_owned(),
         from_date: from.format("%Y-%m-%d").to_string(),
         to_date: to.format("%Y-%m-%d").to_string(),
+        checkpoint: checkpoint_at(state, head_seq).await,
     };
     state
         .with_projection(move |projection, model| {
@@ -167,6 +168,18 @@ async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<
                 .map_err(|e| AppError::Internal(format!("the report is not UTF-8: {e}")))
         })
         .await
+}
+
+/// The first signed checkpoint covering `seq`, for the page's proof line.
+async fn checkpoint_at(state: &AppState, seq: u64) -> Option<govledger_report::LiveCheckpoint> {
+    state.transparency().ok()?;
+    let view = state.with_log(move |log, _| log.covering(seq)).await.ok().flatten()?;
+    Some(govledger_report::LiveCheckpoint {
+        size: view.size,
+        root: govledger_tlog::merkle::to_hex(&view.root),
+        cosigned_by: view.cosigned_by,
+        witnessed: view.witnessed,
+    })
 }
 
 #[derive(serde::Deserialize)]

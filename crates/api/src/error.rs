@@ -70,6 +70,14 @@ api_codes! {
     GraphqlInvalidInput => "graphql.invalid_input", BAD_REQUEST:
         "A GraphQL argument could not be converted to its declared type.",
     AssessEmptyLedger => "assessment.empty_ledger", CONFLICT: "The ledger holds no events yet; there is nothing to assess.",
+    NoCheckpoint => "proof.no_checkpoint", NOT_FOUND:
+        "No checkpoint was signed at that size (or none yet); GET /checkpoint names the latest.",
+    ProofOutOfRange => "proof.out_of_range", BAD_REQUEST:
+        "A proof was asked for a seq or size outside the tree (sizes run from 1 to the covered head).",
+    ChainBroken => "ledger.chain_broken", SERVICE_UNAVAILABLE:
+        "The ledger's hash chain does not verify; nothing past the last good position is signed or proven.",
+    ProofsUnavailable => "proof.unavailable", SERVICE_UNAVAILABLE:
+        "This server runs without a transparency log (no log key), so it signs and proves nothing.",
     Unavailable => "server.unavailable", SERVICE_UNAVAILABLE:
         "The store failed or the server is shutting down; nothing was stored; retry later.",
     Internal => "server.internal", INTERNAL_SERVER_ERROR: "An unexpected server fault; it is logged.",

@@ -61,6 +61,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         // The live dashboard (`/`, `/dashboard/head`), over its own state.
         .merge(crate::dashboard::router(http.state.clone()))
+        // Checkpoints, proofs, receipts and the log's key (SPEC 6.3).
+        .merge(crate::proofs::router(http.state.clone()))
         .route_layer(middleware::from_fn_with_state(http.clone(), observe))
         .fallback(not_found)
         // Bodies above the limit are refused while reading, before being buffered whole.
@@ -69,14 +71,21 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The caller, from `Authorization: Bearer <token>`.
-struct Auth(Principal);
+pub(crate) struct Auth(pub(crate) Principal);
 
 impl FromRequestParts<Http> for Auth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, http: &Http) -> Result<Self, Self::Rejection> {
-        let token = token_of(&parts.headers)?;
-        Ok(Auth(http.state.authenticate(token).await?))
+        Ok(Auth(http.state.authenticate(token_of(&parts.headers)?).await?))
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Auth(state.authenticate(token_of(&parts.headers)?).await?))
     }
 }
 
@@ -408,10 +417,23 @@ async fn get_verify(State(http): State<Http>, Auth(_): Auth) -> Result<Json<Wire
     Ok(Json(http.state.verify().await?.into()))
 }
 
-/// Liveness: answers without a token.
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "`{\"status\":\"ok\"}`")))]
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
+/// Health: answers without a token. 503 when the ledger's chain does not
+/// verify (SPEC 6.2: the server checks every stretch before it signs).
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses(
+    (status = 200, description = "`{\"status\":\"ok\"}`; with a transparency log also `chain`: `{\"status\":\"ok\",\"seq\"}` \
+        (verified and in the tree up to seq) or `{\"status\":\"checking\"}` (the start-up check runs)"),
+    (status = 503, description = "`{\"status\":\"broken\",\"chain\":{\"status\":\"broken\",\"seq\",\"reason\"}}`: \
+        the chain does not verify at seq; nothing after the last good position is signed"),
+))]
+async fn healthz(State(http): State<Http>) -> Response {
+    let Ok(log) = http.state.transparency() else {
+        return Json(serde_json::json!({"status": "ok"})).into_response();
+    };
+    let chain = log.health();
+    let broken = matches!(chain, crate::ChainHealth::Broken { .. });
+    let status = if broken { "broken" } else { "ok" };
+    let code = if broken { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    (code, Json(serde_json::json!({"status": status, "chain": chain}))).into_response()
 }
 
 /// Prometheus metrics (text format 0.0.4).
@@ -623,5 +645,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document of the HTTP routes.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::proofs::ProofsDoc::openapi());
+    doc
 }

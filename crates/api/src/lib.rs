@@ -20,7 +20,9 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod proofs;
 mod response_cache;
+pub mod transparency;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,6 +39,7 @@ pub use crate::error::{ApiCode, AppError};
 pub use crate::graphql::QueryLimits;
 pub use crate::http::app;
 pub use crate::metrics::Metrics;
+pub use crate::transparency::{ChainHealth, LogConfig, Transparency, WitnessConfig};
 
 /// Sizes the server accepts; larger requests are refused with a clear code.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +75,9 @@ struct Shared {
     shutdown: watch::Receiver<bool>,
     /// The projection the assessment and entity queries read.
     assessor: Arc<Assessor>,
+    /// The Merkle tree, checkpoints and witnesses of SPEC 6 (None: the
+    /// server signs and proves nothing).
+    transparency: Option<Arc<Transparency>>,
 }
 
 impl AppState {
@@ -98,6 +104,7 @@ impl AppState {
                     govledger_assess::Projection::new(),
                     govledger_assess::Model::default_v1(),
                 )),
+                transparency: None,
             }),
         })
     }
@@ -125,6 +132,34 @@ impl AppState {
             None => self.inner.assessor.replace(assessor.read().clone()),
         }
         self
+    }
+
+    /// This state with the transparency log of SPEC 6. Call before the state is cloned.
+    pub fn with_transparency(mut self, log: Arc<Transparency>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(shared) => shared.transparency = Some(log),
+            None => tracing::error!("with_transparency called on a shared state; the log is not installed"),
+        }
+        self
+    }
+
+    /// The transparency log, or `proof.unavailable` when the server runs without one.
+    pub fn transparency(&self) -> Result<&Arc<Transparency>, AppError> {
+        self.inner.transparency.as_ref().ok_or_else(|| {
+            AppError::refused(
+                ApiCode::ProofsUnavailable,
+                "this server runs without a transparency log: start it with `govledger serve`, which creates the log key",
+            )
+        })
+    }
+
+    /// Runs `work` on the transparency log off the async threads.
+    pub async fn with_log<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Transparency, &dyn govledger_ledger::LogReader) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let log = self.transparency()?.clone();
+        self.blocking(move |s| work(&log, s.ledger.reader().as_ref())).await
     }
 
     /// The projection and model behind the assessment queries.

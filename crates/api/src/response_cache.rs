@@ -43,9 +43,11 @@ pub(crate) struct ResponseCache {
     entries: Mutex<VecDeque<(Key, Cell)>>,
 }
 
-/// Whether a request body may be answered from the cache.
+/// Whether a request body may be answered from the cache. Checkpoints,
+/// proofs against them and receipts change without the head moving (a
+/// checkpoint is signed, cosignatures arrive), so they are never kept.
 fn cacheable(body: &[u8]) -> bool {
-    const NEVER: [&[u8]; 3] = [b"mutation", b"subscription", b"verify"];
+    const NEVER: [&[u8]; 6] = [b"mutation", b"subscription", b"verify", b"checkpoint", b"Proof", b"receipt"];
     !NEVER.iter().any(|word| body.windows(word.len()).any(|w| w == *word))
 }
 

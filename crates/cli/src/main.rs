@@ -6,6 +6,7 @@
 mod backup;
 mod config;
 mod projection;
+mod proofs;
 mod report;
 mod serve;
 mod store;
@@ -101,6 +102,20 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into a new, empty data directory (--data-dir), verified before it is put in place.
     Restore(backup::RestoreArgs),
+    /// Create the log's signing key if there is none (serve does at its first start); print its verifier key.
+    Key(proofs::KeyArgs),
+    /// Print the latest signed checkpoint (or the one at --size) kept in the data directory.
+    Checkpoint(proofs::CheckpointArgs),
+    /// Inclusion and consistency proofs and receipts (SPEC 6.3); `proof verify` checks one offline.
+    Proof {
+        #[command(subcommand)]
+        command: proofs::ProofCommand,
+    },
+    /// Run a witness for an agency (SPEC 6.4): cosigns the log's checkpoints while they stay consistent.
+    Witness {
+        #[command(subcommand)]
+        command: govledger_witness::WitnessCommand,
+    },
 }
 
 /// The period, position and model of an assessment.
@@ -188,6 +203,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token { command } => token::run(dir, command),
         Command::Backup(args) => backup::backup(dir, args),
         Command::Restore(args) => backup::restore(dir, args),
+        Command::Key(args) => proofs::key(dir, args),
+        Command::Checkpoint(args) => proofs::print_checkpoint(dir, args),
+        Command::Proof { command } => proofs::proof(dir, command),
+        Command::Witness { command } => govledger_witness::run(command),
     }
 }
 
@@ -329,15 +348,32 @@ fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
     let bar = progress_bar(None, "verifying");
     let report = govledger_ledger::verify::verify_with_progress(reader.as_ref(), &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
+    // The kept Merkle tree and the latest signed checkpoint (SPEC 6.1), when the data directory has them.
+    let tree = proofs::verify_tree(dir, reader.as_ref())?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else if let Some(f) = &report.problem {
-        println!("FAILED at seq {}: {}: {}", f.seq, f.problem, f.detail);
-        println!("{} events verified before it", report.events);
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(tree) = &tree {
+            value["tree"] = match tree {
+                Ok(detail) => serde_json::json!({"ok": true, "detail": detail}),
+                Err(detail) => serde_json::json!({"ok": false, "detail": detail}),
+            };
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!("ok: {} events, head seq {} hash {}", report.events, report.head.seq, report.head.hash);
+        if let Some(f) = &report.problem {
+            println!("FAILED at seq {}: {}: {}", f.seq, f.problem, f.detail);
+            println!("{} events verified before it", report.events);
+        } else {
+            println!("ok: {} events, head seq {} hash {}", report.events, report.head.seq, report.head.hash);
+        }
+        match &tree {
+            Some(Ok(detail)) => println!("ok: {detail}"),
+            Some(Err(detail)) => println!("FAILED: {detail}"),
+            None => {}
+        }
     }
-    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let tree_ok = tree.as_ref().is_none_or(|t| t.is_ok());
+    Ok(if report.ok() && tree_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn demo(dir: &Path, seed: u64, scale: f64, until: Option<&str>) -> Result<ExitCode> {

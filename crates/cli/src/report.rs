@@ -82,6 +82,20 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
     };
     let query = Query { from: time("from", from)?, to: time("to", to)?, as_of: args.as_of };
     let model = crate::load_model(args.model.as_deref())?;
+    // An assessment used for incentives is never published from a ledger
+    // whose chain does not verify (SPEC 6): checked before anything is written.
+    if args.publish {
+        let reader = crate::store::open_reader(dir)?;
+        let report = govledger_ledger::verify(reader.as_ref())?;
+        if let Some(f) = report.problem {
+            eprintln!(
+                "cannot publish: the ledger's chain does not verify at seq {} ({}: {}); nothing was written or \
+                 published. Run `govledger verify` and restore the data directory from a verified backup.",
+                f.seq, f.problem, f.detail
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
     let projection = crate::load_projection(dir)?;
     let format = args.format.format();
     let (bytes, doc) = generate(&projection, &model, &query, format)?;

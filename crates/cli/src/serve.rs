@@ -46,6 +46,58 @@ pub struct ServeArgs {
     /// the dashboard (default: the built-in schema/model-v1.toml).
     #[arg(long)]
     model: Option<std::path::PathBuf>,
+    /// The log's origin (checkpoint origin line and key name), used only when
+    /// the first start creates the log key (SPEC 6.2).
+    #[arg(long, default_value = crate::proofs::DEFAULT_ORIGIN, env = "GOVLEDGER_ORIGIN")]
+    origin: String,
+    /// While the head moves, sign a checkpoint at most this often (milliseconds).
+    #[arg(long, default_value_t = 2_000, env = "GOVLEDGER_CHECKPOINT_INTERVAL_MS")]
+    checkpoint_interval_ms: u64,
+    /// A witness to submit checkpoints to, as `URL,VERIFIER_KEY` (repeat for several; SPEC 6.4).
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// Cosignatures a checkpoint needs to count as witnessed (default: every configured witness).
+    #[arg(long)]
+    quorum: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The transparency log's configuration: the key in `dir` (created at the
+    /// first start), the witnesses and the quorum.
+    fn log_config(&self, dir: &Path) -> Result<govledger_api::LogConfig> {
+        let kept = crate::proofs::tlog_dir(dir).join(govledger_transparency::CHECKPOINTS_FILE);
+        if !crate::proofs::key_path(dir).exists() && kept.exists() {
+            let store = govledger_transparency::CheckpointStore::open(&crate::proofs::tlog_dir(dir))?;
+            if let Some(latest) = store.latest()? {
+                anyhow::bail!(
+                    "{} is missing, but checkpoints up to size {} were signed with it: put the log's key back \
+                     (ops/RUNBOOK.md, \"The log key\") instead of starting the log under a new key",
+                    crate::proofs::key_path(dir).display(),
+                    latest.size
+                );
+            }
+        }
+        let (signer, created) = crate::proofs::load_or_create_key(dir, &self.origin)?;
+        if created {
+            eprintln!("created the log key {} (keep it private; back it up)", crate::proofs::key_path(dir).display());
+        }
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|w| {
+                let (url, vkey) =
+                    w.split_once(',').with_context(|| format!("--witness {w:?}: give URL,VERIFIER_KEY"))?;
+                let verifier = govledger_tlog::keys::WitnessVerifier::new(vkey.trim())
+                    .map_err(|e| anyhow::anyhow!("--witness {w:?}: the verifier key is not valid: {e}"))?;
+                Ok(govledger_api::WitnessConfig { url: url.trim().to_owned(), verifier })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let quorum = self.quorum.unwrap_or(witnesses.len());
+        if quorum > witnesses.len() {
+            anyhow::bail!("--quorum {quorum} is more than the {} witnesses configured", witnesses.len());
+        }
+        Ok(govledger_api::LogConfig { signer, witnesses, quorum })
+    }
 }
 
 pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
@@ -66,7 +118,11 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
         );
     }
 
+    let log_config = args.log_config(dir)?;
+    println!("log verifier key: {}", log_config.signer.verifier_key());
     let crate::store::Opened { ledger, follow } = crate::store::open(dir)?;
+    let log = govledger_api::Transparency::open(&crate::proofs::tlog_dir(dir), log_config, ledger.reader().as_ref())
+        .context("cannot open the transparency log (tree and checkpoints)")?;
     // The assessment queries' projection: the checkpoint plus the events since.
     let projection = crate::projection::load(dir, ledger.reader().as_ref(), &mut |_| {})?;
     let tokens = TokenStore::open(dir)?;
@@ -74,7 +130,9 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
         Limits { max_body_bytes: args.max_body_bytes, max_batch_events: args.max_batch_events, ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     let assessor = std::sync::Arc::new(govledger_api::Assessor::new(projection, model));
-    let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token, follow, assessor.clone()));
+    let log = std::sync::Arc::new(log);
+    let derived = Derived { assessor: assessor.clone(), log };
+    let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token, follow, derived));
     // Every request has finished or been abandoned; `close` completes the
     // appends already queued and waits for the writer, so each one that was
     // accepted is durable before the process exits.
@@ -91,6 +149,13 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the server keeps derived from the log beside it: the assessment
+/// projection and the transparency log (Merkle tree and checkpoints).
+struct Derived {
+    assessor: std::sync::Arc<govledger_api::Assessor>,
+    log: std::sync::Arc<govledger_api::Transparency>,
+}
+
 async fn run(
     ledger: govledger_ledger::Ledger,
     tokens: TokenStore,
@@ -98,8 +163,9 @@ async fn run(
     args: &ServeArgs,
     demo_token: Option<(String, String)>,
     follow: Option<watch::Receiver<u64>>,
-    assessor: std::sync::Arc<govledger_api::Assessor>,
+    derived: Derived,
 ) -> Result<()> {
+    let Derived { assessor, log } = derived;
     let (stop_tx, stop_rx) = watch::channel(false);
     if let Some(known) = follow {
         let interval = Duration::from_millis(args.follow_interval_ms.max(10));
@@ -107,8 +173,15 @@ async fn run(
     }
     let state = AppState::new(ledger.clone(), tokens, limits, stop_rx.clone())
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
-        .with_assessor(assessor.clone());
+        .with_assessor(assessor.clone())
+        .with_transparency(log.clone());
     tokio::spawn(govledger_api::assess::follow(ledger.clone(), assessor, stop_rx.clone()));
+    tokio::spawn(keep_log(
+        log,
+        ledger.clone(),
+        Duration::from_millis(args.checkpoint_interval_ms.max(10)),
+        stop_rx.clone(),
+    ));
     // Warm the agency index before the first request.
     state.agencies().await.map_err(|e| anyhow::anyhow!("cannot read the ledger: {e:?}"))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -139,6 +212,29 @@ async fn run(
         }
     }
     Ok(())
+}
+
+/// Verifies the whole chain once (the data directory may have been changed
+/// while no server ran), then keeps the transparency log at the head: no
+/// checkpoint is signed before that check passed (SPEC 6.2).
+async fn keep_log(
+    log: std::sync::Arc<govledger_api::Transparency>,
+    ledger: govledger_ledger::Ledger,
+    interval: Duration,
+    stop: watch::Receiver<bool>,
+) {
+    let checker = ledger.clone();
+    let checked = tokio::task::spawn_blocking(move || checker.verify(&mut |_| {})).await;
+    let result = match checked {
+        Ok(Ok(report)) => match report.problem {
+            None => Ok(report.head.seq),
+            Some(f) => Err((f.seq, format!("{}: {}", f.problem, f.detail))),
+        },
+        Ok(Err(e)) => Err((0, format!("the store could not be read: {e}"))),
+        Err(e) => Err((0, format!("the check failed: {e}"))),
+    };
+    log.checked(result);
+    govledger_api::transparency::follow(log, ledger, interval, stop).await;
 }
 
 /// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.

@@ -123,6 +123,20 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                             button type="submit" { "Show" }
                         }
                         " · " span #live-status { "Up to date at seq " (live.head_seq) "; refreshes as events arrive." }
+                        br;
+                        @match &live.checkpoint {
+                            Some(c) => {
+                                "Proven by checkpoint " strong { (c.size) } " (root " span.hash { (c.root) } "): "
+                                @if c.witnessed {
+                                    "witnessed by " (c.cosigned_by.join(", ")) "."
+                                } @else if c.cosigned_by.is_empty() {
+                                    "not witnessed."
+                                } @else {
+                                    "cosigned by " (c.cosigned_by.join(", ")) ", short of the quorum: not witnessed."
+                                }
+                            }
+                            None => { "No signed checkpoint covers these figures yet; one is signed within seconds." }
+                        }
                     }
                 }
                 section.summary {

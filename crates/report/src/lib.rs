@@ -63,6 +63,20 @@ pub struct Live {
     /// `YYYY-MM-DD` values of the picker.
     pub from_date: String,
     pub to_date: String,
+    /// The signed checkpoint the figures are proven by (SPEC 6.4), if one covers them yet.
+    pub checkpoint: Option<LiveCheckpoint>,
+}
+
+/// The first signed checkpoint covering the dashboard's head.
+#[derive(Debug, Clone)]
+pub struct LiveCheckpoint {
+    pub size: u64,
+    /// Root hash, lowercase hex.
+    pub root: String,
+    /// Witnesses whose cosignatures verify.
+    pub cosigned_by: Vec<String>,
+    /// A quorum of witnesses cosigned it.
+    pub witnessed: bool,
 }
 
 /// Everything a report shows.

@@ -4,11 +4,12 @@
 //! explained in plain language. Both read the server's projection, brought
 //! up to the ledger's head as of the request first (`AppState::with_projection`).
 
-use async_graphql::{Context, Object, Result, Scalar, ScalarType, SimpleObject, Value};
+use async_graphql::{ComplexObject, Context, Object, Result, Scalar, ScalarType, SimpleObject, Value};
 use govledger_assess::Query;
 use govledger_domain::Timestamp;
 
 use super::principal;
+use super::proofs::CheckpointObject;
 use super::types::{AgencyKind, PenaltyKind};
 use crate::AppState;
 use crate::error::{ApiCode, AppError};
@@ -165,6 +166,7 @@ impl From<&govledger_assess::AgencyAssessment> for AgencyAssessment {
 
 /// The assessment document (SPEC 3.4).
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct Assessment {
     pub period: Period,
     /// The ledger position the figures are computed as of.
@@ -186,6 +188,22 @@ impl From<&govledger_assess::Assessment> for Assessment {
             model_sha256: a.model_sha256.clone(),
             agencies: a.agencies.iter().map(AgencyAssessment::from).collect(),
         }
+    }
+}
+
+#[ComplexObject]
+impl Assessment {
+    /// The first signed checkpoint whose tree covers `asOfSeq` (SPEC 6.4):
+    /// the events this assessment counts are provably in that tree, and
+    /// `witnessed` says whether a quorum of witnesses cosigned it. Null
+    /// until such a checkpoint is signed (a few seconds after the head moved).
+    async fn checkpoint(&self, ctx: &Context<'_>) -> Result<Option<CheckpointObject>> {
+        let state = ctx.data::<AppState>()?;
+        if state.transparency().is_err() {
+            return Ok(None);
+        }
+        let as_of = self.as_of_seq;
+        Ok(state.with_log(move |log, _| log.covering(as_of)).await?.map(CheckpointObject::from))
     }
 }
 

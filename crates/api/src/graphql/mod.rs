@@ -7,7 +7,8 @@
 //! - `QueryRoot(LedgerQuery, AgencyQuery, AssessQuery, EntityQuery)`: head, verify,
 //!   events, agencies; `assessment` and `scorecard`; the entity lists
 //!   (`tasks`, `freezes` …), read from the server's projection
-//!   (`crate::assess`, reached through `AppState`).
+//!   (`crate::assess`, reached through `AppState`); checkpoints, proofs and
+//!   receipts (`ProofQuery`, SPEC 6.3).
 //! - `MutationRoot(EventMutations, BatchMutations)`: one typed mutation per
 //!   event type, and `appendEvents`.
 //! - `SubscriptionRoot`: `events`.
@@ -20,6 +21,7 @@
 pub mod assess;
 pub mod entities;
 pub mod mutation;
+pub mod proofs;
 pub mod query;
 pub mod subscription;
 pub mod types;
@@ -43,12 +45,13 @@ use crate::error::{ApiCode, AppError};
 pub use assess::AssessQuery;
 pub use entities::EntityQuery;
 pub use mutation::{BatchMutations, EventMutations};
+pub use proofs::ProofQuery;
 pub use query::{AgencyQuery, LedgerQuery};
 pub use subscription::SubscriptionRoot;
 
 /// The query root. Add a part here to add queries (see the module docs).
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(LedgerQuery, AgencyQuery, AssessQuery, EntityQuery);
+pub struct QueryRoot(LedgerQuery, AgencyQuery, AssessQuery, EntityQuery, ProofQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]

@@ -1,0 +1,468 @@
+//! The server's side of SPEC 6: keeps the Merkle tree at the ledger's head,
+//! signs a checkpoint over each stretch of the log it has verified, submits
+//! it to the configured witnesses and keeps their cosignatures with it, and
+//! answers proofs and receipts from the kept tree.
+//!
+//! The formats are `govledger-tlog`'s, the tree and the checkpoint storage
+//! `govledger-transparency`'s, the witness client `govledger-witness`'s; this
+//! file only decides *when* (never over a chain that does not verify) and
+//! keeps the chain's health for `/healthz`.
+//!
+//! Start-up: [`Transparency::open`] checks the kept tree against the store
+//! (its last leaf, which changes with any rewrite of history, as bodies
+//! carry `prev_hash`) and the latest signed checkpoint against the tree, so a
+//! data directory whose history was rewritten while the server was down is
+//! reported broken instead of being signed over. The health is `Checking`
+//! until the caller has verified the whole chain once ([`Transparency::checked`]);
+//! nothing is signed before that.
+
+use std::path::Path;
+use std::sync::{Mutex, RwLock};
+use std::time::Duration;
+
+use govledger_ledger::LogReader;
+use govledger_tlog::Hash;
+use govledger_tlog::checkpoint;
+use govledger_tlog::keys::{LogSigner, LogVerifier, WitnessVerifier};
+use govledger_tlog::merkle::to_hex;
+use govledger_tlog::proof::{ConsistencyProof, InclusionProof};
+use govledger_tlog::receipt::Receipt;
+use govledger_tlog::witness_wire::AddCheckpoint;
+use govledger_transparency::{CheckpointStore, StoredCheckpoint, Tree, TreeError};
+use govledger_witness::{SubmitOutcome, WitnessClient};
+use serde::Serialize;
+
+use crate::error::{ApiCode, AppError};
+
+/// A witness the log submits its checkpoints to (SPEC 6.4).
+pub struct WitnessConfig {
+    pub url: String,
+    pub verifier: WitnessVerifier,
+}
+
+/// How the server runs its log: the key, the witnesses and the quorum.
+pub struct LogConfig {
+    pub signer: LogSigner,
+    pub witnesses: Vec<WitnessConfig>,
+    /// Cosignatures a checkpoint needs to count as witnessed (0: none configured).
+    pub quorum: usize,
+}
+
+/// Whether the chain verifies, as far as the server has checked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ChainHealth {
+    /// The whole chain is being verified after the start; nothing is signed yet.
+    Checking,
+    /// Every event up to `seq` verifies and is in the tree.
+    Ok { seq: u64 },
+    /// The chain (or the kept tree) does not verify at `seq`: nothing after
+    /// the last good position is signed until an operator repairs the store.
+    Broken { seq: u64, reason: String },
+}
+
+struct Witness {
+    client: WitnessClient,
+    name: String,
+    verifier_key: String,
+    /// The size this witness is known to have cosigned last (0: unknown).
+    cosigned: Mutex<u64>,
+}
+
+/// The log's tree, key, kept checkpoints and witnesses.
+pub struct Transparency {
+    tree: Tree,
+    checkpoints: CheckpointStore,
+    signer: LogSigner,
+    verifier: LogVerifier,
+    witness_verifiers: Vec<WitnessVerifier>,
+    witnesses: Vec<Witness>,
+    quorum: usize,
+    health: RwLock<ChainHealth>,
+    /// One signer at a time (the loop, or a receipt asked for on demand).
+    signing: Mutex<()>,
+    /// The latest kept checkpoint was found to match the tree (once per start).
+    reconciled: std::sync::atomic::AtomicBool,
+}
+
+/// `GET /v1/log` (SPEC 6.2).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LogInfo {
+    pub origin: String,
+    pub verifier_key: String,
+    pub witnesses: Vec<WitnessInfo>,
+    pub quorum: usize,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WitnessInfo {
+    pub name: String,
+    pub verifier_key: String,
+}
+
+/// A kept checkpoint with what its cosignatures amount to.
+#[derive(Debug, Clone)]
+pub struct CheckpointView {
+    pub size: u64,
+    pub root: Hash,
+    /// The signed note with every cosignature received.
+    pub note: String,
+    /// The configured witnesses whose cosignatures verify.
+    pub cosigned_by: Vec<String>,
+    /// At least `quorum` (> 0) cosignatures.
+    pub witnessed: bool,
+}
+
+impl Transparency {
+    /// Opens the tree and checkpoints kept in `dir` and checks them against
+    /// the store (see the module docs). A tree that disagrees with the store
+    /// is rebuilt from it; a kept checkpoint that the rebuilt tree no longer
+    /// matches marks the chain broken.
+    pub fn open(dir: &Path, config: LogConfig, reader: &dyn LogReader) -> Result<Self, TreeError> {
+        let tree = Tree::open(dir)?;
+        let checkpoints = CheckpointStore::open(dir)?;
+        let verifier = LogVerifier::new(&config.signer.verifier_key())
+            .map_err(|e| TreeError::Io(format!("the log key does not give a verifier key: {e}")))?;
+        let witnesses = config
+            .witnesses
+            .iter()
+            .map(|w| Witness {
+                client: WitnessClient::new(&w.url, w.verifier.clone()),
+                name: w.verifier.name().to_owned(),
+                verifier_key: w.verifier.text().to_owned(),
+                cosigned: Mutex::new(0),
+            })
+            .collect();
+        let witness_verifiers = config.witnesses.into_iter().map(|w| w.verifier).collect();
+        let log = Transparency {
+            tree,
+            checkpoints,
+            signer: config.signer,
+            verifier,
+            witness_verifiers,
+            witnesses,
+            quorum: config.quorum,
+            health: RwLock::new(ChainHealth::Checking),
+            signing: Mutex::new(()),
+            reconciled: std::sync::atomic::AtomicBool::new(false),
+        };
+        if let Err(e) = log.tree.check_against(reader) {
+            tracing::warn!(error = %e, "the kept Merkle tree disagrees with the store; rebuilding it from the log");
+            log.tree.rebuild()?;
+        }
+        Ok(log)
+    }
+
+    /// Records the result of the start-up verification of the whole chain:
+    /// `Ok(head)` lets signing begin; `Err((seq, reason))` marks it broken.
+    pub fn checked(&self, result: Result<u64, (u64, String)>) {
+        let health = match result {
+            Ok(seq) => ChainHealth::Ok { seq },
+            Err((seq, reason)) => ChainHealth::Broken { seq, reason },
+        };
+        if let ChainHealth::Broken { seq, reason } = &health {
+            tracing::error!(seq, reason = %reason, "the ledger's chain does not verify; no checkpoint will be signed");
+        }
+        *self.health.write().unwrap_or_else(|p| p.into_inner()) = health;
+    }
+
+    /// The chain's health as the server knows it.
+    pub fn health(&self) -> ChainHealth {
+        self.health.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_broken(&self, seq: u64, reason: String) {
+        tracing::error!(seq, reason = %reason, "the ledger's chain does not verify; no checkpoint will be signed");
+        *self.health.write().unwrap_or_else(|p| p.into_inner()) = ChainHealth::Broken { seq, reason };
+    }
+
+    /// Extends the tree to `head` (checking the new stretch) and signs a
+    /// checkpoint when it grew past the latest one. Blocking. Returns the
+    /// newly signed size, if any.
+    pub fn keep_up(&self, reader: &dyn LogReader, head: u64) -> Result<Option<u64>, AppError> {
+        let _one = self.signing.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(self.health(), ChainHealth::Ok { .. }) {
+            return Ok(None);
+        }
+        let size = match self.tree.extend(reader, head) {
+            Ok(size) => size,
+            Err(TreeError::Broken { seq, reason }) => {
+                self.set_broken(seq, reason);
+                return Ok(None);
+            }
+            Err(TreeError::Disagrees { reason }) => {
+                self.set_broken(self.tree.size(), reason);
+                return Ok(None);
+            }
+            Err(e) => return Err(internal(e)),
+        };
+        if !self.reconcile(reader, size)? {
+            return Ok(None);
+        }
+        *self.health.write().unwrap_or_else(|p| p.into_inner()) = ChainHealth::Ok { seq: size };
+        let latest = self.checkpoints.latest().map_err(internal)?.map_or(0, |c| c.size);
+        if size == 0 || size <= latest {
+            return Ok(None);
+        }
+        let root = self.tree.root(size).map_err(internal)?;
+        let note = checkpoint::sign(&self.signer, size, &root)
+            .map_err(|e| AppError::Internal(format!("cannot sign a checkpoint: {e}")))?;
+        self.checkpoints.put(size, &root, &note).map_err(internal)?;
+        tracing::info!(size, root = %to_hex(&root), "signed a checkpoint");
+        Ok(Some(size))
+    }
+
+    /// Once per start: the latest checkpoint this server signed must still
+    /// match the log (same root at its size). If it does not, the store's
+    /// history was rewritten or cut back since: broken, nothing more is
+    /// signed. Returns whether signing may go on.
+    fn reconcile(&self, reader: &dyn LogReader, size: u64) -> Result<bool, AppError> {
+        use std::sync::atomic::Ordering;
+        if self.reconciled.load(Ordering::Acquire) {
+            return Ok(true);
+        }
+        let Some(latest) = self.checkpoints.latest().map_err(internal)? else {
+            self.reconciled.store(true, Ordering::Release);
+            return Ok(true);
+        };
+        if size < latest.size {
+            let stored = reader.anchor().map_err(AppError::from)?.map_or(0, |h| h.seq);
+            if stored < latest.size {
+                self.set_broken(
+                    stored,
+                    format!(
+                        "the log holds {stored} events but this server signed a checkpoint at size {}: signed events \
+                         were removed (a restore from an older backup, or a cut); see the runbook",
+                        latest.size
+                    ),
+                );
+                return Ok(false);
+            }
+            return Ok(true); // not extended that far yet
+        }
+        if self.tree.root(latest.size).map_err(internal)? != latest.root {
+            self.set_broken(
+                latest.size,
+                format!(
+                    "the log's first {} events are not the ones this server signed in its checkpoint at that size: \
+                     history was rewritten",
+                    latest.size
+                ),
+            );
+            return Ok(false);
+        }
+        self.reconciled.store(true, Ordering::Release);
+        Ok(true)
+    }
+
+    /// Submits the checkpoint of `size` to every witness and keeps the
+    /// cosignatures that verify. A witness that is down or refuses is logged
+    /// and tried again with the next checkpoint.
+    pub async fn collect_cosignatures(&self, size: u64) -> Result<(), AppError> {
+        let Some(kept) = self.checkpoints.at(size).map_err(internal)? else { return Ok(()) };
+        let answers = futures_util::future::join_all(self.witnesses.iter().map(|w| self.submit(w, &kept))).await;
+        let lines: String = answers.into_iter().flatten().collect();
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let _one = self.signing.lock().unwrap_or_else(|p| p.into_inner());
+        // Re-read: another collection may have added lines meanwhile.
+        let Some(kept) = self.checkpoints.at(size).map_err(internal)? else { return Ok(()) };
+        let note = checkpoint::with_signature_lines(&kept.note, &lines)
+            .map_err(|e| AppError::Internal(format!("cannot add cosignatures: {e}")))?;
+        let cosigned = self.cosigners(&note).len();
+        self.checkpoints.replace_note(size, &note, cosigned as u32).map_err(internal)?;
+        Ok(())
+    }
+
+    /// One witness's cosignature lines for `kept`, or None.
+    async fn submit(&self, witness: &Witness, kept: &StoredCheckpoint) -> Option<String> {
+        let mut old = *witness.cosigned.lock().unwrap_or_else(|p| p.into_inner());
+        // A 409 tells the size the witness holds; one more try from there.
+        for _ in 0..2 {
+            if old > kept.size {
+                tracing::warn!(witness = %witness.name, old, size = kept.size, "witness is ahead of this checkpoint");
+                return None;
+            }
+            let proof = match self.tree.consistency(old, kept.size) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(witness = %witness.name, error = %e, "cannot prove consistency for a witness");
+                    return None;
+                }
+            };
+            let request = AddCheckpoint { old_size: old, proof, checkpoint: kept.note.as_bytes().to_vec() };
+            match witness.client.add_checkpoint(&request).await {
+                Ok(SubmitOutcome::Cosigned(lines)) => {
+                    *witness.cosigned.lock().unwrap_or_else(|p| p.into_inner()) = kept.size;
+                    return Some(lines);
+                }
+                Ok(SubmitOutcome::Conflict { size }) => old = size,
+                Err(e) => {
+                    tracing::warn!(witness = %witness.name, size = kept.size, error = %e, "witness did not cosign");
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    fn cosigners(&self, note: &str) -> Vec<String> {
+        match checkpoint::open(note.as_bytes(), &self.verifier, &self.witness_verifiers) {
+            Ok(opened) => opened.cosigned_by.into_iter().map(|c| c.name).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn view(&self, kept: StoredCheckpoint) -> CheckpointView {
+        let cosigned_by = self.cosigners(&kept.note);
+        let witnessed = self.quorum > 0 && cosigned_by.len() >= self.quorum;
+        CheckpointView { size: kept.size, root: kept.root, note: kept.note, cosigned_by, witnessed }
+    }
+
+    /// `GET /v1/log`.
+    pub fn info(&self) -> LogInfo {
+        LogInfo {
+            origin: self.signer.origin().to_owned(),
+            verifier_key: self.signer.verifier_key(),
+            witnesses: self
+                .witnesses
+                .iter()
+                .map(|w| WitnessInfo { name: w.name.clone(), verifier_key: w.verifier_key.clone() })
+                .collect(),
+            quorum: self.quorum,
+        }
+    }
+
+    /// The latest signed checkpoint.
+    pub fn latest(&self) -> Result<CheckpointView, AppError> {
+        let kept = self.checkpoints.latest().map_err(internal)?.ok_or_else(|| {
+            AppError::refused(
+                ApiCode::NoCheckpoint,
+                "no checkpoint has been signed yet: the ledger is empty or its chain is still being checked",
+            )
+        })?;
+        Ok(self.view(kept))
+    }
+
+    /// The checkpoint signed at exactly `size`.
+    pub fn at(&self, size: u64) -> Result<CheckpointView, AppError> {
+        let kept = self.checkpoints.at(size).map_err(internal)?.ok_or_else(|| {
+            let latest = self.checkpoints.latest().ok().flatten().map_or(0, |c| c.size);
+            AppError::refused(
+                ApiCode::NoCheckpoint,
+                format!("no checkpoint was signed at size {size}; the latest is at size {latest} (GET /checkpoint)"),
+            )
+        })?;
+        Ok(self.view(kept))
+    }
+
+    /// The first checkpoint covering `seq` (the one an assessment as of `seq` is proven by).
+    pub fn covering(&self, seq: u64) -> Result<Option<CheckpointView>, AppError> {
+        Ok(self.checkpoints.first_covering(seq).map_err(internal)?.map(|k| self.view(k)))
+    }
+
+    /// The inclusion proof of event `seq` in the tree of `size` (SPEC 6.3).
+    pub fn inclusion(&self, seq: u64, size: u64) -> Result<InclusionProof, AppError> {
+        self.within_tree(size)?;
+        if seq == 0 || seq > size {
+            return Err(out_of_range(format!("seq must be from 1 to the tree size {size}, not {seq}")));
+        }
+        let path = self.tree.inclusion(seq - 1, size).map_err(internal)?;
+        let leaf = self.tree.leaf(seq - 1).map_err(internal)?;
+        Ok(InclusionProof {
+            seq,
+            leaf_index: seq - 1,
+            tree_size: size,
+            leaf_hash: to_hex(&leaf),
+            path: path.iter().map(to_hex).collect(),
+        })
+    }
+
+    /// The consistency proof from the tree of `from` to the tree of `to` (SPEC 6.3).
+    pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, AppError> {
+        self.within_tree(to)?;
+        if from == 0 || from > to {
+            return Err(out_of_range(format!("from must be from 1 to `to` ({to}), not {from}")));
+        }
+        let path = self.tree.consistency(from, to).map_err(internal)?;
+        Ok(ConsistencyProof { from, to, path: path.iter().map(to_hex).collect() })
+    }
+
+    fn within_tree(&self, size: u64) -> Result<(), AppError> {
+        let covered = self.tree.size();
+        if size == 0 || size > covered {
+            return Err(out_of_range(format!(
+                "size must be from 1 to {covered} (the events the tree covers so far), not {size}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The receipt (C2SP tlog-proof) of the event at `seq` with canonical
+    /// `body`, against the latest checkpoint covering it. Signs one on demand
+    /// when none covers it yet.
+    pub fn receipt(&self, reader: &dyn LogReader, seq: u64, body: Vec<u8>) -> Result<String, AppError> {
+        let mut latest = self.checkpoints.latest().map_err(internal)?;
+        if latest.as_ref().is_none_or(|c| c.size < seq) {
+            self.keep_up(reader, u64::MAX)?;
+            latest = self.checkpoints.latest().map_err(internal)?;
+        }
+        let kept = latest.filter(|c| c.size >= seq).ok_or_else(|| match self.health() {
+            ChainHealth::Broken { seq: at, reason } => AppError::refused(
+                ApiCode::ChainBroken,
+                format!("no checkpoint covers this event: the chain does not verify at seq {at} ({reason})"),
+            ),
+            _ => AppError::Unavailable("no checkpoint covers this event yet; retry in a few seconds".into()),
+        })?;
+        let path = self.tree.inclusion(seq - 1, kept.size).map_err(internal)?;
+        Ok(Receipt { body, index: seq - 1, path, checkpoint: kept.note }.to_text())
+    }
+}
+
+fn internal(e: TreeError) -> AppError {
+    AppError::Internal(format!("transparency log: {e}"))
+}
+
+fn out_of_range(message: String) -> AppError {
+    AppError::refused(ApiCode::ProofOutOfRange, message)
+}
+
+/// Keeps the log at the ledger's head while the server runs: extends the tree
+/// and signs at most every `interval` while the head moves, then collects
+/// cosignatures. Ends when `stop` turns true.
+pub async fn follow(
+    log: std::sync::Arc<Transparency>,
+    ledger: govledger_ledger::Ledger,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut head = ledger.watch_head();
+    loop {
+        let target = head.borrow_and_update().seq;
+        let keeper = log.clone();
+        let reader = ledger.reader().clone();
+        let signed = tokio::task::spawn_blocking(move || keeper.keep_up(reader.as_ref(), target)).await;
+        match signed {
+            Ok(Ok(Some(size))) => {
+                if let Err(e) = log.collect_cosignatures(size).await {
+                    tracing::warn!(error = ?e, size, "cannot keep cosignatures");
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::warn!(error = ?e, "cannot keep the transparency log up"),
+            Err(e) => tracing::warn!(error = %e, "the transparency log task failed"),
+        }
+        // At most one signature per interval; then wait for the head to move.
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if head.borrow().seq == target {
+            tokio::select! {
+                changed = head.changed() => if changed.is_err() { return },
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }
+}
