@@ -24,6 +24,10 @@
 //! - `report`: `report` in every format, byte-for-byte reproducible; a
 //!   published report verifies, a changed ledger, model or file does not; the
 //!   HTML in headless Chromium (`chromium`: needs Debian's `chromium`).
+//! - `proofs`: SPEC 6 without a server: `key` creates a private key once;
+//!   `report --publish` refuses a ledger that does not verify; `proof verify`
+//!   explains usage mistakes offline (the server-side proofs are in
+//!   `tests/server/proofs.rs`).
 //!
 //! `support` holds the shared helpers and the small city the tests import.
 //! This file is the crate root, so the modules under `tests/cli/` are named
@@ -53,6 +57,9 @@ mod idempotency;
 mod independence;
 #[path = "cli/lock.rs"]
 mod lock;
+// SPEC 6: the log key, publishing only a verified chain, offline `proof verify`.
+#[path = "cli/proofs.rs"]
+mod proofs;
 #[path = "cli/report.rs"]
 mod report;
 #[path = "cli/roundtrip.rs"]

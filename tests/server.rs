@@ -29,6 +29,13 @@
 //! - `dashboard`: `/` for coordinator, evaluator and auditor tokens (agency
 //!   403, none 401), token by header, link or cookie, the head it polls, and
 //!   the page in headless Chromium.
+//! - `proofs`: SPEC 6 — the log key, signed checkpoints, inclusion and
+//!   consistency proofs (REST and GraphQL), an independent Python checker
+//!   (`tests/independent_proofs.py`), receipts in the read scope that verify
+//!   offline, `/healthz` and no signing over a chain tampered while down, two
+//!   witnesses with `--quorum 2`;
+//! - `rewrite`: the dishonest operator who rewrites and rehashes history and
+//!   hides the old tree is refused by the witness and caught by old receipts.
 //!
 //! `support` starts and stops servers, issues tokens and holds the small
 //! city every test starts from. The crate root is this file, outside a
@@ -54,6 +61,13 @@ mod entities;
 mod idempotency;
 #[path = "server/restart.rs"]
 mod restart;
+// SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
+#[path = "server/proofs.rs"]
+mod proofs;
+#[path = "server/rewrite.rs"]
+mod rewrite;
+#[path = "server/tlog_support.rs"]
+mod tlog_support;
 // Headless Chromium, shared with the CLI report tests.
 #[path = "cli/chromium.rs"]
 mod chromium;

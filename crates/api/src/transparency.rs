@@ -114,10 +114,11 @@ pub struct CheckpointView {
 }
 
 impl Transparency {
-    /// Opens the tree and checkpoints kept in `dir` and checks them against
-    /// the store (see the module docs). A tree that disagrees with the store
-    /// is rebuilt from it; a kept checkpoint that the rebuilt tree no longer
-    /// matches marks the chain broken.
+    /// Opens the tree and checkpoints kept in `dir` and checks the tree's
+    /// last leaf against the store (see the module docs). A tree that
+    /// disagrees with the store is rebuilt from it; the first `keep_up`
+    /// then compares the latest kept checkpoint with the rebuilt tree and
+    /// marks the chain broken when they differ (`reconcile`).
     pub fn open(dir: &Path, config: LogConfig, reader: &dyn LogReader) -> Result<Self, TreeError> {
         let tree = Tree::open(dir)?;
         let checkpoints = CheckpointStore::open(dir)?;
@@ -362,8 +363,24 @@ impl Transparency {
         Ok(self.checkpoints.first_covering(seq).map_err(internal)?.map(|k| self.view(k)))
     }
 
+    /// Refuses proofs while the chain is broken: the kept tree may then hold
+    /// another history than the signed checkpoints (it is rebuilt from the
+    /// store at start), and a proof must never contradict a signed root.
+    fn provable(&self) -> Result<(), AppError> {
+        match self.health() {
+            ChainHealth::Broken { seq, reason } => Err(AppError::refused(
+                ApiCode::ChainBroken,
+                format!(
+                    "the ledger's chain does not verify at seq {seq} ({reason}); no proof is given until it is repaired"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The inclusion proof of event `seq` in the tree of `size` (SPEC 6.3).
     pub fn inclusion(&self, seq: u64, size: u64) -> Result<InclusionProof, AppError> {
+        self.provable()?;
         self.within_tree(size)?;
         if seq == 0 || seq > size {
             return Err(out_of_range(format!("seq must be from 1 to the tree size {size}, not {seq}")));
@@ -381,6 +398,7 @@ impl Transparency {
 
     /// The consistency proof from the tree of `from` to the tree of `to` (SPEC 6.3).
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, AppError> {
+        self.provable()?;
         self.within_tree(to)?;
         if from == 0 || from > to {
             return Err(out_of_range(format!("from must be from 1 to `to` ({to}), not {from}")));
@@ -403,6 +421,7 @@ impl Transparency {
     /// `body`, against the latest checkpoint covering it. Signs one on demand
     /// when none covers it yet.
     pub fn receipt(&self, reader: &dyn LogReader, seq: u64, body: Vec<u8>) -> Result<String, AppError> {
+        self.provable()?;
         let mut latest = self.checkpoints.latest().map_err(internal)?;
         if latest.as_ref().is_none_or(|c| c.size < seq) {
             self.keep_up(reader, u64::MAX)?;
