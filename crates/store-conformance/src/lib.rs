@@ -1,8 +1,9 @@
 //! The conformance suite every govledger store passes: the storage contract
 //! of `govledger_ledger::backend` (`LogReader`, `LogWriter`) checked case by
 //! case — ordering, no gaps, idempotency, conflicts, atomic transactions,
-//! concurrent writers, reading from a position, following new events — and
-//! the ledger over the store as several replicas would run it.
+//! concurrent writers, reading from a position, following new events — the
+//! ledger over the store as several replicas would run it, and the Merkle
+//! tree of SPEC 6.1 following it (`tree.rs`).
 //!
 //! A store's tests call [`conformance_tests!`] with a function that makes a
 //! [`Harness`] (one fresh, empty store per case), which generates one
@@ -24,6 +25,8 @@ use uuid::Uuid;
 
 pub mod fixtures;
 use fixtures::*;
+mod tree;
+use tree::merkle_tree_follows_the_store;
 
 /// A writer and a reader on one store.
 pub type Opened = (Box<dyn LogWriter>, Arc<dyn LogReader>);
@@ -54,6 +57,7 @@ pub const CASES: &[(&str, Case)] = &[
     ("concurrent_writers", concurrent_writers),
     ("following_new_events", following_new_events),
     ("replicas_race_on_freezes_and_tasks", replicas_race_on_freezes_and_tasks),
+    ("merkle_tree_follows_the_store", merkle_tree_follows_the_store),
 ];
 
 /// Runs one case on a fresh store from `make`, or reports loudly that it
@@ -84,7 +88,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $store, $make, $skip;
             ordering, reading_from_a_position, no_gaps_after_rollbacks_and_refusals, atomic_transactions,
             idempotency_by_id, conflicts, concurrent_writers, following_new_events,
-            replicas_race_on_freezes_and_tasks);
+            replicas_race_on_freezes_and_tasks, merkle_tree_follows_the_store);
     };
     (@cases $store:expr, $make:expr, $skip:expr; $($case:ident),*) => {
         $(
