@@ -144,15 +144,19 @@ fn main() {
     println!();
     println!("{head} events; tree file {tree_bytes} bytes = {:.1} bytes per event", tree_bytes as f64 / head as f64);
     println!();
-    println!("| proof (8 connections) | requests/s | p50 ms | p99 ms |");
-    println!("|---|---:|---:|---:|");
+    println!("| proof | connections | requests/s | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|---:|");
     client_rt.block_on(async {
-        let inclusion = spread(head, move |seq| format!("/v1/proof/inclusion?seq={seq}&size={head}"));
-        let s = drive(&url, &token, 8, seconds, inclusion).await;
-        println!("| inclusion, size {head} | {:.0} | {:.3} | {:.3} |", s.rps(), s.pct(0.5), s.pct(0.99));
-        let consistency = spread(head, move |from| format!("/v1/proof/consistency?from={from}&to={head}"));
-        let s = drive(&url, &token, 8, seconds, consistency).await;
-        println!("| consistency, to {head} | {:.0} | {:.3} | {:.3} |", s.rps(), s.pct(0.5), s.pct(0.99));
+        for connections in [1, 8] {
+            let inclusion = spread(head, move |seq| format!("/v1/proof/inclusion?seq={seq}&size={head}"));
+            let s = drive(&url, &token, connections, seconds, inclusion).await;
+            let (rps, p50, p99) = (s.rps(), s.pct(0.5), s.pct(0.99));
+            println!("| inclusion, size {head} | {connections} | {rps:.0} | {p50:.3} | {p99:.3} |");
+            let consistency = spread(head, move |from| format!("/v1/proof/consistency?from={from}&to={head}"));
+            let s = drive(&url, &token, connections, seconds, consistency).await;
+            let (rps, p50, p99) = (s.rps(), s.pct(0.5), s.pct(0.99));
+            println!("| consistency, to {head} | {connections} | {rps:.0} | {p50:.3} | {p99:.3} |");
+        }
     });
     big.close();
 }
