@@ -83,6 +83,8 @@ pub struct Transparency {
     signing: Mutex<()>,
     /// The latest kept checkpoint was found to match the tree (once per start).
     reconciled: std::sync::atomic::AtomicBool,
+    /// The size of the last checkpoint handed to the witnesses.
+    submitted: Mutex<u64>,
 }
 
 /// `GET /v1/log` (SPEC 6.2).
@@ -146,6 +148,7 @@ impl Transparency {
             health: RwLock::new(ChainHealth::Checking),
             signing: Mutex::new(()),
             reconciled: std::sync::atomic::AtomicBool::new(false),
+            submitted: Mutex::new(0),
         };
         if let Err(e) = log.tree.check_against(reader) {
             tracing::warn!(error = %e, "the kept Merkle tree disagrees with the store; rebuilding it from the log");
@@ -254,6 +257,21 @@ impl Transparency {
         }
         self.reconciled.store(true, Ordering::Release);
         Ok(true)
+    }
+
+    /// The latest checkpoint when it has not been handed to the witnesses yet
+    /// (signed by the loop, or on demand for a receipt), marked as handed.
+    pub fn to_submit(&self) -> Result<Option<u64>, AppError> {
+        if self.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let latest = self.checkpoints.latest().map_err(internal)?.map_or(0, |c| c.size);
+        let mut submitted = self.submitted.lock().unwrap_or_else(|p| p.into_inner());
+        if latest <= *submitted {
+            return Ok(None);
+        }
+        *submitted = latest;
+        Ok(Some(latest))
     }
 
     /// Submits the checkpoint of `size` to every witness and keeps the
@@ -461,7 +479,11 @@ pub async fn follow(
         let target = head.borrow_and_update().seq;
         let keeper = log.clone();
         let reader = ledger.reader().clone();
-        let signed = tokio::task::spawn_blocking(move || keeper.keep_up(reader.as_ref(), target)).await;
+        let signed = tokio::task::spawn_blocking(move || {
+            keeper.keep_up(reader.as_ref(), target)?;
+            keeper.to_submit()
+        })
+        .await;
         match signed {
             Ok(Ok(Some(size))) => {
                 if let Err(e) = log.collect_cosignatures(size).await {

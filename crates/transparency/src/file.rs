@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
-use tlog_tiles::{Hash, HashReader, stored_hash_count, stored_hashes_for_record_hash};
+use tlog_tiles::{Hash, HashReader, node_hash, stored_hash_count, stored_hash_index};
 
 use crate::TreeError;
 
@@ -88,25 +88,62 @@ impl HashReader for FileHashes<'_> {
 
 /// Stored hashes being computed: those before `base` are in the file, those
 /// from `base` on are in `buffer` (32 bytes each).
+///
+/// The subtree hashes a new leaf completes are computed from `frontier`, the
+/// roots of the perfect subtrees the tree is made of (one per set bit of its
+/// size, by level): the same hashes tlog_tiles' `stored_hashes_for_record_hash`
+/// reads back from the stored ones (a unit test compares the two), without
+/// reading or allocating per leaf.
 pub(crate) struct Pending<'a> {
     file: &'a File,
     base: u64,
     buffer: Vec<u8>,
+    /// Leaves in the tree so far.
+    size: u64,
+    /// `frontier[level]`: the root of the perfect subtree at `level` on the
+    /// tree's right edge, for each set bit of `size`; others are stale.
+    frontier: [Hash; 64],
 }
 
 impl<'a> Pending<'a> {
-    /// New hashes after a tree of `size` leaves whose hashes are in `file`.
-    pub(crate) fn after(file: &'a File, size: u64, capacity_hashes: usize) -> Self {
-        Self { file, base: stored_hash_count(size), buffer: Vec::with_capacity(capacity_hashes * 32 + 64 * 32) }
+    /// New hashes after a tree of `size` leaves whose hashes are in `file`
+    /// (reads the roots of its perfect subtrees from it).
+    pub(crate) fn after(file: &'a File, size: u64, capacity_hashes: usize) -> Result<Self, TreeError> {
+        let mut frontier = [Hash([0u8; 32]); 64];
+        for (level, root) in frontier.iter_mut().enumerate() {
+            if size >> level & 1 == 1 {
+                let index = stored_hash_index(level as u8, (size >> level) - 1);
+                *root = read_hash(file, index).map_err(|e| TreeError::Io(read_failure(index, &e)))?;
+            }
+        }
+        Ok(Self {
+            file,
+            base: stored_hash_count(size),
+            buffer: Vec::with_capacity(capacity_hashes * 32 + 64 * 32),
+            size,
+            frontier,
+        })
     }
 
-    /// Adds leaf `index` (the event at seq `index + 1`) with hash `leaf`, and
-    /// the subtree hashes it completes.
+    /// Adds leaf `index` (the event at seq `index + 1`, the next leaf) with
+    /// hash `leaf`, and the subtree hashes it completes.
     pub(crate) fn add_leaf(&mut self, index: u64, leaf: Hash) -> Result<(), TreeError> {
-        let hashes = stored_hashes_for_record_hash(index, leaf, &*self).map_err(tlog_error)?;
-        for hash in hashes {
+        if index != self.size {
+            return Err(TreeError::Io(format!("leaf {index} added to a tree of {} leaves", self.size)));
+        }
+        let mut hash = leaf;
+        self.buffer.extend_from_slice(&hash.0);
+        // Each trailing 1 bit of the size completes a subtree with the one
+        // at its level on the right edge.
+        let completed = index.trailing_ones() as usize;
+        for left in &self.frontier[..completed] {
+            hash = node_hash(*left, hash);
             self.buffer.extend_from_slice(&hash.0);
         }
+        if let Some(root) = self.frontier.get_mut(completed) {
+            *root = hash;
+        }
+        self.size += 1;
         Ok(())
     }
 
@@ -162,28 +199,56 @@ impl<'a> Pending<'a> {
     }
 }
 
-impl HashReader for Pending<'_> {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
-        indexes
-            .iter()
-            .map(|&index| {
-                if index < self.base {
-                    return read_hash(self.file, index)
-                        .map_err(|e| tlog_tiles::Error::InvalidInput(read_failure(index, &e)));
-                }
-                let start = usize::try_from(index - self.base).map_err(|_| tlog_tiles::Error::IndexesNotInTree)? * 32;
-                let bytes = self.buffer.get(start..start + 32).ok_or(tlog_tiles::Error::IndexesNotInTree)?;
-                let mut hash = [0u8; 32];
-                hash.copy_from_slice(bytes);
-                Ok(Hash(hash))
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tlog_tiles::{record_hash, stored_hashes_for_record_hash};
+
+    /// The stored hashes so far, in memory, for tlog_tiles to read.
+    struct Stored(Vec<Hash>);
+
+    impl HashReader for Stored {
+        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+            indexes
+                .iter()
+                .map(|&i| usize::try_from(i).ok().and_then(|i| self.0.get(i)).copied())
+                .collect::<Option<_>>()
+                .ok_or(tlog_tiles::Error::IndexesNotInTree)
+        }
+    }
+
+    #[test]
+    fn the_hashes_a_leaf_completes_are_tlog_tiles_own_from_any_start() {
+        const LEAVES: u64 = 700;
+        let mut stored = Stored(Vec::new());
+        for n in 0..LEAVES {
+            let leaf = record_hash(&n.to_le_bytes());
+            stored.0.extend(stored_hashes_for_record_hash(n, leaf, &stored).expect("tlog_tiles appends"));
+        }
+        let bytes: Vec<u8> = stored.0.iter().flat_map(|h| h.0).collect();
+        for start in [0, 1, 2, 3, 7, 8, 255, 256, 300, 511] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let file = File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(dir.path().join("hashes"))
+                .expect("create");
+            file.write_all_at(&bytes[..bytes_of(start) as usize], 0).expect("write the start");
+            let mut pending = Pending::after(&file, start, 16).expect("read the frontier");
+            for n in start..LEAVES {
+                pending.add_leaf(n, record_hash(&n.to_le_bytes())).expect("add");
+                if pending.buffered() >= 16 {
+                    pending.write_out().expect("write");
+                }
+            }
+            pending.write_out().expect("write");
+            let mut written = vec![0u8; bytes.len()];
+            file.read_exact_at(&mut written, 0).expect("read back");
+            assert!(written == bytes, "from a tree of {start} leaves");
+        }
+    }
 
     #[test]
     fn whole_size_is_the_largest_tree_that_fits() {

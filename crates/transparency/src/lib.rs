@@ -5,7 +5,8 @@
 //!
 //! Code map: `file` is the tree's on-disk layout (tlog_tiles' stored-hash
 //! order) and the positioned reads and buffered appends over it; `tree` is
-//! the follower (extend, start-up check, roots and proofs); `checkpoints`
+//! the follower (extend, start-up check, roots and proofs); `catch_up` runs
+//! a long `extend` on every core (shards joined in order); `checkpoints`
 //! is the SQLite table of signed checkpoints.
 //!
 //! Architecture invariant: the tree is derived state. It is only ever
@@ -14,6 +15,7 @@
 //! and the layout and proofs are `tlog_tiles`' (a port of Go's
 //! `sumdb/tlog`); this crate only keeps the hashes and follows the log.
 
+mod catch_up;
 mod checkpoints;
 mod file;
 mod tree;

@@ -29,11 +29,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use govledger_ledger::{Head, LogReader, RawRow, Tail, Verifier};
+use govledger_ledger::{Finding, Head, LogReader, RawRow, Tail, Verifier};
 use sha2::{Digest, Sha256};
 use tlog_tiles::{Hash, prove_record, prove_tree, record_hash, stored_hash_count, stored_hash_index, tree_hash};
 
 use crate::TreeError;
+use crate::catch_up::{self, Sharding};
 use crate::file::{FileHashes, Pending, bytes_of, read_hash, tlog_error, whole_size};
 
 /// The stored hashes, in the tree's directory.
@@ -162,6 +163,11 @@ impl Tree {
     /// chunk (so proofs of the new leaves are served during a long catch-up),
     /// and the file is synced once at the end.
     pub fn extend(&self, reader: &dyn LogReader, to: u64) -> Result<u64, TreeError> {
+        self.extend_with(reader, to, Sharding::for_this_machine())
+    }
+
+    /// [`Tree::extend`], with the stretch split as `sharding` says.
+    pub(crate) fn extend_with(&self, reader: &dyn LogReader, to: u64, sharding: Sharding) -> Result<u64, TreeError> {
         let _guard = self.append_guard();
         let _lock = FileLock::take(&self.hashes)?;
         // Another process may have extended the same directory meanwhile.
@@ -173,14 +179,29 @@ impl Tree {
 
         let mut follower = Follower {
             tree: self,
-            pending: Pending::after(&self.hashes, start, CHUNK_HASHES),
+            pending: Pending::after(&self.hashes, start, CHUNK_HASHES)?,
             verifier: (start == 0).then(Verifier::new),
             leaves: start,
             to,
             stop: None,
         };
-        let scanned = reader.scan_raw(start.saturating_sub(1), &mut |row| follower.visit(row));
-        if follower.verifier.is_none() && follower.stop.is_none() {
+        // A long stretch is walked on every core first (see `catch_up.rs`),
+        // with the outcome of the one-thread walk, which then goes on from
+        // where it ended (to the events appended meanwhile, or to find the
+        // problem where its shards did not join).
+        let mut scanned = match sharding.end(reader, start, to) {
+            Ok(Some(end)) => {
+                catch_up::run(&mut follower, reader, end, sharding);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if scanned.is_ok() && follower.stop.is_none() && follower.leaves < to {
+            let after = if follower.verifier.is_some() { follower.leaves } else { follower.leaves.saturating_sub(1) };
+            scanned = reader.scan_raw(after, &mut |row| follower.visit(row));
+        }
+        if scanned.is_ok() && follower.verifier.is_none() && follower.stop.is_none() {
             follower.stop = Some(TreeError::Disagrees {
                 reason: format!("the tree covers {start} events but the log has no event at seq {start}"),
             });
@@ -223,7 +244,7 @@ impl Tree {
 
     /// Checks the stored row that should be the tree's last leaf (`seq` =
     /// `size`), and returns the head a `Verifier` continues after.
-    fn check_seam(&self, size: u64, row: RawRow<'_>) -> Result<Head, TreeError> {
+    pub(crate) fn check_seam(&self, size: u64, row: RawRow<'_>) -> Result<Head, TreeError> {
         if row.seq != size {
             return Err(TreeError::Disagrees {
                 reason: format!("the tree covers {size} events but the log has no event at seq {size}"),
@@ -339,7 +360,7 @@ impl Tree {
     /// `govledger_ledger::verify`'s to check.
     pub fn verify_against(&self, reader: &dyn LogReader) -> Result<(), TreeError> {
         let size = self.size();
-        let mut check = Pending::after(&self.hashes, 0, CHUNK_HASHES);
+        let mut check = Pending::after(&self.hashes, 0, CHUNK_HASHES)?;
         let mut leaves = 0u64;
         let mut stop = None;
         reader.scan_raw(0, &mut |row| {
@@ -381,16 +402,21 @@ impl Tree {
 }
 
 /// One `extend`'s walk over the stored rows.
-struct Follower<'a> {
-    tree: &'a Tree,
+pub(crate) struct Follower<'a> {
+    pub(crate) tree: &'a Tree,
     pending: Pending<'a>,
     /// `None` until the row at the tree's size (the seam) was checked.
-    verifier: Option<Verifier>,
+    pub(crate) verifier: Option<Verifier>,
     /// Leaves computed (written out or pending).
-    leaves: u64,
+    pub(crate) leaves: u64,
     to: u64,
     /// Why the walk stopped early, if it did.
-    stop: Option<TreeError>,
+    pub(crate) stop: Option<TreeError>,
+}
+
+/// The error for the first problem the ledger's `Verifier` found.
+pub(crate) fn broken(finding: Finding) -> TreeError {
+    TreeError::Broken { seq: finding.seq, reason: format!("{}: {}", finding.problem, finding.detail) }
 }
 
 impl Follower<'_> {
@@ -413,16 +439,19 @@ impl Follower<'_> {
         if row.seq > self.to {
             return Ok(false);
         }
-        verifier.push(Some(row.seq), row.body, row.hash).map_err(|finding| TreeError::Broken {
-            seq: finding.seq,
-            reason: format!("{}: {}", finding.problem, finding.detail),
-        })?;
-        self.pending.add_leaf(self.leaves, record_hash(row.body))?;
+        verifier.push(Some(row.seq), row.body, row.hash).map_err(broken)?;
+        self.add_leaf(record_hash(row.body))?;
+        Ok(self.leaves < self.to)
+    }
+
+    /// Adds the next leaf, writing out (and publishing) a full chunk.
+    pub(crate) fn add_leaf(&mut self, leaf: Hash) -> Result<(), TreeError> {
+        self.pending.add_leaf(self.leaves, leaf)?;
         self.leaves += 1;
         if self.pending.buffered() >= CHUNK_HASHES {
             self.pending.write_out()?;
             self.tree.size.store(self.leaves, Ordering::Release);
         }
-        Ok(self.leaves < self.to)
+        Ok(())
     }
 }
