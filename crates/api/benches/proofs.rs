@@ -10,7 +10,8 @@
 //! 2. Proofs at a large ledger (`GOVLEDGER_BENCH_PROOF_SCALE`, default 25 ≈
 //!    1,000,000 events): `GET /v1/proof/inclusion` and
 //!    `GET /v1/proof/consistency` for spread-out seqs against the head, at
-//!    8 connections (p50/p99); the tree file's bytes per event; the time to
+//!    1 and 8 connections (p50/p99), beside `GET /v1/log` (token check and
+//!    HTTP alone) as the floor; the tree file's bytes per event; the time to
 //!    build the tree of the imported ledger.
 //!
 //! Run: `cargo bench -p govledger-api --bench proofs`. Environment:
@@ -148,6 +149,11 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     client_rt.block_on(async {
         for connections in [1, 8] {
+            // The floor: token check and HTTP, with the smallest answer.
+            let floor: MakeRequest = Arc::new(|_, _| ("/v1/log".to_owned(), "", String::new(), 0));
+            let s = drive(&url, &token, connections, seconds, floor).await;
+            let (rps, p50, p99) = (s.rps(), s.pct(0.5), s.pct(0.99));
+            println!("| floor: GET /v1/log | {connections} | {rps:.0} | {p50:.3} | {p99:.3} |");
             let inclusion = spread(head, move |seq| format!("/v1/proof/inclusion?seq={seq}&size={head}"));
             let s = drive(&url, &token, connections, seconds, inclusion).await;
             let (rps, p50, p99) = (s.rps(), s.pct(0.5), s.pct(0.99));
