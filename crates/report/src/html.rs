@@ -200,6 +200,14 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                     p { "This report is a pure function of the ledger up to that seq, the period and the model. Regenerate it byte for byte with:" }
                     code { (command) }
                     p { "and check a published copy with " code.inline { "govledger report verify FILE" } "." }
+                    h2 { "Proof against the log" }
+                    p { "The figures count the events up to seq " strong { (a.as_of_seq) } ", whose hash is "
+                        span.hash { (a.head_hash) } ". Any checkpoint of the log's signed tree of that size or larger \
+                        proves them without trusting the office that runs it: "
+                        code.inline { "govledger proof inclusion --seq " (a.as_of_seq) }
+                        " (or " code.inline { "GET /v1/proof/inclusion?seq=" (a.as_of_seq) } ") gives the proof, "
+                        code.inline { "govledger proof verify" } " checks it against the log's verifier key offline, and \
+                        the checkpoint's cosignatures say whether it was witnessed. The live dashboard names the checkpoint." }
                     p.muted.params { (params.line()) }
                 }
                 @if input.live.is_some() {

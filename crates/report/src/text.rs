@@ -174,6 +174,15 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
         a.as_of_seq, a.head_hash, a.model_sha256
     );
     let _ = writeln!(o, "```\n{}\n```\n", params.command(&govledger_assess::Model::default_v1().sha256));
+    let _ = writeln!(
+        o,
+        "## Proof against the log\n\nThe figures count the events up to seq **{0}**, whose hash is `{1}`. Any \
+         checkpoint of the log's signed tree of that size or larger proves them without trusting the office that \
+         runs it: `govledger proof inclusion --seq {0}` (or `GET /v1/proof/inclusion?seq={0}`) gives the proof, \
+         `govledger proof verify` checks it against the log's verifier key offline, and the checkpoint's \
+         cosignatures say whether it was witnessed.\n",
+        a.as_of_seq, a.head_hash
+    );
     let _ = writeln!(o, "<!-- {} -->", params.line());
     o
 }

@@ -1,7 +1,8 @@
 //! The renderers on a hand-made assessment: hostile names are escaped in
 //! HTML and Markdown, long evidence lists are capped visibly, the bytes are
-//! stable, the parameters line reads back, and trend months are UTC months
-//! clipped to the period.
+//! stable, the parameters line reads back, trend months are UTC months
+//! clipped to the period, and the footer says how to prove the figures
+//! against the log's signed checkpoints.
 
 use govledger_assess::{Assessment, Model};
 use govledger_domain::Timestamp;
@@ -72,4 +73,19 @@ fn months_are_utc_months_clipped_to_the_period() {
     assert_eq!(m[0].1, t("2025-12-31T16:00:00Z"));
     assert_eq!(m[1].1, t("2026-01-01T00:00:00Z"));
     assert_eq!(m[2].2, t("2026-02-15T00:00:00Z"));
+}
+
+#[test]
+fn the_footer_says_how_to_prove_the_figures_against_the_log() {
+    // SPEC 6: a report names the position it counts and how to prove it in a
+    // signed checkpoint, in words that do not change after it is published.
+    let (a, model) = (doc(), Model::default_v1());
+    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None };
+    let html = String::from_utf8(render(Format::Html, &input)).unwrap();
+    assert!(html.contains("Proof against the log"));
+    assert!(html.contains("govledger proof inclusion --seq 42"));
+    assert!(html.contains(&"ab".repeat(32)));
+    let md = String::from_utf8(render(Format::Markdown, &input)).unwrap();
+    assert!(md.contains("## Proof against the log"));
+    assert!(md.contains("`govledger proof inclusion --seq 42`"));
 }
