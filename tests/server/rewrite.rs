@@ -93,7 +93,6 @@ async fn a_rewrite_of_history_is_refused_by_the_witness_and_caught_by_an_old_rec
     let server = fx.serve(&flags);
     let client = Client::new(&server, Some(&police));
     assert_eq!(log_key(&client).await, vkey, "the operator restarts with the same log key");
-    wait_for_health(&client, "ok", |st, b| st == StatusCode::OK && b["chain"]["status"] == "ok").await;
 
     // The new checkpoint is signed by the log's key, at the same size, over another tree.
     let rewritten = wait_for_size(&client, head).await;
@@ -109,7 +108,9 @@ async fn a_rewrite_of_history_is_refused_by_the_witness_and_caught_by_an_old_rec
         "{} must hold both checkpoints:\n{evidence}",
         path.display()
     );
-    wait_until("the server logging the witness's refusal", || server.log().contains("witness did not cosign")).await;
+    // The server takes the witness's refusal as evidence of a fork: broken, nothing more signed or proven.
+    let health = wait_for_health(&client, "broken", |st, _| st == StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(health["chain"]["reason"].as_str().unwrap().contains("refused the checkpoint"), "{health}");
     let latest = client.get("/checkpoint").await.text;
     assert!(open_note(&latest, &vkey, &[&wkey]).cosigned_by.is_empty(), "the rewritten checkpoint is not cosigned");
 
@@ -120,9 +121,16 @@ async fn a_rewrite_of_history_is_refused_by_the_witness_and_caught_by_an_old_rec
     assert_eq!(v.code, Some(1), "{v:?}");
     assert!(v.stdout.starts_with("INVALID: the log signed two different trees of size 12"), "{v:?}");
 
-    // The older receipt with the server's own consistency proof to the new tree: history was rewritten.
-    let proof =
-        save(&client, &format!("/v1/proof/consistency?from={CITY_EVENTS}&to={head}"), keep.path(), "r.json").await;
+    // The older receipt with a consistency proof to the new tree (the server
+    // gives none now; the operator's own data directory gives it): history was rewritten.
+    let r = client.get(&format!("/v1/proof/consistency?from={CITY_EVENTS}&to={head}")).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert!(server.stop().0.success());
+    let (code, json, stderr) =
+        govledger(&fx.data(), &["proof", "consistency", "--from", &CITY_EVENTS.to_string(), "--to", &head.to_string()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let proof = keep.path().join("r.json");
+    std::fs::write(&proof, json).unwrap();
     let v = proof_verify(&[
         s(&old_receipt),
         "--key",

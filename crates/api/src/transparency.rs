@@ -317,6 +317,20 @@ impl Transparency {
                     return Some(lines);
                 }
                 Ok(SubmitOutcome::Conflict { size }) => old = size,
+                // A witness that verified the log's signature and still refuses
+                // holds another signed view of this log: a fork. Nothing more is
+                // signed or proven until an operator looks (runbook).
+                Err(govledger_witness::SubmitError::Refused { status: 422, message, .. }) => {
+                    self.set_broken(
+                        kept.size,
+                        format!(
+                            "witness {} refused the checkpoint at size {} as inconsistent with one it cosigned \
+                             before: {message}",
+                            witness.name, kept.size
+                        ),
+                    );
+                    return None;
+                }
                 Err(e) => {
                     tracing::warn!(witness = %witness.name, size = kept.size, error = %e, "witness did not cosign");
                     return None;
