@@ -388,7 +388,16 @@ async fn get_events(
     let Query(q) = query.map_err(|e| {
         AppError::refused(ApiCode::InvalidQuery, format!("{}; use ?after=SEQ&limit=1..{max}", e.body_text()))
     })?;
-    let limit = q.limit.unwrap_or(100.min(max));
+    let limit = page_limit(q.limit, max)?;
+    let events = http.state.read(q.after.unwrap_or(0), limit).await?;
+    // Read after the events, so the head is never behind the page.
+    let head = http.state.ledger().head();
+    Ok(Json(EventsPage { events: events.into_iter().map(WireEvent::from).collect(), head: head.into() }))
+}
+
+/// A page's `limit` (default 100): from 1 to the server's `max`.
+pub(crate) fn page_limit(limit: Option<usize>, max: usize) -> Result<usize, AppError> {
+    let limit = limit.unwrap_or(100.min(max));
     if limit == 0 || limit > max {
         return Err(AppError::Refused {
             code: ApiCode::InvalidQuery,
@@ -397,10 +406,7 @@ async fn get_events(
             message: format!("limit must be from 1 to {max}, not {limit}"),
         });
     }
-    let events = http.state.read(q.after.unwrap_or(0), limit).await?;
-    // Read after the events, so the head is never behind the page.
-    let head = http.state.ledger().head();
-    Ok(Json(EventsPage { events: events.into_iter().map(WireEvent::from).collect(), head: head.into() }))
+    Ok(limit)
 }
 
 /// Recomputes the whole chain from the stored bytes.

@@ -249,15 +249,7 @@ async fn get_receipts(
 ) -> Result<Response, AppError> {
     let max = state.limits().max_page;
     let Query(q) = query.map_err(|e| bad_query(e, &format!("?after=SEQ&limit=1..{max}")))?;
-    let limit = q.limit.unwrap_or(100.min(max));
-    if limit == 0 || limit > max {
-        return Err(AppError::Refused {
-            code: ApiCode::InvalidQuery,
-            index: None,
-            field: Some("limit".into()),
-            message: format!("limit must be from 1 to {max}, not {limit}"),
-        });
-    }
+    let limit = crate::http::page_limit(q.limit, max)?;
     let events = state.read(q.after.unwrap_or(0), limit).await?;
     let readable: Vec<StoredEvent> = events.into_iter().filter(|e| may_read(&principal, e)).collect();
     let lines = state
