@@ -38,6 +38,11 @@ pub struct ServeConfig {
     pub max_body_bytes: Option<usize>,
     pub max_batch_events: Option<usize>,
     pub follow_interval_ms: Option<u64>,
+    /// SPEC 6: the origin of a new log key, the signing interval, the witnesses (`URL,VERIFIER_KEY`) and quorum.
+    pub origin: Option<String>,
+    pub checkpoint_interval_ms: Option<u64>,
+    pub witnesses: Option<Vec<String>>,
+    pub quorum: Option<usize>,
 }
 
 /// Reads and checks a config file.
@@ -102,6 +107,24 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
         {
             args.follow_interval_ms = v;
         }
+        if let Some(v) = c.origin
+            && defaulted(m, "origin")
+        {
+            args.origin = v;
+        }
+        if let Some(v) = c.checkpoint_interval_ms
+            && defaulted(m, "checkpoint_interval_ms")
+        {
+            args.checkpoint_interval_ms = v;
+        }
+        if let Some(v) = c.witnesses
+            && defaulted(m, "witnesses")
+        {
+            args.witnesses = v;
+        }
+        if c.quorum.is_some() && defaulted(m, "quorum") {
+            args.quorum = c.quorum;
+        }
     }
     Ok(())
 }
@@ -159,6 +182,26 @@ mod tests {
         let Command::Serve(args) = &cli.command else { panic!("serve") };
         assert_eq!(args.listen, "127.0.0.1:7070".parse().unwrap());
         assert_eq!(args.follow_interval_ms, 250);
+    }
+
+    #[test]
+    fn the_transparency_log_settings_come_from_the_file_and_flags_win() {
+        let (_dir, path) = write_config(
+            "[serve]\norigin = \"ledger.example.gov.cn/2026\"\ncheckpoint_interval_ms = 500\n\
+             witnesses = [\"http://127.0.0.1:7380,w+00000000+AA\"]\nquorum = 1\n",
+        );
+        let config = path.to_str().unwrap();
+        let cli = parse(&["govledger", "--config", config, "serve"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!(args.origin, "ledger.example.gov.cn/2026");
+        assert_eq!(args.checkpoint_interval_ms, 500);
+        assert_eq!(args.witnesses, vec!["http://127.0.0.1:7380,w+00000000+AA".to_owned()]);
+        assert_eq!(args.quorum, Some(1));
+        let cli =
+            parse(&["govledger", "--config", config, "serve", "--checkpoint-interval-ms", "9000", "--quorum", "0"])
+                .unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.checkpoint_interval_ms, args.quorum), (9000, Some(0)));
     }
 
     #[test]

@@ -49,16 +49,16 @@ pub struct ServeArgs {
     /// The log's origin (checkpoint origin line and key name), used only when
     /// the first start creates the log key (SPEC 6.2).
     #[arg(long, default_value = crate::proofs::DEFAULT_ORIGIN, env = "GOVLEDGER_ORIGIN")]
-    origin: String,
+    pub(crate) origin: String,
     /// While the head moves, sign a checkpoint at most this often (milliseconds).
     #[arg(long, default_value_t = 2_000, env = "GOVLEDGER_CHECKPOINT_INTERVAL_MS")]
-    checkpoint_interval_ms: u64,
+    pub(crate) checkpoint_interval_ms: u64,
     /// A witness to submit checkpoints to, as `URL,VERIFIER_KEY` (repeat for several; SPEC 6.4).
     #[arg(long = "witness")]
-    witnesses: Vec<String>,
+    pub(crate) witnesses: Vec<String>,
     /// Cosignatures a checkpoint needs to count as witnessed (default: every configured witness).
     #[arg(long)]
-    quorum: Option<usize>,
+    pub(crate) quorum: Option<usize>,
 }
 
 impl ServeArgs {
