@@ -451,6 +451,18 @@ async fn healthz(State(http): State<Http>) -> Response {
 )]
 async fn metrics(State(http): State<Http>, Auth(_): Auth) -> Response {
     http.state.metrics().ledger_stats(&http.state.ledger().stats());
+    if http.state.transparency().is_ok() {
+        let state = http
+            .state
+            .with_log(|log, _| {
+                let broken = matches!(log.health(), crate::ChainHealth::Broken { .. });
+                Ok((!broken, log.latest().map_or(0, |c| c.size)))
+            })
+            .await;
+        if let Ok((chain_ok, size)) = state {
+            http.state.metrics().transparency(chain_ok, size);
+        }
+    }
     let text = http.state.metrics().render(http.state.ledger().head().seq);
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
         .into_response()

@@ -28,6 +28,8 @@ pub struct Metrics {
     lost_races: IntCounter,
     retries_exhausted: IntCounter,
     followed_events: IntCounter,
+    chain_ok: IntGauge,
+    checkpoint_size: IntGauge,
     /// Serializes `ledger_stats`, so that concurrent scrapes add each delta once.
     stats_lock: std::sync::Mutex<()>,
 }
@@ -58,6 +60,14 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let head_seq = IntGauge::with_opts(Opts::new("govledger_head_seq", "The seq of the ledger's head."))?;
+        let chain_ok = IntGauge::with_opts(Opts::new(
+            "govledger_chain_ok",
+            "1 while the chain verifies as far as checked (SPEC 6); 0 when it is broken or a witness refused a checkpoint.",
+        ))?;
+        let checkpoint_size = IntGauge::with_opts(Opts::new(
+            "govledger_checkpoint_size",
+            "The tree size of the latest signed checkpoint.",
+        ))?;
         let group_commits = IntCounter::with_opts(Opts::new(
             "govledger_group_commits_total",
             "Group commits that stored events: one store transaction (one fsync) each.",
@@ -93,6 +103,8 @@ impl Metrics {
         registry.register(Box::new(lost_races.clone()))?;
         registry.register(Box::new(retries_exhausted.clone()))?;
         registry.register(Box::new(followed_events.clone()))?;
+        registry.register(Box::new(chain_ok.clone()))?;
+        registry.register(Box::new(checkpoint_size.clone()))?;
         Ok(Metrics {
             registry,
             appended_events,
@@ -106,6 +118,8 @@ impl Metrics {
             lost_races,
             retries_exhausted,
             followed_events,
+            chain_ok,
+            checkpoint_size,
             stats_lock: std::sync::Mutex::new(()),
         })
     }
@@ -127,6 +141,13 @@ impl Metrics {
         ] {
             counter.inc_by(total.saturating_sub(counter.get()));
         }
+    }
+
+    /// The transparency log's state (SPEC 6): whether the chain verifies,
+    /// and the size of the latest signed checkpoint.
+    pub fn transparency(&self, chain_ok: bool, checkpoint_size: u64) {
+        self.chain_ok.set(i64::from(chain_ok));
+        self.checkpoint_size.set(i64::try_from(checkpoint_size).unwrap_or(i64::MAX));
     }
 
     /// Records a finished append: `new` events stored, `replayed` retries.
@@ -201,5 +222,9 @@ mod tests {
         assert!(text.contains("govledger_writer_seconds_total{phase=\"check\"} 0.25"), "{text}");
         assert!(text.contains("govledger_writer_seconds_total{phase=\"write\"} 0.5"), "{text}");
         assert!(text.contains("govledger_writer_seconds_total{phase=\"commit\"} 1.5"), "{text}");
+        m.transparency(false, 40);
+        let text = m.render(42);
+        assert!(text.contains("govledger_chain_ok 0"), "{text}");
+        assert!(text.contains("govledger_checkpoint_size 40"), "{text}");
     }
 }
