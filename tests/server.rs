@@ -36,6 +36,8 @@
 //!   witnesses with `--quorum 2`;
 //! - `rewrite`: the dishonest operator who rewrites and rehashes history and
 //!   hides the old tree is refused by the witness and caught by old receipts.
+//! - `report_stamp`: a report names the signed checkpoint of its figures, and
+//!   `report verify` checks it.
 //!
 //! `support` starts and stops servers, issues tokens and holds the small
 //! city every test starts from. The crate root is this file, outside a
@@ -66,6 +68,9 @@ mod restart;
 mod proofs;
 #[path = "server/rewrite.rs"]
 mod rewrite;
+// A report names the checkpoint its figures were proven by; `report verify` checks it.
+#[path = "server/report_stamp.rs"]
+mod report_stamp;
 #[path = "server/tlog_support.rs"]
 mod tlog_support;
 // Headless Chromium, shared with the CLI report tests.

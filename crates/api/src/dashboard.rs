@@ -163,7 +163,7 @@ async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<
         .with_projection(move |projection, model| {
             let doc = projection.assess(model, &query).map_err(crate::assess::assess_error)?;
             let months = govledger_report::monthly(projection, model, &query).map_err(crate::assess::assess_error)?;
-            let input = ReportInput { assessment: &doc, model, months: &months, live: Some(live) };
+            let input = ReportInput { assessment: &doc, model, months: &months, live: Some(live), proven: None };
             String::from_utf8(govledger_report::render(Format::Html, &input))
                 .map_err(|e| AppError::Internal(format!("the report is not UTF-8: {e}")))
         })

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use govledger_assess::{Assessment, Model, Projection, Query};
 use govledger_domain::{Submission, Timestamp};
-use govledger_report::{Format, Params, ReportInput};
+use govledger_report::{Format, Params, Proven, ReportInput};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -98,7 +98,7 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
     }
     let projection = crate::load_projection(dir)?;
     let format = args.format.format();
-    let (bytes, doc) = generate(&projection, &model, &query, format)?;
+    let (bytes, doc) = generate(&projection, &model, &query, format, &|as_of| proven_at(dir, as_of))?;
     std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
     let sha = govledger_report::sha256_hex(&bytes);
     println!(
@@ -121,19 +121,59 @@ fn time(flag: &str, text: &str) -> Result<Timestamp> {
     Timestamp::parse(text).map_err(|r| anyhow::anyhow!("--{flag}: {}", r.message))
 }
 
-/// The report of `query` and the assessment it shows.
+/// The report of `query` and the assessment it shows, stamped with
+/// `proven(as_of_seq)`.
 pub fn generate(
     projection: &Projection,
     model: &Model,
     query: &Query,
     format: Format,
+    proven: &dyn Fn(u64) -> Result<Option<Proven>>,
 ) -> Result<(Vec<u8>, Assessment)> {
     let doc = projection.assess(model, query)?;
     // The trend months are computed at the same position as the report.
     let fixed = Query { as_of: Some(doc.as_of_seq), ..*query };
     let months = govledger_report::monthly(projection, model, &fixed)?;
-    let input = ReportInput { assessment: &doc, model, months: &months, live: None };
+    let input = ReportInput { assessment: &doc, model, months: &months, live: None, proven: proven(doc.as_of_seq)? };
     Ok((govledger_report::render(format, &input), doc))
+}
+
+/// The first signed checkpoint covering `as_of` kept in the data directory
+/// (SPEC 6.4), as a report's stamp; None when the log has signed none yet.
+fn proven_at(dir: &Path, as_of: u64) -> Result<Option<Proven>> {
+    let tlog = crate::proofs::tlog_dir(dir);
+    if !tlog.join(govledger_transparency::CHECKPOINTS_FILE).exists() {
+        return Ok(None);
+    }
+    let kept = govledger_transparency::CheckpointStore::open(&tlog)?.first_covering(as_of)?;
+    Ok(kept.map(|c| Proven {
+        size: c.size,
+        root: govledger_tlog::merkle::to_hex(&c.root),
+        cosignatures: c.cosignatures,
+    }))
+}
+
+/// Whether the stamp `proven` of a report as of `as_of` is the data
+/// directory's: the first checkpoint covering `as_of`, with that root, and at
+/// least that many cosignatures now. Returns what is wrong.
+fn check_stamp(dir: &Path, as_of: u64, proven: &Proven) -> Result<Option<String>> {
+    let Some(now) = proven_at(dir, as_of)? else {
+        return Ok(Some(format!("the log keeps no checkpoint covering seq {as_of}, but the report names one")));
+    };
+    Ok(if now.size != proven.size || now.root != proven.root {
+        Some(format!(
+            "the report names the checkpoint of size {} (root {}), but the log's first checkpoint covering seq {as_of} \
+             is of size {} (root {})",
+            proven.size, proven.root, now.size, now.root
+        ))
+    } else if now.cosignatures < proven.cosignatures {
+        Some(format!(
+            "the report says its checkpoint had {} cosignatures; the log keeps {}",
+            proven.cosignatures, now.cosignatures
+        ))
+    } else {
+        None
+    })
 }
 
 /// Appends `AssessmentPublished` as `agency` through the ledger's rules.
@@ -198,7 +238,7 @@ fn find_published(dir: &Path, sha: &str, format: Format) -> Result<Option<Publis
                             found = Some(Published {
                                 seq: row.seq,
                                 actor: v["actor"].as_str().unwrap_or_default().to_owned(),
-                                params: Params { from, to, as_of_seq, model_sha256, format },
+                                params: Params { from, to, as_of_seq, model_sha256, format, proven: None },
                             });
                             return false;
                         }
@@ -242,9 +282,10 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
     };
     let published = find_published(dir, &sha, format)?;
     let params = match (&published, Params::find(&bytes)) {
-        (Some(p), _) => {
+        (Some(p), in_file) => {
             println!("{} (sha256 {sha}) was published by {} at seq {}.", file.display(), p.actor, p.seq);
-            p.params.clone()
+            // The checkpoint stamp is not in the published event: the file's own is checked below.
+            Params { proven: in_file.and_then(|f| f.proven), ..p.params.clone() }
         }
         (None, Some(params)) => {
             println!(
@@ -281,7 +322,14 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
     }
     let projection = crate::load_projection(dir)?;
     let query = Query { from: time("from", &params.from)?, to: time("to", &params.to)?, as_of: Some(params.as_of_seq) };
-    let (again, _) = generate(&projection, &model, &query, params.format)?;
+    if let Some(proven) = &params.proven
+        && let Some(wrong) = check_stamp(dir, params.as_of_seq, proven)?
+    {
+        println!("MISMATCH: {wrong}.");
+        return Ok(ExitCode::from(1));
+    }
+    let stamp = params.proven.clone();
+    let (again, _) = generate(&projection, &model, &query, params.format, &|_| Ok(stamp.clone()))?;
     let again_sha = govledger_report::sha256_hex(&again);
     if again == bytes && published.is_some() {
         println!(

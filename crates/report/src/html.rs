@@ -85,7 +85,7 @@ const LIVE_SCRIPT: &str = r#"
 
 pub(crate) fn render(input: &ReportInput<'_>) -> String {
     let a = input.assessment;
-    let params = Params::of(a, Format::Html);
+    let params = Params::of_input(input, Format::Html);
     let command = params.command(&govledger_assess::Model::default_v1().sha256);
     let ranked = a.agencies.iter().filter(|ag| ag.rank.is_some()).count();
     let labels: Vec<&str> = input.months.iter().map(|m| m.label.as_str()).collect();
@@ -208,6 +208,11 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                         " (or " code.inline { "GET /v1/proof/inclusion?seq=" (a.as_of_seq) } ") gives the proof, "
                         code.inline { "govledger proof verify" } " checks it against the log's verifier key offline, and \
                         the checkpoint's cosignatures say whether it was witnessed. The live dashboard names the checkpoint." }
+                    @if let Some(p) = &input.proven {
+                        p { "When this report was made, the first signed checkpoint covering seq " (a.as_of_seq) " was the one of size "
+                            strong { (p.size) } " (root " span.hash { (p.root) } "), with " (p.cosignatures)
+                            " witness cosignature(s): " code.inline { "GET /v1/checkpoints?size=" (p.size) } "." }
+                    }
                     p.muted.params { (params.line()) }
                 }
                 @if input.live.is_some() {

@@ -88,6 +88,20 @@ pub struct ReportInput<'a> {
     pub months: &'a [MonthAssessment],
     /// `None` for a report; the dashboard's extras otherwise.
     pub live: Option<Live>,
+    /// The signed checkpoint the figures were proven by when the report was
+    /// made (SPEC 6.4); it is also in the parameters line, so that `report
+    /// verify` makes the same bytes again and checks the checkpoint.
+    pub proven: Option<Proven>,
+}
+
+/// A report's stamp of the first signed checkpoint covering its `as_of_seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proven {
+    pub size: u64,
+    /// Root hash, lowercase hex.
+    pub root: String,
+    /// Witness cosignatures it had when the report was made.
+    pub cosignatures: u32,
 }
 
 /// The most months a trend chart shows (the latest ones).
@@ -101,6 +115,18 @@ pub const EVIDENCE_SHOWN: usize = 20;
 /// it back from HTML, Markdown and JSON reports.
 pub const PARAMS_MARKER: &str = "govledger-report-params:";
 
+impl Proven {
+    /// `SIZE:ROOT:COSIGNATURES`, as in the parameters line.
+    fn parse(text: &str) -> Option<Proven> {
+        let mut parts = text.split(':');
+        let size = parts.next()?.parse().ok()?;
+        let root = parts.next()?.to_owned();
+        let cosignatures = parts.next()?.parse().ok()?;
+        let hex = root.len() == 64 && root.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        (hex && parts.next().is_none()).then_some(Proven { size, root, cosignatures })
+    }
+}
+
 /// How a report was made: what `govledger report verify` needs to make it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -109,6 +135,8 @@ pub struct Params {
     pub as_of_seq: u64,
     pub model_sha256: String,
     pub format: Format,
+    /// The checkpoint stamp, when the report has one.
+    pub proven: Option<Proven>,
 }
 
 impl Params {
@@ -119,7 +147,13 @@ impl Params {
             as_of_seq: a.as_of_seq,
             model_sha256: a.model_sha256.clone(),
             format,
+            proven: None,
         }
+    }
+
+    /// The parameters of `input`'s report in `format`.
+    pub fn of_input(input: &ReportInput<'_>, format: Format) -> Params {
+        Params { proven: input.proven.clone(), ..Params::of(input.assessment, format) }
     }
 
     /// `from=… to=… as_of_seq=… model_sha256=… format=…` (after [`PARAMS_MARKER`]).
@@ -131,7 +165,11 @@ impl Params {
             self.as_of_seq,
             self.model_sha256,
             self.format.as_str()
-        )
+        ) + &self
+            .proven
+            .as_ref()
+            .map(|p| format!(" checkpoint={}:{}:{}", p.size, p.root, p.cosignatures))
+            .unwrap_or_default()
     }
 
     /// Finds the parameters line in a report's bytes.
@@ -141,6 +179,7 @@ impl Params {
         let rest = &text[start..];
         let end = rest.find(['\n', '"', '<']).unwrap_or(rest.len());
         let (mut from, mut to, mut as_of, mut model, mut format) = (None, None, None, None, None);
+        let mut proven = None;
         for pair in rest[..end].split_whitespace() {
             let Some((k, v)) = pair.split_once('=') else { continue };
             match k {
@@ -149,10 +188,11 @@ impl Params {
                 "as_of_seq" => as_of = v.parse().ok(),
                 "model_sha256" => model = Some(v.to_owned()),
                 "format" => format = Format::parse(v),
+                "checkpoint" => proven = Proven::parse(v),
                 _ => {}
             }
         }
-        Some(Params { from: from?, to: to?, as_of_seq: as_of?, model_sha256: model?, format: format? })
+        Some(Params { from: from?, to: to?, as_of_seq: as_of?, model_sha256: model?, format: format?, proven })
     }
 
     /// The command that makes this report again from the same ledger. A

@@ -30,7 +30,7 @@ fn md(text: &str) -> String {
 
 pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
     let a = input.assessment;
-    let params = Params::of(a, Format::Markdown);
+    let params = Params::of_input(input, Format::Markdown);
     let ranked = a.agencies.iter().filter(|ag| ag.rank.is_some()).count();
     let mut o = String::new();
     let _ = writeln!(o, "# Anti-fraud accountability assessment\n");
@@ -183,6 +183,14 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
          cosignatures say whether it was witnessed.\n",
         a.as_of_seq, a.head_hash
     );
+    if let Some(p) = &input.proven {
+        let _ = writeln!(
+            o,
+            "When this report was made, the first signed checkpoint covering seq {} was the one of size **{}** \
+             (root `{}`), with {} witness cosignature(s): `GET /v1/checkpoints?size={}`.\n",
+            a.as_of_seq, p.size, p.root, p.cosignatures, p.size
+        );
+    }
     let _ = writeln!(o, "<!-- {} -->", params.line());
     o
 }
@@ -249,7 +257,7 @@ struct JsonMonth<'a> {
 }
 
 pub(crate) fn json(input: &ReportInput<'_>) -> Vec<u8> {
-    let params = Params::of(input.assessment, Format::Json);
+    let params = Params::of_input(input, Format::Json);
     let doc = JsonReport {
         report: JsonMeta {
             params: params.line(),

@@ -27,7 +27,7 @@ fn doc() -> Assessment {
 #[test]
 fn html_escapes_caps_evidence_and_is_stable() {
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None };
+    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
     let html = String::from_utf8(render(Format::Html, &input)).unwrap();
     assert!(!html.contains("<script>alert"), "a name must not become markup");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | 银行"));
@@ -48,7 +48,7 @@ fn html_escapes_caps_evidence_and_is_stable() {
 #[test]
 fn markdown_escapes_table_breakers() {
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None };
+    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
     let md = String::from_utf8(render(Format::Markdown, &input)).unwrap();
     assert!(md.contains("\\<script\\>alert(1)\\</script\\> \\| 银行"));
 }
@@ -56,7 +56,7 @@ fn markdown_escapes_table_breakers() {
 #[test]
 fn parameters_read_back_from_each_format() {
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None };
+    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
     for format in [Format::Html, Format::Markdown, Format::Json] {
         let params = Params::find(&render(format, &input)).unwrap();
         assert_eq!(params, Params::of(&a, format));
@@ -80,7 +80,7 @@ fn the_footer_says_how_to_prove_the_figures_against_the_log() {
     // SPEC 6: a report names the position it counts and how to prove it in a
     // signed checkpoint, in words that do not change after it is published.
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None };
+    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
     let html = String::from_utf8(render(Format::Html, &input)).unwrap();
     assert!(html.contains("Proof against the log"));
     assert!(html.contains("govledger proof inclusion --seq 42"));
