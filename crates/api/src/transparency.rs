@@ -150,9 +150,17 @@ impl Transparency {
             reconciled: std::sync::atomic::AtomicBool::new(false),
             submitted: Mutex::new(0),
         };
-        if let Err(e) = log.tree.check_against(reader) {
-            tracing::warn!(error = %e, "the kept Merkle tree disagrees with the store; rebuilding it from the log");
-            log.tree.rebuild()?;
+        match log.tree.check_against(reader) {
+            Ok(()) => {}
+            // The tree and the log part ways (a rewrite, or a tree of another
+            // log): derive it again; the first `keep_up` then compares the
+            // kept checkpoints with it (`reconcile`).
+            Err(e @ (TreeError::Disagrees { .. } | TreeError::Broken { .. })) => {
+                tracing::warn!(error = %e, "the kept Merkle tree disagrees with the store; rebuilding it from the log");
+                log.tree.rebuild()?;
+            }
+            // The store or the file could not be read: no reason to throw the tree away.
+            Err(e) => return Err(e),
         }
         Ok(log)
     }
