@@ -18,4 +18,4 @@ pub use ledger::{
     AppendError, Appended, Clock, ImportError, ImportItem, ImportSummary, Ledger, LedgerOptions, LedgerStats,
     RetryPolicy,
 };
-pub use verify::{Finding, Problem, Verifier, VerifyReport, verify, verify_sharded};
+pub use verify::{Finding, Problem, Stretch, Verifier, VerifyReport, check_stretch, verify, verify_sharded};

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::backend::{LogReader, StoreError};
+use crate::backend::{LogReader, RawRow, StoreError};
 use crate::event::{Head, Tail};
 
 /// What is wrong at a position.
@@ -266,14 +266,16 @@ pub fn verify_sharded(
     verify_in_shards(reader, anchor, shards, progress)
 }
 
-/// What one shard found.
-struct Shard {
-    /// The head the shard's verifier started after; `None` when the row at
-    /// the shard's start was missing or is no event.
-    seed: Option<Head>,
-    verifier: Verifier,
-    /// The shard's first problem, or the read failure that stopped it.
-    outcome: Result<Option<Finding>, StoreError>,
+/// What [`check_stretch`] found (one shard of `verify_sharded`, or of the
+/// Merkle tree's catch-up).
+pub struct Stretch {
+    /// The head the stretch's verifier started after; `None` when the row at
+    /// the stretch's start was missing or is no event.
+    pub seed: Option<Head>,
+    /// The verifier after the last event it accepted.
+    pub verifier: Verifier,
+    /// The stretch's first problem, or the read failure that stopped it.
+    pub outcome: Result<Option<Finding>, StoreError>,
 }
 
 /// The anchor is read before the rows: every row up to it is in any later
@@ -329,7 +331,7 @@ fn verify_in_shards(
 
 /// Runs the shards between `bounds` on a thread each and passes their
 /// progress on.
-fn run_shards(reader: &dyn LogReader, bounds: &[u64], progress: &mut dyn FnMut(u64)) -> Vec<Shard> {
+fn run_shards(reader: &dyn LogReader, bounds: &[u64], progress: &mut dyn FnMut(u64)) -> Vec<Stretch> {
     let (tick, ticks) = mpsc::channel::<()>();
     // The lowest shard that failed or cannot join: the shards after it stop.
     let lowest_failed = AtomicUsize::new(usize::MAX);
@@ -365,25 +367,25 @@ fn run_shards(reader: &dyn LogReader, bounds: &[u64], progress: &mut dyn FnMut(u
 
 /// Checks the events with `start < seq <= end` with `verifier`, whose head
 /// is at `start`; without one, the stored row at `start` gives the head to
-/// start after (its hash and `recorded_at`). Calls `tick` every 65,536
-/// verified events and stops early when `give_up` then says so.
-fn check(
+/// start after (its hash and `recorded_at`). Calls `on_event` with each event
+/// that verifies and stops when it returns false; reads no row past `end`
+/// (a caller bounded by a head must not meet a later row). The check of one
+/// shard, for `verify_sharded` and for the Merkle tree's catch-up alike.
+pub fn check_stretch(
     reader: &dyn LogReader,
     verifier: Option<Verifier>,
     start: u64,
     end: u64,
-    give_up: &dyn Fn() -> bool,
-    tick: &mut dyn FnMut(),
-) -> Shard {
+    on_event: &mut dyn FnMut(RawRow<'_>) -> bool,
+) -> Stretch {
     let after = if verifier.is_some() { start } else { start.saturating_sub(1) };
     let mut seed = verifier.as_ref().map(|v| v.head.clone());
     let mut verifier = verifier.unwrap_or_default();
     let mut problem = None;
-    let mut verified = 0u64;
     let scanned = reader.scan_raw(after, &mut |row| {
         if seed.is_none() {
             // The row at `start`: its stored hash is the link that the
-            // shard's first event must name.
+            // stretch's first event must name.
             let Some(tail) = Tail::parse(row.body).filter(|_| row.seq == start) else { return false };
             let head = Head { seq: start, hash: row.hash.to_owned(), recorded_at: tail.recorded_at.to_owned() };
             verifier = Verifier::after(head.clone());
@@ -397,14 +399,30 @@ fn check(
             problem = Some(f);
             return false;
         }
+        on_event(row) && row.seq < end
+    });
+    Stretch { seed, verifier, outcome: scanned.map(|()| problem) }
+}
+
+/// [`check_stretch`] for `verify`: calls `tick` every 65,536 verified events
+/// and stops early when `give_up` then says so.
+fn check(
+    reader: &dyn LogReader,
+    verifier: Option<Verifier>,
+    start: u64,
+    end: u64,
+    give_up: &dyn Fn() -> bool,
+    tick: &mut dyn FnMut(),
+) -> Stretch {
+    let mut verified = 0u64;
+    check_stretch(reader, verifier, start, end, &mut |_| {
         verified += 1;
         if verified.is_multiple_of(PROGRESS_EVERY) {
             tick();
             return !give_up();
         }
         true
-    });
-    Shard { seed, verifier, outcome: scanned.map(|()| problem) }
+    })
 }
 
 /// The report for a log checked up to `verifier`'s head; with no `problem`

@@ -22,7 +22,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use govledger_ledger::{Finding, Head, LogReader, StoreError, Tail, Verifier};
+use govledger_ledger::{Finding, Head, LogReader, StoreError, Verifier, check_stretch};
 use tlog_tiles::{Hash, record_hash};
 
 use crate::TreeError;
@@ -198,10 +198,9 @@ fn spawn_window<'scope, 'env>(
         .collect()
 }
 
-/// Checks the events with `start < seq <= end` with `verifier`, whose head
-/// is at `start`; without one, the stored row at `start` gives the head to
-/// start after (its hash and `recorded_at`). Computes the leaf of each event
-/// verified. Looks at `give_up` every few thousand rows.
+/// The leaves of the events with `start < seq <= end`, checked by the
+/// ledger's `check_stretch` (the check of a `verify` shard); looks at
+/// `give_up` every 16k leaves.
 fn check(
     reader: &dyn LogReader,
     verifier: Option<Verifier>,
@@ -209,33 +208,12 @@ fn check(
     end: u64,
     give_up: &dyn Fn() -> bool,
 ) -> Shard {
-    let after = if verifier.is_some() { start } else { start.saturating_sub(1) };
-    let mut seed = verifier.as_ref().map(|v| v.head().clone());
-    let mut verifier = verifier.unwrap_or_default();
     let mut leaves = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0));
-    let mut problem = None;
-    let scanned = reader.scan_raw(after, &mut |row| {
-        if seed.is_none() {
-            // The row at `start`: its stored hash is the link that the
-            // shard's first event must name.
-            let Some(tail) = Tail::parse(row.body).filter(|_| row.seq == start) else { return false };
-            let head = Head { seq: start, hash: row.hash.to_owned(), recorded_at: tail.recorded_at.to_owned() };
-            verifier = Verifier::after(head.clone());
-            seed = Some(head);
-            return true;
-        }
-        if row.seq > end {
-            return false;
-        }
-        if let Err(f) = verifier.push(Some(row.seq), row.body, row.hash) {
-            problem = Some(f);
-            return false;
-        }
+    let stretch = check_stretch(reader, verifier, start, end, &mut |row| {
         leaves.push(record_hash(row.body));
-        // Not a row past `end`: the one-thread walk reads none past `to`.
-        row.seq < end && (!(leaves.len() as u64).is_multiple_of(LOOK_EVERY) || !give_up())
+        !(leaves.len() as u64).is_multiple_of(LOOK_EVERY) || !give_up()
     });
-    Shard { seed, head: verifier.head().clone(), leaves, outcome: scanned.map(|()| problem) }
+    Shard { seed: stretch.seed, head: stretch.verifier.head().clone(), leaves, outcome: stretch.outcome }
 }
 
 /// Adds the leaves of a window's `shards` to `follower` in order, as far as
