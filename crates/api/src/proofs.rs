@@ -172,18 +172,6 @@ async fn get_consistency(
     Ok(Json(proof))
 }
 
-/// The event's canonical body as stored (the exact bytes its hash covers).
-pub(crate) fn stored_body(reader: &dyn govledger_ledger::LogReader, seq: u64) -> Result<Vec<u8>, AppError> {
-    let mut body = None;
-    reader
-        .scan_raw(seq - 1, &mut |row| {
-            body = (row.seq == seq).then(|| row.body.to_vec());
-            false
-        })
-        .map_err(AppError::from)?;
-    body.ok_or_else(|| AppError::Internal(format!("event {seq} vanished from the store")))
-}
-
 /// The receipt of one event: a C2SP `tlog-proof@v1` whose `extra` is the event's canonical body.
 #[utoipa::path(get, path = "/v1/receipts/{id}", tag = "proofs",
     params(("id" = String, Path, description = "The event's id (UUID)")),
@@ -208,7 +196,7 @@ async fn get_receipt(
         return Err(unknown());
     }
     let seq = event.seq;
-    let receipt = state.with_log(move |log, reader| log.receipt(reader, seq, stored_body(reader, seq)?)).await?;
+    let receipt = state.with_log(move |log, reader| log.receipt(reader, seq)).await?;
     let disposition = format!("attachment; filename=\"{id}.tlog-proof\"");
     let mut response = text(receipt);
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -256,7 +244,7 @@ async fn get_receipts(
         .with_log(move |log, reader| {
             let mut out = String::new();
             for event in readable {
-                let receipt = log.receipt(reader, event.seq, stored_body(reader, event.seq)?)?;
+                let receipt = log.receipt(reader, event.seq)?;
                 let line = ReceiptLine { seq: event.seq, id: event.id.to_string(), receipt };
                 let json = serde_json::to_string(&line)
                     .map_err(|e| AppError::Internal(format!("cannot serialise a receipt line: {e}")))?;

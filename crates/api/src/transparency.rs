@@ -26,7 +26,6 @@ use govledger_tlog::checkpoint;
 use govledger_tlog::keys::{LogSigner, LogVerifier, WitnessVerifier};
 use govledger_tlog::merkle::to_hex;
 use govledger_tlog::proof::{ConsistencyProof, InclusionProof};
-use govledger_tlog::receipt::Receipt;
 use govledger_tlog::witness_wire::AddCheckpoint;
 use govledger_transparency::{CheckpointStore, StoredCheckpoint, Tree, TreeError};
 use govledger_witness::{SubmitOutcome, WitnessClient};
@@ -168,14 +167,10 @@ impl Transparency {
     /// Records the result of the start-up verification of the whole chain:
     /// `Ok(head)` lets signing begin; `Err((seq, reason))` marks it broken.
     pub fn checked(&self, result: Result<u64, (u64, String)>) {
-        let health = match result {
-            Ok(seq) => ChainHealth::Ok { seq },
-            Err((seq, reason)) => ChainHealth::Broken { seq, reason },
-        };
-        if let ChainHealth::Broken { seq, reason } = &health {
-            tracing::error!(seq, reason = %reason, "the ledger's chain does not verify; no checkpoint will be signed");
+        match result {
+            Ok(seq) => self.set_health(ChainHealth::Ok { seq }),
+            Err((seq, reason)) => self.set_broken(seq, reason),
         }
-        *self.health.write().unwrap_or_else(|p| p.into_inner()) = health;
     }
 
     /// The chain's health as the server knows it.
@@ -183,9 +178,13 @@ impl Transparency {
         self.health.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    fn set_health(&self, health: ChainHealth) {
+        *self.health.write().unwrap_or_else(|p| p.into_inner()) = health;
+    }
+
     fn set_broken(&self, seq: u64, reason: String) {
         tracing::error!(seq, reason = %reason, "the ledger's chain does not verify; no checkpoint will be signed");
-        *self.health.write().unwrap_or_else(|p| p.into_inner()) = ChainHealth::Broken { seq, reason };
+        self.set_health(ChainHealth::Broken { seq, reason });
     }
 
     /// Extends the tree to `head` (checking the new stretch) and signs a
@@ -211,7 +210,7 @@ impl Transparency {
         if !self.reconcile(reader, size)? {
             return Ok(None);
         }
-        *self.health.write().unwrap_or_else(|p| p.into_inner()) = ChainHealth::Ok { seq: size };
+        self.set_health(ChainHealth::Ok { seq: size });
         let latest = self.checkpoints.latest().map_err(internal)?.map_or(0, |c| c.size);
         if size == 0 || size <= latest {
             return Ok(None);
@@ -421,46 +420,18 @@ impl Transparency {
     /// The inclusion proof of event `seq` in the tree of `size` (SPEC 6.3).
     pub fn inclusion(&self, seq: u64, size: u64) -> Result<InclusionProof, AppError> {
         self.provable()?;
-        self.within_tree(size)?;
-        if seq == 0 || seq > size {
-            return Err(out_of_range(format!("seq must be from 1 to the tree size {size}, not {seq}")));
-        }
-        let path = self.tree.inclusion(seq - 1, size).map_err(internal)?;
-        let leaf = self.tree.leaf(seq - 1).map_err(internal)?;
-        Ok(InclusionProof {
-            seq,
-            leaf_index: seq - 1,
-            tree_size: size,
-            leaf_hash: to_hex(&leaf),
-            path: path.iter().map(to_hex).collect(),
-        })
+        self.tree.inclusion_proof(seq, size).map_err(proof_error)
     }
 
     /// The consistency proof from the tree of `from` to the tree of `to` (SPEC 6.3).
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, AppError> {
         self.provable()?;
-        self.within_tree(to)?;
-        if from == 0 || from > to {
-            return Err(out_of_range(format!("from must be from 1 to `to` ({to}), not {from}")));
-        }
-        let path = self.tree.consistency(from, to).map_err(internal)?;
-        Ok(ConsistencyProof { from, to, path: path.iter().map(to_hex).collect() })
+        self.tree.consistency_proof(from, to).map_err(proof_error)
     }
 
-    fn within_tree(&self, size: u64) -> Result<(), AppError> {
-        let covered = self.tree.size();
-        if size == 0 || size > covered {
-            return Err(out_of_range(format!(
-                "size must be from 1 to {covered} (the events the tree covers so far), not {size}"
-            )));
-        }
-        Ok(())
-    }
-
-    /// The receipt (C2SP tlog-proof) of the event at `seq` with canonical
-    /// `body`, against the latest checkpoint covering it. Signs one on demand
-    /// when none covers it yet.
-    pub fn receipt(&self, reader: &dyn LogReader, seq: u64, body: Vec<u8>) -> Result<String, AppError> {
+    /// The receipt (C2SP tlog-proof) of the event at `seq`, against the
+    /// latest checkpoint. Signs one on demand when none covers it yet.
+    pub fn receipt(&self, reader: &dyn LogReader, seq: u64) -> Result<String, AppError> {
         self.provable()?;
         let mut latest = self.checkpoints.latest().map_err(internal)?;
         if latest.as_ref().is_none_or(|c| c.size < seq) {
@@ -474,8 +445,15 @@ impl Transparency {
             ),
             _ => AppError::Unavailable("no checkpoint covers this event yet; retry in a few seconds".into()),
         })?;
-        let path = self.tree.inclusion(seq - 1, kept.size).map_err(internal)?;
-        Ok(Receipt { body, index: seq - 1, path, checkpoint: kept.note }.to_text())
+        Ok(self.tree.receipt(reader, seq, &kept).map_err(internal)?.to_text())
+    }
+}
+
+/// A proof asked for outside the tree is the caller's mistake; anything else is ours.
+fn proof_error(e: TreeError) -> AppError {
+    match e {
+        TreeError::OutOfRange { reason } => AppError::refused(ApiCode::ProofOutOfRange, reason),
+        e => internal(e),
     }
 }
 
@@ -483,19 +461,27 @@ fn internal(e: TreeError) -> AppError {
     AppError::Internal(format!("transparency log: {e}"))
 }
 
-fn out_of_range(message: String) -> AppError {
-    AppError::refused(ApiCode::ProofOutOfRange, message)
-}
-
-/// Keeps the log at the ledger's head while the server runs: extends the tree
-/// and signs at most every `interval` while the head moves, then collects
-/// cosignatures. Ends when `stop` turns true.
+/// Keeps the log at the ledger's head while the server runs. First it
+/// verifies the whole chain (the data directory may have been changed while
+/// no server ran; nothing is signed before this passes, SPEC 6.2), then it
+/// extends the tree and signs at most every `interval` while the head moves,
+/// and collects cosignatures. Ends when `stop` turns true.
 pub async fn follow(
     log: std::sync::Arc<Transparency>,
     ledger: govledger_ledger::Ledger,
     interval: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let checker = ledger.clone();
+    let checked = tokio::task::spawn_blocking(move || checker.verify(&mut |_| {})).await;
+    log.checked(match checked {
+        Ok(Ok(report)) => match report.problem {
+            None => Ok(report.head.seq),
+            Some(f) => Err((f.seq, format!("{}: {}", f.problem, f.detail))),
+        },
+        Ok(Err(e)) => Err((0, format!("the store could not be read: {e}"))),
+        Err(e) => Err((0, format!("the check failed: {e}"))),
+    });
     let mut head = ledger.watch_head();
     loop {
         let target = head.borrow_and_update().seq;

@@ -205,19 +205,7 @@ pub fn proof(dir: &Path, command: ProofCommand) -> Result<ExitCode> {
         ProofCommand::Verify(args) => verify(&args),
         ProofCommand::Inclusion { seq, size } => {
             let (tree, latest) = open_tree(dir)?;
-            let size = size.unwrap_or(latest);
-            check_size(&tree, size)?;
-            if seq == 0 || seq > size {
-                bail!("--seq must be from 1 to the tree size {size}, not {seq}");
-            }
-            let path = tree.inclusion(seq - 1, size)?;
-            let proof = InclusionProof {
-                seq,
-                leaf_index: seq - 1,
-                tree_size: size,
-                leaf_hash: to_hex(&tree.leaf(seq - 1)?),
-                path: path.iter().map(to_hex).collect(),
-            };
+            let proof = tree.inclusion_proof(seq, size.unwrap_or(latest))?;
             println!("{}", serde_json::to_string_pretty(&proof)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -231,13 +219,7 @@ pub fn proof(dir: &Path, command: ProofCommand) -> Result<ExitCode> {
         }
         ProofCommand::Consistency { from, to } => {
             let (tree, latest) = open_tree(dir)?;
-            let to = to.unwrap_or(latest);
-            check_size(&tree, to)?;
-            if from == 0 || from > to {
-                bail!("--from must be from 1 to --to ({to}), not {from}");
-            }
-            let path = tree.consistency(from, to)?;
-            let proof = ConsistencyProof { from, to, path: path.iter().map(to_hex).collect() };
+            let proof = tree.consistency_proof(from, to.unwrap_or(latest))?;
             println!("{}", serde_json::to_string_pretty(&proof)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -249,22 +231,9 @@ fn receipt(dir: &Path, id: &str) -> Result<String> {
     let uuid = uuid::Uuid::parse_str(id).with_context(|| format!("{id:?} is not an event id (a UUID)"))?;
     let reader = crate::store::open_reader(dir)?;
     let event = reader.by_id(&uuid)?.with_context(|| format!("no event {id} in this ledger"))?;
-    let mut body = None;
-    reader.scan_raw(event.seq - 1, &mut |row| {
-        body = (row.seq == event.seq).then(|| row.body.to_vec());
-        false
-    })?;
-    let body = body.with_context(|| format!("event {id} vanished from the store"))?;
     let (tree, latest) = open_tree(dir)?;
-    if latest < event.seq {
-        bail!(
-            "no checkpoint covers seq {} yet (the latest is at size {latest}); `govledger serve` signs one",
-            event.seq
-        );
-    }
-    let note = CheckpointStore::open(&tlog_dir(dir))?.at(latest)?.context("the latest checkpoint vanished")?.note;
-    let path = tree.inclusion(event.seq - 1, latest)?;
-    Ok(Receipt { body, index: event.seq - 1, path, checkpoint: note }.to_text())
+    let kept = CheckpointStore::open(&tlog_dir(dir))?.at(latest)?.context("the latest checkpoint vanished")?;
+    Ok(tree.receipt(reader.as_ref(), event.seq, &kept)?.to_text())
 }
 
 /// The kept tree and the size of the latest checkpoint.
@@ -274,13 +243,6 @@ fn open_tree(dir: &Path) -> Result<(Tree, u64)> {
         .latest()?
         .context("no checkpoint has been signed yet; `govledger serve` signs them")?;
     Ok((Tree::open(&tlog)?, latest.size))
-}
-
-fn check_size(tree: &Tree, size: u64) -> Result<()> {
-    if size == 0 || size > tree.size() {
-        bail!("the size must be from 1 to {} (the events the kept tree covers), not {size}", tree.size());
-    }
-    Ok(())
 }
 
 /// What an offline check found wrong: printed, exit 1.

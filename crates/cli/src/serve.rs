@@ -176,7 +176,7 @@ async fn run(
         .with_assessor(assessor.clone())
         .with_transparency(log.clone());
     tokio::spawn(govledger_api::assess::follow(ledger.clone(), assessor, stop_rx.clone()));
-    tokio::spawn(keep_log(
+    tokio::spawn(govledger_api::transparency::follow(
         log,
         ledger.clone(),
         Duration::from_millis(args.checkpoint_interval_ms.max(10)),
@@ -212,29 +212,6 @@ async fn run(
         }
     }
     Ok(())
-}
-
-/// Verifies the whole chain once (the data directory may have been changed
-/// while no server ran), then keeps the transparency log at the head: no
-/// checkpoint is signed before that check passed (SPEC 6.2).
-async fn keep_log(
-    log: std::sync::Arc<govledger_api::Transparency>,
-    ledger: govledger_ledger::Ledger,
-    interval: Duration,
-    stop: watch::Receiver<bool>,
-) {
-    let checker = ledger.clone();
-    let checked = tokio::task::spawn_blocking(move || checker.verify(&mut |_| {})).await;
-    let result = match checked {
-        Ok(Ok(report)) => match report.problem {
-            None => Ok(report.head.seq),
-            Some(f) => Err((f.seq, format!("{}: {}", f.problem, f.detail))),
-        },
-        Ok(Err(e)) => Err((0, format!("the store could not be read: {e}"))),
-        Err(e) => Err((0, format!("the check failed: {e}"))),
-    };
-    log.checked(result);
-    govledger_api::transparency::follow(log, ledger, interval, stop).await;
 }
 
 /// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.

@@ -5,7 +5,8 @@
 //!
 //! Code map: `file` is the tree's on-disk layout (tlog_tiles' stored-hash
 //! order) and the positioned reads and buffered appends over it; `tree` is
-//! the follower (extend, start-up check, roots and proofs); `catch_up` runs
+//! the follower (extend, start-up check, roots and proofs); `proofs` builds
+//! the SPEC 6.3 answers (JSON proofs, receipts) from it; `catch_up` runs
 //! a long `extend` on every core (shards joined in order); `checkpoints`
 //! is the SQLite table of signed checkpoints.
 //!
@@ -18,6 +19,7 @@
 mod catch_up;
 mod checkpoints;
 mod file;
+mod proofs;
 mod tree;
 
 use govledger_ledger::StoreError;

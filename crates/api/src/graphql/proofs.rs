@@ -167,8 +167,6 @@ impl ProofQuery {
             return Err(unknown().into());
         }
         let seq = event.seq;
-        Ok(state
-            .with_log(move |log, reader| log.receipt(reader, seq, crate::proofs::stored_body(reader, seq)?))
-            .await?)
+        Ok(state.with_log(move |log, reader| log.receipt(reader, seq)).await?)
     }
 }
