@@ -63,9 +63,15 @@ impl EventFilter {
         }
         match &self.agency {
             None => true,
-            Some(a) => e.actor == *a || names_agency(&e.data, a),
+            Some(a) => involves(e, a),
         }
     }
+}
+
+/// Whether `agency` performed `e` or its payload names it: the events an
+/// agency is a party to (this filter, and the read scope of receipts).
+pub(crate) fn involves(e: &StoredEvent, agency: &str) -> bool {
+    e.actor == agency || names_agency(&e.data, agency)
 }
 
 /// Whether a payload names `agency` in one of its agency fields.

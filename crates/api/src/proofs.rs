@@ -41,19 +41,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
 
 /// Whether `principal` may read `event` (SPEC 4, v1.2): coordinator,
 /// evaluator and auditor tokens read everything; an agency token the events
-/// its agency performed or is named in. (Lifecycle steps that name only an
-/// entity, such as a bank's `FreezeExecuted` seen by the requesting police
-/// agency, are not yet resolved to their parties here: refused, never leaked.)
+/// its agency performed or is named in (`events::involves`, the rule of the
+/// `agency` filter). Lifecycle steps that name only an entity, such as a
+/// bank's `FreezeExecuted` seen by the requesting police agency, are not yet
+/// resolved to their parties here: refused, never leaked.
 pub fn may_read(principal: &Principal, event: &StoredEvent) -> bool {
-    if principal.role != TokenRole::Agency {
-        return true;
-    }
-    if event.actor == principal.agency {
-        return true;
-    }
-    event
-        .submission()
-        .is_ok_and(|sub| govledger_domain::named_agencies(&sub).iter().any(|a| a.as_str() == principal.agency))
+    principal.role != TokenRole::Agency || crate::events::involves(event, &principal.agency)
 }
 
 fn text(body: String) -> Response {

@@ -15,6 +15,6 @@ pub mod values;
 pub use catalog::{EventType, Payload};
 pub use envelope::Submission;
 pub use error::{ErrorCode, Rejection};
-pub use rules::{Capacity, named_agencies};
+pub use rules::Capacity;
 pub use state::{Detached, Savepoint, State, Txn};
 pub use values::{AgencyId, AmountMinor, Count, EntityId, Text, Timestamp};

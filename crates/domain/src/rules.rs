@@ -213,46 +213,39 @@ impl Txn<'_> {
     }
 }
 
-/// The agencies an event names (SPEC 4's parties): its actor, and the
-/// agencies in its payload (invitees, attendees, assignee, bank, a clue's or
-/// warning's `to`, a penalty's target), sorted and without repeats. The
-/// bootstrap registration names only itself.
-pub fn named_agencies(sub: &Submission) -> smallvec::SmallVec<[&AgencyId; 4]> {
-    let mut named: smallvec::SmallVec<[&AgencyId; 4]> = smallvec::smallvec![&sub.actor];
-    match &sub.payload {
-        Payload::JointMeetingConvened(p) => named.extend(&p.invitees),
-        Payload::JointMeetingHeld(p) => named.extend(&p.attendees),
-        Payload::ResponsibilityAssigned(p) => named.push(&p.assignee),
-        Payload::FreezeRequested(p) => named.push(&p.bank),
-        Payload::ClueReferred(p) => named.push(&p.to),
-        Payload::EarlyWarningIssued(p) => named.push(&p.to),
-        Payload::PenaltyImposed(p) => named.push(&p.target),
-        _ => {}
-    }
-    named.sort();
-    named.dedup();
-    named
-}
-
 /// What an event touches: the entities whose lifecycle it is a step of
 /// (SPEC 2.4: "an event belongs to every entity whose id it carries"), the
-/// agency it registers, and the agencies it names ([`named_agencies`]). One
-/// place, used both to fold events in and to undo them on retraction.
+/// agency it registers, and the agencies it names. One place, used both to
+/// fold events in and to undo them on retraction.
 fn refs(tx: &mut Txn<'_>, sub: &Submission, actor: Sym) -> Refs {
     let mut out = Refs::new();
     let entity = |tx: &mut Txn<'_>, kind: EntityKind, id: &EntityId| {
         let sym = tx.intern(id.as_str());
         Ref::Entity(EntityKey { kind, sym })
     };
+    // On the stack: an event names one to a few agencies.
+    let mut named: smallvec::SmallVec<[&AgencyId; 4]> = smallvec::smallvec![&sub.actor];
     match &sub.payload {
-        Payload::AgencyRegistered(p) => out.push(Ref::Registers(tx.intern(p.agency_id.as_str()))),
-        Payload::JointMeetingConvened(p) => out.push(entity(tx, EntityKind::Meeting, &p.meeting_id)),
-        Payload::JointMeetingHeld(p) => out.push(entity(tx, EntityKind::Meeting, &p.meeting_id)),
+        Payload::AgencyRegistered(p) => {
+            out.push(Ref::Registers(tx.intern(p.agency_id.as_str())));
+            if p.agency_id == sub.actor {
+                named.clear(); // the bootstrap names only itself
+            }
+        }
+        Payload::JointMeetingConvened(p) => {
+            out.push(entity(tx, EntityKind::Meeting, &p.meeting_id));
+            named.extend(&p.invitees);
+        }
+        Payload::JointMeetingHeld(p) => {
+            out.push(entity(tx, EntityKind::Meeting, &p.meeting_id));
+            named.extend(&p.attendees);
+        }
         Payload::ResponsibilityAssigned(p) => {
             out.push(entity(tx, EntityKind::Task, &p.task_id));
             if let Some(m) = &p.meeting_id {
                 out.push(entity(tx, EntityKind::Meeting, m));
             }
+            named.push(&p.assignee);
         }
         Payload::TaskAcknowledged(p) => out.push(entity(tx, EntityKind::Task, &p.task_id)),
         Payload::TaskCompleted(p) => out.push(entity(tx, EntityKind::Task, &p.task_id)),
@@ -264,17 +257,27 @@ fn refs(tx: &mut Txn<'_>, sub: &Submission, actor: Sym) -> Refs {
             if let Some(c) = &p.case_id {
                 out.push(entity(tx, EntityKind::Case, c));
             }
+            named.push(&p.bank);
         }
         Payload::FreezeExecuted(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
         Payload::FreezeRejected(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
         Payload::FreezeReleased(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
         Payload::FundsReturned(p) => out.push(entity(tx, EntityKind::Freeze, &p.freeze_id)),
-        Payload::ClueReferred(p) => out.push(entity(tx, EntityKind::Clue, &p.clue_id)),
+        Payload::ClueReferred(p) => {
+            out.push(entity(tx, EntityKind::Clue, &p.clue_id));
+            named.push(&p.to);
+        }
         Payload::ClueFeedbackGiven(p) => out.push(entity(tx, EntityKind::Clue, &p.clue_id)),
-        Payload::EarlyWarningIssued(p) => out.push(entity(tx, EntityKind::Warning, &p.warning_id)),
+        Payload::EarlyWarningIssued(p) => {
+            out.push(entity(tx, EntityKind::Warning, &p.warning_id));
+            named.push(&p.to);
+        }
         Payload::DissuasionRecorded(p) => out.push(entity(tx, EntityKind::Warning, &p.warning_id)),
         Payload::CardBreakingAction(p) => out.push(entity(tx, EntityKind::CardAction, &p.action_id)),
-        Payload::PenaltyImposed(p) => out.push(entity(tx, EntityKind::Penalty, &p.penalty_id)),
+        Payload::PenaltyImposed(p) => {
+            out.push(entity(tx, EntityKind::Penalty, &p.penalty_id));
+            named.push(&p.target);
+        }
         Payload::PenaltyRevoked(p) => out.push(entity(tx, EntityKind::Penalty, &p.penalty_id)),
         Payload::PublicityDelivered(p) => out.push(entity(tx, EntityKind::Activity, &p.activity_id)),
         // A retraction is a step of no entity: it must not stand in the way
@@ -282,13 +285,12 @@ fn refs(tx: &mut Txn<'_>, sub: &Submission, actor: Sym) -> Refs {
         Payload::EventRetracted(_) => {}
         Payload::AssessmentPublished(p) => out.push(entity(tx, EntityKind::Assessment, &p.assessment_id)),
     }
-    let bootstrap = matches!(&sub.payload, Payload::AgencyRegistered(p) if p.agency_id == sub.actor);
-    if !bootstrap {
-        for a in named_agencies(sub) {
-            // The actor is interned already (`actor`).
-            let sym = if *a == sub.actor { actor } else { tx.intern(a.as_str()) };
-            out.push(Ref::Names(sym));
-        }
+    named.sort();
+    named.dedup();
+    for a in named {
+        // The actor is interned already (`actor`).
+        let sym = if *a == sub.actor { actor } else { tx.intern(a.as_str()) };
+        out.push(Ref::Names(sym));
     }
     out
 }
