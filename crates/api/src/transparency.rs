@@ -62,10 +62,14 @@ pub enum ChainHealth {
 
 struct Witness {
     client: WitnessClient,
-    name: String,
-    verifier_key: String,
     /// The size this witness is known to have cosigned last (0: unknown).
     cosigned: Mutex<u64>,
+}
+
+impl Witness {
+    fn name(&self) -> &str {
+        self.client.verifier().name()
+    }
 }
 
 /// The log's tree, key, kept checkpoints and witnesses.
@@ -128,12 +132,7 @@ impl Transparency {
         let witnesses = config
             .witnesses
             .iter()
-            .map(|w| Witness {
-                client: WitnessClient::new(&w.url, w.verifier.clone()),
-                name: w.verifier.name().to_owned(),
-                verifier_key: w.verifier.text().to_owned(),
-                cosigned: Mutex::new(0),
-            })
+            .map(|w| Witness { client: WitnessClient::new(&w.url, w.verifier.clone()), cosigned: Mutex::new(0) })
             .collect();
         let witness_verifiers = config.witnesses.into_iter().map(|w| w.verifier).collect();
         let log = Transparency {
@@ -307,13 +306,13 @@ impl Transparency {
         // A 409 tells the size the witness holds; one more try from there.
         for _ in 0..2 {
             if old > kept.size {
-                tracing::warn!(witness = %witness.name, old, size = kept.size, "witness is ahead of this checkpoint");
+                tracing::warn!(witness = %witness.name(), old, size = kept.size, "witness is ahead of this checkpoint");
                 return None;
             }
             let proof = match self.tree.consistency(old, kept.size) {
                 Ok(p) => p,
                 Err(e) => {
-                    tracing::warn!(witness = %witness.name, error = %e, "cannot prove consistency for a witness");
+                    tracing::warn!(witness = %witness.name(), error = %e, "cannot prove consistency for a witness");
                     return None;
                 }
             };
@@ -333,13 +332,14 @@ impl Transparency {
                         format!(
                             "witness {} refused the checkpoint at size {} as inconsistent with one it cosigned \
                              before: {message}",
-                            witness.name, kept.size
+                            witness.name(),
+                            kept.size
                         ),
                     );
                     return None;
                 }
                 Err(e) => {
-                    tracing::warn!(witness = %witness.name, size = kept.size, error = %e, "witness did not cosign");
+                    tracing::warn!(witness = %witness.name(), size = kept.size, error = %e, "witness did not cosign");
                     return None;
                 }
             }
@@ -368,7 +368,7 @@ impl Transparency {
             witnesses: self
                 .witnesses
                 .iter()
-                .map(|w| WitnessInfo { name: w.name.clone(), verifier_key: w.verifier_key.clone() })
+                .map(|w| WitnessInfo { name: w.name().to_owned(), verifier_key: w.client.verifier().text().to_owned() })
                 .collect(),
             quorum: self.quorum,
         }
