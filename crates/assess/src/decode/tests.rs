@@ -1,0 +1,126 @@
+//! The direct reader's unit tests: it reads what serde reads, and refuses
+//! what serde refuses.
+
+use super::*;
+use govledger_domain::Submission;
+use serde_json::json;
+
+fn body(ty: &str, actor: &str, data: serde_json::Value) -> Vec<u8> {
+    let sub =
+        Submission::parse(json!({"type": ty, "actor": actor, "occurred_at": "2026-03-02T08:17:30.5Z", "data": data}))
+            .unwrap();
+    let id = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0042);
+    let at = Timestamp::parse("2026-03-02T08:20:00Z").unwrap();
+    StoredEvent::seal(42, id, &sub, at, govledger_ledger::GENESIS_HASH).body
+}
+
+#[test]
+fn the_canonical_reader_agrees_with_serde_json() {
+    let samples = [
+        body(
+            "AgencyRegistered",
+            "office",
+            json!({"agency_id": "icbc-jj", "name": "工商银行 \"晋江\"\nbranch", "kind": "bank"}),
+        ),
+        body(
+            "AgencyRegistered",
+            "office",
+            json!({"agency_id": "icbc-jj", "name": "工商银行晋江支行", "kind": "bank", "roles": ["evaluator"], "jurisdiction": "晋江"}),
+        ),
+        body(
+            "JointMeetingConvened",
+            "office",
+            json!({"meeting_id": "M1", "title": "a \\ b", "scheduled_for": "2026-03-03T00:00:00Z", "invitees": ["a1", "b2"]}),
+        ),
+        body(
+            "JointMeetingHeld",
+            "office",
+            json!({"meeting_id": "M1", "attendees": [], "resolutions": [{"resolution_id": "R1", "text": "do {it} [now]"}]}),
+        ),
+        body(
+            "ResponsibilityAssigned",
+            "office",
+            json!({"task_id": "T1", "assignee": "a1", "title": "t", "due_at": "2026-04-01T00:00:00.123456Z", "meeting_id": "M1", "resolution_id": "R1"}),
+        ),
+        body(
+            "TaskDeadlineExtended",
+            "office",
+            json!({"task_id": "T1", "due_at": "2026-05-01T00:00:00Z", "reason": "tab\there \u{1}"}),
+        ),
+        body(
+            "FraudCaseReported",
+            "police",
+            json!({"case_id": "K1", "fraud_type": "x", "loss_minor": 1_000_000_000_000_000u64}),
+        ),
+        body(
+            "FreezeRequested",
+            "police",
+            json!({"freeze_id": "F1", "mode": "freeze", "bank": "b1", "account_ref": "ref", "amount_minor": 0, "case_id": "K1"}),
+        ),
+        body("FundsReturned", "b1", json!({"freeze_id": "F1", "amount_minor": 5})),
+        body(
+            "CardBreakingAction",
+            "police",
+            json!({"action_id": "A1", "operation": "op", "bank_cards": 1, "phone_cards": 2, "internet_accounts": 3, "suspects": 4}),
+        ),
+        body(
+            "PenaltyImposed",
+            "reg",
+            json!({"penalty_id": "P1", "target": "b1", "kind": "fine", "amount_minor": 7, "legal_basis": "b", "reason": "r"}),
+        ),
+        body("EventRetracted", "office", json!({"event_id": "018f3c7e-6b1a-7c3e-9d2a-0f6a1c2b3d4e", "reason": "r"})),
+        body(
+            "AssessmentPublished",
+            "office",
+            json!({"assessment_id": "A1", "period_from": "2026-01-01T00:00:00Z", "period_to": "2026-04-01T00:00:00Z", "as_of_seq": 3, "model_sha256": "0".repeat(64), "report_sha256": "f".repeat(64)}),
+        ),
+        body("PublicityDelivered", "office", json!({"activity_id": "X", "audience": "all", "reach": 9})),
+    ];
+    for b in &samples {
+        assert_eq!(decode_body(b).unwrap(), decode_body_serde(b).unwrap(), "{}", String::from_utf8_lossy(b));
+    }
+    // The shortcut is taken for ordinary bodies, and not for an escaped name.
+    assert!(canonical::scan(&samples[1]).is_some());
+    assert!(canonical::scan(&samples[0]).is_none());
+    assert!(samples[2..].iter().all(|b| canonical::scan(b).is_some()));
+    // Not canonical: both refuse or agree.
+    let spaced = String::from_utf8(samples[8].clone()).unwrap().replacen(":", ": ", 1);
+    assert!(canonical::scan(spaced.as_bytes()).is_none());
+    assert_eq!(decode_body(spaced.as_bytes()).unwrap(), decode_body_serde(&samples[8]).unwrap());
+    assert!(decode_body(b"{\"actor\":\"x\"").is_err());
+}
+
+#[test]
+fn fast_timestamps_agree_with_the_domain_parser() {
+    let samples = [
+        "1970-01-01T00:00:00Z",
+        "2026-03-02T08:17:30Z",
+        "2026-03-02T08:17:30.500Z",
+        "2026-03-02T08:17:30.123456Z",
+        "2024-02-29T23:59:59.999999Z",
+        "2000-02-29T12:00:00Z",
+        "1969-12-31T23:59:59.999Z",
+        "2100-12-31T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+    ];
+    for s in samples {
+        assert_eq!(fast_micros(s), Some(Timestamp::parse(s).unwrap().micros()), "{s}");
+    }
+    // Every day over four centuries, at a varying time.
+    let mut t = Timestamp::parse("1900-01-01T00:00:00Z").unwrap().micros();
+    for i in 0..(400 * 366) {
+        let text = Timestamp::from_micros(t).to_rfc3339();
+        assert_eq!(fast_micros(&text), Some(t), "{text}");
+        t += 86_400_000_000 + (i % 7) * 3_600_000_123;
+    }
+}
+
+#[test]
+fn other_forms_go_through_the_general_parser() {
+    assert_eq!(fast_micros("2026-03-02T16:17:30+08:00"), None);
+    assert_eq!(micros("2026-03-02T16:17:30+08:00"), Some(Timestamp::parse("2026-03-02T08:17:30Z").unwrap().micros()));
+    assert_eq!(fast_micros("2026-02-30T00:00:00Z"), None);
+    assert_eq!(micros("2026-02-30T00:00:00Z"), None);
+    assert_eq!(micros("2026-03-02T08:17:30.5Z"), Some(Timestamp::parse("2026-03-02T08:17:30.5Z").unwrap().micros()));
+    assert_eq!(micros("yesterday"), None);
+}
