@@ -62,7 +62,7 @@ impl LogReader for MemoryLog {
         rows.events[start..]
             .iter()
             .take(limit)
-            .zip(after + 1..)
+            .zip(start as u64 + 1..)
             .map(|((body, hash), seq)| decode(seq, body, hash))
             .collect()
     }
@@ -70,12 +70,12 @@ impl LogReader for MemoryLog {
     fn scan_raw(&self, after: u64, visit: &mut dyn FnMut(RawRow<'_>) -> bool) -> Result<(), StoreError> {
         // A snapshot, so that `visit` may take as long as it likes (or read
         // the log itself) without holding the lock.
-        let snapshot: Vec<(Vec<u8>, String)> = {
+        let (first, snapshot): (u64, Vec<(Vec<u8>, String)>) = {
             let rows = self.rows();
             let start = usize::try_from(after).unwrap_or(usize::MAX).min(rows.events.len());
-            rows.events[start..].to_vec()
+            (start as u64 + 1, rows.events[start..].to_vec())
         };
-        for ((body, hash), seq) in snapshot.iter().zip(after + 1..) {
+        for ((body, hash), seq) in snapshot.iter().zip(first..) {
             if !visit(RawRow { seq, body, hash }) {
                 break;
             }

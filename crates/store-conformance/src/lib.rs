@@ -207,6 +207,11 @@ pub fn reading_from_a_position(h: &dyn Harness) {
     }
     assert!(r.read(11, 5).unwrap().is_empty());
     assert!(r.read(1_000, 5).unwrap().is_empty());
+    // A client may ask for any u64 (`?after=2^63`): beyond the head is empty, not a failure.
+    for after in [1u64 << 63, u64::MAX] {
+        assert!(r.read(after, 5).expect("read far beyond the head").is_empty(), "read(after {after})");
+        assert!(raw(r.as_ref(), after).is_empty(), "scan_raw(after {after})");
+    }
     let mut visited = Vec::new();
     r.scan_raw(4, &mut |row| {
         visited.push(row.seq);

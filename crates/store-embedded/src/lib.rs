@@ -272,7 +272,7 @@ impl LogReader for EmbeddedReader {
             let mut stmt = c
                 .prepare_cached("SELECT seq, body, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
                 .map_err(io)?;
-            let mut rows = stmt.query(params![after, limit as i64]).map_err(io)?;
+            let mut rows = stmt.query(params![seq_bound(after), limit as i64]).map_err(io)?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().map_err(io)? {
                 let seq: u64 = r.get(0).map_err(io)?;
@@ -291,7 +291,7 @@ impl LogReader for EmbeddedReader {
             let result = (|| {
                 let mut stmt =
                     c.prepare_cached("SELECT seq, body, hash FROM events WHERE seq > ?1 ORDER BY seq").map_err(io)?;
-                let mut rows = stmt.query([after]).map_err(io)?;
+                let mut rows = stmt.query([seq_bound(after)]).map_err(io)?;
                 while let Some(r) = rows.next().map_err(io)? {
                     let seq: u64 = r.get(0).map_err(io)?;
                     let body = r.get_ref(1).map_err(io)?.as_bytes().map_err(io)?;
@@ -310,6 +310,12 @@ impl LogReader for EmbeddedReader {
     fn by_id(&self, id: &Uuid) -> Result<Option<StoredEvent>, StoreError> {
         self.with(|c| by_id(c, id))
     }
+}
+
+/// `after` as SQLite's signed integer: no seq is stored above `i64::MAX`, so
+/// a larger `after` (a client's `?after=2^63`) reads nothing, as it should.
+fn seq_bound(after: u64) -> i64 {
+    i64::try_from(after).unwrap_or(i64::MAX)
 }
 
 /// Opens a ledger on the data directory `dir` (the common case).

@@ -157,7 +157,13 @@ impl CheckpointStore {
         Ok(())
     }
 
+    /// The one checkpoint `sql` selects with `arg` as its size bound (`=` or
+    /// `>=`). SQLite keeps sizes as signed 64-bit integers: above those, no
+    /// size is kept (a query such as `?size=2^63` is an ordinary miss).
     fn one(&self, sql: &str, arg: u64) -> Result<Option<StoredCheckpoint>, TreeError> {
+        if i64::try_from(arg).is_err() {
+            return Ok(None);
+        }
         let conn = self.conn();
         let raw = conn.query_row(sql, [arg], from_row).optional().map_err(db_error)?;
         raw.map(to_checkpoint).transpose()

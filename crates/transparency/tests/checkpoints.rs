@@ -32,6 +32,10 @@ fn checkpoints_are_kept_by_size_and_found_by_seq() {
     assert_eq!(store.first_covering(6).expect("covering").expect("kept").size, 12);
     assert_eq!(store.first_covering(30).expect("covering").expect("kept").size, 30);
     assert!(store.first_covering(31).expect("covering").is_none());
+    // Sizes beyond SQLite's signed integers are misses, not failures.
+    assert!(store.at(1 << 63).expect("at 2^63").is_none());
+    assert!(store.at(u64::MAX).expect("at u64::MAX").is_none());
+    assert!(store.first_covering(1 << 63).expect("covering 2^63").is_none());
 }
 
 #[test]
