@@ -25,10 +25,7 @@ const WAIT: Duration = Duration::from_secs(30);
 /// Every event an agency's GraphQL `events` page returns (one page holds the whole small log).
 async fn gql_events(client: &Client) -> Value {
     let r = client
-        .graphql(
-            "{ events(first: 1000) { scannedThrough edges { node { seq id type data } } } }",
-            json!({}),
-        )
+        .graphql("{ events(first: 1000) { scannedThrough edges { node { seq id type data } } } }", json!({}))
         .await;
     assert_eq!(r.body["errors"], Value::Null, "{}", r.text);
     r.body["data"]["events"].clone()
