@@ -26,9 +26,14 @@
 //! - `restart`: a graceful stop (SIGTERM) during concurrent appends loses no
 //!   acknowledged event; a restart serves the same log, head and tokens;
 //!   `serve --demo` starts on a demo city.
-//! - `dashboard`: `/` for coordinator, evaluator and auditor tokens (agency
-//!   403, none 401), token by header, link or cookie, the head it polls, and
-//!   the page in headless Chromium.
+//! - `dashboard`: `/` for every token (none 401; an agency token's own
+//!   agency highlighted), token by header, link or cookie, the head it
+//!   polls, and the page in headless Chromium.
+//! - `reads`: SPEC 4 v1.2's read scope: an agency token sees another bank's
+//!   freeze through no interface (REST, GraphQL, listings, subscription,
+//!   receipts, dashboard), the requesting police reads the bank's answer,
+//!   auditors and coordinators read all; `/metrics` for coordinator and
+//!   auditor tokens or the configured scrape token.
 //! - `proofs`: SPEC 6 — the log key, signed checkpoints, inclusion and
 //!   consistency proofs (REST and GraphQL), an independent Python checker
 //!   (`tests/independent_proofs.py`), receipts in the read scope that verify
@@ -76,6 +81,8 @@ mod tlog_support;
 // Headless Chromium, shared with the CLI report tests.
 #[path = "cli/chromium.rs"]
 mod chromium;
+#[path = "server/reads.rs"]
+mod reads;
 #[path = "server/roles.rs"]
 mod roles;
 #[path = "server/subscription.rs"]

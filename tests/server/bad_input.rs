@@ -314,7 +314,9 @@ async fn every_class_of_bad_input_is_refused_and_stores_nothing() {
     let report = police_client.get("/v1/verify").await.body;
     assert_eq!((report["ok"].clone(), report["events"].clone()), (json!(true), json!(CITY_EVENTS)));
     // And every refusal was counted by its code.
-    let metrics = police_client.get("/metrics").await.text;
+    // `/metrics` is for coordinator and auditor tokens (SPEC 4 v1.2).
+    let auditor = Client::new(&server, Some(&fx.token("regulator", "auditor")));
+    let metrics = auditor.get("/metrics").await.text;
     for code in ["freeze.not_found", "time.in_future", "batch.too_large", "request.too_large", "graphql.invalid_input"]
     {
         assert!(metrics.contains(&format!("govledger_rejections_total{{code=\"{code}\"}}")), "{code} not counted");

@@ -141,7 +141,8 @@ async fn thirty_two_clients_racing_lifecycle_steps() {
     assert!(refused.iter().all(|c| *c == "freeze.already_answered"), "unexpected codes");
 
     // The log holds exactly what was acknowledged, each once, where the client was told.
-    let reader = police.clone();
+    // An auditor reads every event and the metrics (an agency token only its own parties' events).
+    let reader = Client::new(&server, Some(&fx.token("regulator", "auditor")));
     let events = reader.all_events().await;
     let publicity_events: usize = seen.iter().map(|s| s.other.len()).sum();
     assert_eq!(events.len(), setup_head as usize + winners.len() + publicity_events);

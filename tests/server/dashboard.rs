@@ -1,5 +1,5 @@
-//! The live dashboard at `/`: who may open it (coordinator, evaluator and
-//! auditor tokens; agency tokens 403; none 401), the token from the header,
+//! The live dashboard at `/`: who may open it (every token, an agency
+//! token's own agency highlighted; none 401), the token from the header,
 //! `?token=` or the cookie it sets, the period picker, the head it polls to
 //! refresh, and the page itself in headless Chromium (charts and scorecards
 //! render, no console errors).
@@ -13,7 +13,7 @@ fn client() -> reqwest::Client {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_dashboard_serves_readers_and_refuses_agencies() {
+async fn the_dashboard_serves_every_token_and_highlights_an_agencys_own_row() {
     let fx = Fixture::new();
     let coordinator = fx.token("office", "coordinator");
     let evaluator = fx.token("eval-bureau", "evaluator");
@@ -24,21 +24,32 @@ async fn the_dashboard_serves_readers_and_refuses_agencies() {
 
     let none = http.get(server.url("/")).send().await.unwrap();
     assert_eq!(none.status(), 401);
-    let refused = http.get(server.url("/")).bearer_auth(&agency).send().await.unwrap();
-    assert_eq!(refused.status(), 403);
-    assert!(refused.text().await.unwrap().contains("not agency tokens"));
+    // An agency token gets the page (assessments only), its own row and scorecard highlighted.
+    let own = http.get(server.url("/?from=2024-01-01&to=2024-04-01")).bearer_auth(&agency).send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    let own = own.text().await.unwrap();
+    assert!(own.contains("<tr class=\"own\" aria-current=\"true\">"), "the ranking row is not highlighted");
+    let card = own.split("<article").find(|tag| tag.contains("id=\"agency-police\"")).unwrap();
+    let card_tag = &card[..card.find('>').unwrap()];
+    assert!(card_tag.contains("scorecard own") && card_tag.contains("aria-current=\"true\""), "{card_tag}");
+    assert!(own.contains("◀ your agency") && own.contains("Your agency"), "no visible marker");
+    assert_eq!(own.matches("aria-current").count(), 2, "only the agency's own row and scorecard");
 
     let page = http.get(server.url("/")).bearer_auth(&coordinator).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = page.text().await.unwrap();
     assert!(html.contains("Live dashboard") && html.contains("class=\"chart ranking\""));
+    let evaluators = http.get(server.url("/?from=2024-01-01&to=2024-04-01")).bearer_auth(&evaluator).send().await;
+    let evaluators = evaluators.unwrap().text().await.unwrap();
+    assert!(evaluators.contains("id=\"agency-police\""), "the evaluator's page has the scorecards");
+    assert!(!evaluators.contains("aria-current") && !evaluators.contains("class=\"own"), "an evaluator has no own row");
 
     // A browser link: ?token= is checked, kept in a cookie, and the page
     // redirects to itself without it.
     let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let wrong = no_redirect.get(server.url(&format!("/?token={agency}"))).send().await.unwrap();
-    assert_eq!(wrong.status(), 403, "an agency token in the link is refused too");
+    let wrong = no_redirect.get(server.url("/?token=glt_not-a-token")).send().await.unwrap();
+    assert_eq!(wrong.status(), 401, "an unknown token in the link is refused");
     let linked =
         no_redirect.get(server.url(&format!("/?token={auditor}&from=2026-01-01&to=2026-04-01"))).send().await.unwrap();
     assert_eq!(linked.status(), 303);

@@ -79,12 +79,17 @@ async fn every_role_against_every_operation() {
     ];
     let server = fx.serve(&[]);
 
-    // Reads: every token, every read route and GraphQL.
+    // Reads: every token, every read route and GraphQL; `/metrics` only coordinator and auditor tokens.
     for c in &callers {
         let client = Client::new(&server, Some(&c.token));
-        for path in ["/v1/events?limit=5", "/v1/verify", "/metrics", "/openapi.json", "/healthz"] {
+        for path in ["/v1/events?limit=5", "/v1/verify", "/openapi.json", "/healthz"] {
             assert_eq!(client.get(path).await.status, StatusCode::OK, "{} GET {path}", c.name);
         }
+        let metrics = client.get("/metrics").await;
+        let allowed = c.name == "coordinator" || c.name == "auditor";
+        let expected =
+            if allowed { (StatusCode::OK, "(no code)") } else { (StatusCode::FORBIDDEN, "auth.role_forbidden") };
+        assert_eq!((metrics.status, metrics.code()), expected, "{} GET /metrics", c.name);
         let r = client
             .graphql("{ head { seq } agencies { agencyId } events(first: 3) { edges { cursor } } }", json!({}))
             .await;

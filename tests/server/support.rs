@@ -250,18 +250,21 @@ impl Client {
         self.post_raw("/graphql", "application/json", body).await
     }
 
-    /// Every stored event, paging through `GET /v1/events`.
+    /// Every stored event this token may read, paging through `GET /v1/events`
+    /// (each page continues from the last seq the previous one scanned).
     pub async fn all_events(&self) -> Vec<Value> {
         let mut out = Vec::new();
+        let mut after = 0;
         loop {
-            let after = out.last().map_or(0, |e: &Value| e["seq"].as_u64().unwrap());
             let r = self.get(&format!("/v1/events?after={after}&limit=1000")).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-            let page = r.body["events"].as_array().unwrap().clone();
-            if page.is_empty() {
+            out.extend(r.body["events"].as_array().unwrap().iter().cloned());
+            let scanned = r.body["scanned_through"].as_u64().unwrap();
+            if scanned >= r.body["head"]["seq"].as_u64().unwrap() {
                 return out;
             }
-            out.extend(page);
+            assert!(scanned > after, "a page scanned nothing before the head");
+            after = scanned;
         }
     }
 

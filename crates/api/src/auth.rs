@@ -385,6 +385,43 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
     })
 }
 
+/// The secret a Prometheus scraper presents for `/metrics` (SPEC 4: a
+/// scrape token configured for it), kept only as its SHA-256 digest and
+/// compared digest to digest, so that the time a comparison takes says
+/// nothing about the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScrapeToken([u8; 32]);
+
+impl ScrapeToken {
+    /// Fewest characters a scrape token must have.
+    pub const MIN_LEN: usize = 16;
+
+    /// The scrape token `secret` (surrounding whitespace, such as a file's
+    /// final newline, is not part of it). Refused when shorter than [`Self::MIN_LEN`].
+    pub fn new(secret: &str) -> Result<Self, String> {
+        let secret = secret.trim();
+        if secret.chars().count() < Self::MIN_LEN {
+            return Err(format!(
+                "a scrape token needs at least {} characters (e.g. `openssl rand -hex 32`)",
+                Self::MIN_LEN
+            ));
+        }
+        Ok(ScrapeToken(Sha256::digest(secret.as_bytes()).into()))
+    }
+
+    /// Whether `presented` (the text after `Bearer `) is this token.
+    pub fn matches(&self, presented: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        digest == self.0
+    }
+}
+
+impl std::fmt::Debug for ScrapeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScrapeToken(…)")
+    }
+}
+
 fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -419,6 +456,15 @@ mod tests {
 
     fn principal(agency: &str, role: TokenRole) -> Principal {
         Principal { token_id: "tk-1".into(), agency: agency.into(), role }
+    }
+
+    #[test]
+    fn a_scrape_token_matches_only_itself_and_is_never_printed() {
+        let token = ScrapeToken::new("s3cret-scrape-token-0123\n").unwrap();
+        assert!(token.matches("s3cret-scrape-token-0123"));
+        assert!(!token.matches("s3cret-scrape-token-0124") && !token.matches(""));
+        assert_eq!(format!("{token:?}"), "ScrapeToken(…)");
+        assert!(ScrapeToken::new("  short \n").unwrap_err().contains("at least 16"));
     }
 
     fn code(r: Result<(), AppError>) -> Option<&'static str> {

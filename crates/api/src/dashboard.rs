@@ -1,8 +1,10 @@
 //! The live dashboard: `GET /` serves the HTML assessment report
 //! (`govledger-report`) of a period (current UTC quarter by default; `?from=`
-//! and `?to=` as `YYYY-MM-DD`) for coordinator, evaluator and auditor tokens,
-//! with a period picker and a small inline script that polls
-//! `GET /dashboard/head` and reloads when the ledger's head moves.
+//! and `?to=` as `YYYY-MM-DD`) for every token, with a period picker and a
+//! small inline script that polls `GET /dashboard/head` and reloads when the
+//! ledger's head moves. The page holds assessments only (scores, rankings,
+//! indicators and the ids of their evidence), which every token reads
+//! (SPEC 4 v1.2); an agency token's page highlights its own agency.
 //!
 //! A browser cannot send `Authorization` when opening a link, so the token
 //! may also come as `?token=`: the server checks it, keeps it in an
@@ -18,8 +20,9 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use govledger_domain::Timestamp;
 use govledger_report::{Format, Live, ReportInput};
 
-use crate::auth::bearer;
-use crate::{ApiCode, AppError, AppState, TokenRole};
+use crate::auth::{Principal, bearer};
+use crate::scope::Scope;
+use crate::{ApiCode, AppError, AppState};
 
 const COOKIE: &str = "govledger_token";
 
@@ -53,16 +56,9 @@ fn token_of(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// Authenticates a dashboard reader: agency tokens are refused (403).
-async fn reader(state: &AppState, token: Option<&str>) -> Result<(), AppError> {
-    let principal = state.authenticate(token).await?;
-    if principal.role == TokenRole::Agency {
-        return Err(AppError::refused(
-            ApiCode::RoleForbidden,
-            "the dashboard shows every agency's assessment; it is for coordinator, evaluator and auditor tokens, not agency tokens",
-        ));
-    }
-    Ok(())
+/// Authenticates a dashboard reader (any token).
+async fn reader(state: &AppState, token: Option<&str>) -> Result<Principal, AppError> {
+    state.authenticate(token).await
 }
 
 /// The current UTC quarter as `[from, to)` dates.
@@ -142,7 +138,7 @@ fn is_date_text(text: &str) -> bool {
 }
 
 async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<String, AppError> {
-    reader(state, token_of(headers, q.token.as_deref()).as_deref()).await?;
+    let principal = reader(state, token_of(headers, q.token.as_deref()).as_deref()).await?;
     let (default_from, default_to) = current_quarter();
     let from = date("from", q.from.as_deref(), default_from)?;
     let to = date("to", q.to.as_deref(), default_to)?;
@@ -158,6 +154,7 @@ async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<
         from_date: from.format("%Y-%m-%d").to_string(),
         to_date: to.format("%Y-%m-%d").to_string(),
         checkpoint: checkpoint_at(state, head_seq).await,
+        viewer: Scope::of(&principal).agency().map(str::to_owned),
     };
     state
         .with_projection(move |projection, model| {
@@ -190,7 +187,7 @@ struct HeadQuery {
 /// `{"head_seq": N}`: what the dashboard polls to know when to reload.
 async fn head(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<HeadQuery>) -> Response {
     match reader(&state, token_of(&headers, q.token.as_deref()).as_deref()).await {
-        Ok(()) => (
+        Ok(_) => (
             StatusCode::OK,
             [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
             axum::Json(serde_json::json!({ "head_seq": state.ledger().head().seq })),

@@ -1,10 +1,10 @@
 //! Reading the log in pages with an optional filter by event type and
-//! agency: shared by the GraphQL `events` query and the `events`
-//! subscription.
+//! agency, within the reader's scope (`crate::scope`): shared by `GET
+//! /v1/events`, the GraphQL `events` query and the `events` subscription.
 //!
-//! A filtered page scans at most [`SCAN_LIMIT`] events, so a rare filter on
-//! a long log cannot pin the server; the page then says how far it scanned
-//! and the client continues from there.
+//! A filtered or scoped page scans at most [`SCAN_LIMIT`] events, so a rare
+//! filter on a long log cannot pin the server; the page then says how far it
+//! scanned and the client continues from there.
 
 use std::collections::HashSet;
 
@@ -13,6 +13,7 @@ use govledger_ledger::StoredEvent;
 
 use crate::AppState;
 use crate::error::{ApiCode, AppError};
+use crate::scope::Scope;
 
 /// Most events one page examines.
 pub const SCAN_LIMIT: usize = 10_000;
@@ -27,9 +28,9 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    /// A filter by event types (catalog names) and by an agency: the actor,
-    /// or any agency the payload names (`agency_id`, `assignee`, `bank`,
-    /// `to`, `target`, `invitees`, `attendees`).
+    /// A filter by event types (catalog names) and by an agency: the events
+    /// of which it is a party (the actor, or a party of the event's entity:
+    /// `crate::scope::is_party`).
     pub fn new(types: Option<Vec<String>>, agency: Option<String>) -> Result<Self, AppError> {
         let types = match types {
             None => None,
@@ -51,37 +52,26 @@ impl EventFilter {
     }
 
     /// Whether the filter lets everything through.
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.types.is_none() && self.agency.is_none()
     }
 
-    pub fn matches(&self, e: &StoredEvent) -> bool {
-        if let Some(types) = &self.types
-            && !types.contains(e.event_type.as_str())
-        {
-            return false;
-        }
-        match &self.agency {
-            None => true,
-            Some(a) => involves(e, a),
-        }
+    /// Whether `e` is of a wanted type (the agency is judged with the scope).
+    fn wants_type(&self, e: &StoredEvent) -> bool {
+        self.types.as_ref().is_none_or(|types| types.contains(e.event_type.as_str()))
     }
-}
 
-/// Whether `agency` performed `e` or its payload names it: the events an
-/// agency is a party to (this filter, and the read scope of receipts).
-pub(crate) fn involves(e: &StoredEvent, agency: &str) -> bool {
-    e.actor == agency || names_agency(&e.data, agency)
-}
-
-/// Whether a payload names `agency` in one of its agency fields.
-fn names_agency(data: &serde_json::Value, agency: &str) -> bool {
-    const SINGLE: [&str; 5] = ["agency_id", "assignee", "bank", "to", "target"];
-    const LISTS: [&str; 2] = ["invitees", "attendees"];
-    SINGLE.iter().any(|f| data.get(f).and_then(|v| v.as_str()) == Some(agency))
-        || LISTS.iter().any(|f| {
-            data.get(f).and_then(|v| v.as_array()).is_some_and(|items| items.iter().any(|v| v.as_str() == Some(agency)))
-        })
+    /// The events of `chunk` (in order) that pass the filter and that
+    /// `scope` reads.
+    pub async fn select(
+        &self,
+        state: &AppState,
+        scope: &Scope,
+        chunk: Vec<StoredEvent>,
+    ) -> Result<Vec<StoredEvent>, AppError> {
+        let wanted = chunk.into_iter().filter(|e| self.wants_type(e)).collect();
+        state.keep_readable(scope, self.agency.as_deref(), wanted).await
+    }
 }
 
 /// One page of events.
@@ -94,29 +84,38 @@ pub struct Page {
     pub more: bool,
 }
 
-/// Up to `first` events after `after` that match `filter`.
-pub async fn page(state: &AppState, after: u64, first: usize, filter: &EventFilter) -> Result<Page, AppError> {
+/// Up to `first` events after `after` that match `filter` and that `scope` reads.
+pub async fn page(
+    state: &AppState,
+    scope: &Scope,
+    after: u64,
+    first: usize,
+    filter: &EventFilter,
+) -> Result<Page, AppError> {
     let mut events = Vec::new();
     let mut cursor = after;
     if first == 0 {
         return Ok(Page { events, scanned_through: cursor, more: state.ledger().head().seq > cursor });
     }
+    let every_event = filter.is_empty() && scope.agency().is_none();
     let mut scanned = 0usize;
     loop {
-        let want = if filter.is_empty() { first - events.len() } else { READ_CHUNK };
-        let chunk = state.read(cursor, want.min(READ_CHUNK)).await?;
-        let exhausted = chunk.len() < want.min(READ_CHUNK);
-        for e in chunk {
-            scanned += 1;
-            cursor = e.seq;
-            if filter.matches(&e) {
-                events.push(e);
-                if events.len() == first {
-                    break;
-                }
-            }
+        let want = (if every_event { first - events.len() } else { READ_CHUNK }).min(READ_CHUNK);
+        let chunk = state.read(cursor, want).await?;
+        let exhausted = chunk.len() < want;
+        scanned += chunk.len();
+        let last = chunk.last().map(|e| e.seq);
+        let kept = filter.select(state, scope, chunk).await?;
+        let room = first - events.len();
+        if kept.len() >= room {
+            // Full: continue after the last event returned, not after the chunk.
+            events.extend(kept.into_iter().take(room));
+            cursor = events.last().map_or(cursor, |e| e.seq);
+            break;
         }
-        if events.len() == first || exhausted || scanned >= SCAN_LIMIT {
+        events.extend(kept);
+        cursor = last.unwrap_or(cursor);
+        if exhausted || scanned >= SCAN_LIMIT {
             break;
         }
     }
@@ -127,32 +126,24 @@ pub async fn page(state: &AppState, after: u64, first: usize, filter: &EventFilt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn event(ty: &str, actor: &str, data: serde_json::Value) -> StoredEvent {
-        StoredEvent {
+    #[test]
+    fn filters_by_type_and_refuses_unknown_types() {
+        let event = |ty: &str| StoredEvent {
             seq: 1,
             id: uuid::Uuid::nil(),
             event_type: ty.into(),
-            actor: actor.into(),
+            actor: "police".into(),
             occurred_at: String::new(),
             recorded_at: String::new(),
-            data,
+            data: serde_json::json!({}),
             prev_hash: String::new(),
             hash: String::new(),
-        }
-    }
-
-    #[test]
-    fn filters_by_type_and_named_agency() {
-        let f = EventFilter::new(Some(vec!["FreezeRequested".into()]), Some("bank-a".into())).unwrap();
-        assert!(f.matches(&event("FreezeRequested", "police", json!({"bank": "bank-a"}))));
-        assert!(!f.matches(&event("FreezeRequested", "police", json!({"bank": "bank-b"}))));
-        assert!(!f.matches(&event("FreezeExecuted", "bank-a", json!({}))));
-        let f = EventFilter::new(None, Some("bank-a".into())).unwrap();
-        assert!(f.matches(&event("JointMeetingConvened", "office", json!({"invitees": ["x", "bank-a"]}))));
-        assert!(f.matches(&event("FreezeExecuted", "bank-a", json!({}))));
-        assert!(!f.matches(&event("JointMeetingConvened", "office", json!({"invitees": ["x"]}))));
+        };
+        let f = EventFilter::new(Some(vec!["FreezeRequested".into()]), None).unwrap();
+        assert!(f.wants_type(&event("FreezeRequested")) && !f.wants_type(&event("FreezeExecuted")));
+        assert!(EventFilter::new(None, Some("bank-a".into())).unwrap().wants_type(&event("FreezeExecuted")));
+        assert!(EventFilter::default().is_empty());
         let err = EventFilter::new(Some(vec!["FreezeTeleported".into()]), None).unwrap_err();
         assert_eq!(err.code(), "request.invalid_query");
     }

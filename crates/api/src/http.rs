@@ -193,8 +193,13 @@ impl From<Head> for WireHead {
 /// A page of stored events.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventsPage {
-    /// Events with `seq > after`, in order; continue with `after` = the last one's seq.
+    /// Events with `seq > after` that this token may read, in order.
     pub events: Vec<WireEvent>,
+    /// The last seq examined: continue with `after` = this. An agency token
+    /// reads only the events its agency is a party of (SPEC 4), so its page
+    /// may hold fewer than `limit` events (none, even) before the head;
+    /// a page examines at most 10,000 events.
+    pub scanned_through: u64,
     /// The head when the page was read.
     pub head: WireHead,
 }
@@ -369,7 +374,9 @@ struct EventsQuery {
     limit: Option<usize>,
 }
 
-/// Reads stored events in seq order.
+/// Reads stored events in seq order: every event for coordinator, evaluator and auditor tokens; for an
+/// agency token the events its agency is a party of (SPEC 4 v1.2: their actor, or a party of their entity).
+/// Continue with `after` = `scanned_through`.
 #[utoipa::path(
     get, path = "/v1/events", tag = "events", params(EventsQuery),
     responses(
@@ -381,7 +388,7 @@ struct EventsQuery {
 )]
 async fn get_events(
     State(http): State<Http>,
-    Auth(_): Auth,
+    Auth(principal): Auth,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Json<EventsPage>, AppError> {
     let max = http.state.limits().max_page;
@@ -389,10 +396,15 @@ async fn get_events(
         AppError::refused(ApiCode::InvalidQuery, format!("{}; use ?after=SEQ&limit=1..{max}", e.body_text()))
     })?;
     let limit = page_limit(q.limit, max)?;
-    let events = http.state.read(q.after.unwrap_or(0), limit).await?;
+    let scope = crate::scope::Scope::of(&principal);
+    let page = crate::events::page(&http.state, &scope, q.after.unwrap_or(0), limit, &Default::default()).await?;
     // Read after the events, so the head is never behind the page.
     let head = http.state.ledger().head();
-    Ok(Json(EventsPage { events: events.into_iter().map(WireEvent::from).collect(), head: head.into() }))
+    Ok(Json(EventsPage {
+        events: page.events.into_iter().map(WireEvent::from).collect(),
+        scanned_through: page.scanned_through,
+        head: head.into(),
+    }))
 }
 
 /// A page's `limit` (default 100): from 1 to the server's `max`.
@@ -442,14 +454,19 @@ async fn healthz(State(http): State<Http>) -> Response {
     (code, Json(serde_json::json!({"status": status, "chain": chain}))).into_response()
 }
 
-/// Prometheus metrics (text format 0.0.4).
+/// Prometheus metrics (text format 0.0.4), for a coordinator or auditor token or the server's scrape token
+/// (`--metrics-token-file`).
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "appends, replays, rejections by code, latencies, head seq",
-        content_type = "text/plain; version=0.0.4"), (status = 401, body = ErrorBody)),
+        content_type = "text/plain; version=0.0.4"),
+        (status = 401, description = "`auth.missing_token` or `auth.invalid_token` (a wrong scrape token too).",
+            body = ErrorBody),
+        (status = 403, description = "`auth.role_forbidden`: an agency or evaluator token.", body = ErrorBody)),
     security(("bearer" = [])),
 )]
-async fn metrics(State(http): State<Http>, Auth(_): Auth) -> Response {
+async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Result<Response, AppError> {
+    http.state.authorize_metrics(token_of(&headers)?).await?;
     http.state.metrics().ledger_stats(&http.state.ledger().stats());
     if http.state.transparency().is_ok() {
         let state = http
@@ -464,8 +481,8 @@ async fn metrics(State(http): State<Http>, Auth(_): Auth) -> Response {
         }
     }
     let text = http.state.metrics().render(http.state.ledger().head().seq);
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
-        .into_response()
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
+        .into_response())
 }
 
 /// This document.

@@ -22,6 +22,7 @@ pub mod http;
 pub mod metrics;
 pub mod proofs;
 mod response_cache;
+pub mod scope;
 pub mod transparency;
 
 use std::sync::Arc;
@@ -34,7 +35,7 @@ use uuid::Uuid;
 
 pub use crate::agencies::{AgencyIndex, AgencyInfo};
 pub use crate::assess::Assessor;
-pub use crate::auth::{Principal, TokenRole, TokenStore};
+pub use crate::auth::{Principal, ScrapeToken, TokenRole, TokenStore};
 pub use crate::error::{ApiCode, AppError};
 pub use crate::graphql::QueryLimits;
 pub use crate::http::app;
@@ -78,6 +79,9 @@ struct Shared {
     /// The Merkle tree, checkpoints and witnesses of SPEC 6 (None: the
     /// server signs and proves nothing).
     transparency: Option<Arc<Transparency>>,
+    /// The token a scraper may present for `/metrics` besides coordinator
+    /// and auditor tokens (None: only those).
+    scrape_token: Option<ScrapeToken>,
 }
 
 impl AppState {
@@ -105,6 +109,7 @@ impl AppState {
                     govledger_assess::Model::default_v1(),
                 )),
                 transparency: None,
+                scrape_token: None,
             }),
         })
     }
@@ -141,6 +146,37 @@ impl AppState {
             None => tracing::error!("with_transparency called on a shared state; the log is not installed"),
         }
         self
+    }
+
+    /// This state with a scrape token for `/metrics`. Call before the state is cloned.
+    pub fn with_scrape_token(mut self, token: ScrapeToken) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(shared) => shared.scrape_token = Some(token),
+            None => tracing::error!("with_scrape_token called on a shared state; the scrape token is not installed"),
+        }
+        self
+    }
+
+    /// Whether `/metrics` may answer the bearer `token` (None: none sent):
+    /// the configured scrape token, or a coordinator or auditor token.
+    pub async fn authorize_metrics(&self, token: Option<&str>) -> Result<(), AppError> {
+        if let (Some(presented), Some(scrape)) = (token, &self.inner.scrape_token)
+            && scrape.matches(presented)
+        {
+            return Ok(());
+        }
+        let principal = self.authenticate(token).await?;
+        match principal.role {
+            TokenRole::Coordinator | TokenRole::Auditor => Ok(()),
+            TokenRole::Agency | TokenRole::Evaluator => Err(AppError::refused(
+                ApiCode::RoleForbidden,
+                format!(
+                    "`/metrics` needs a coordinator or auditor token, or the server's scrape token; a {} token \
+                     reads assessments, scorecards, checkpoints and proofs, and events within its scope, instead",
+                    principal.role
+                ),
+            )),
+        }
     }
 
     /// The transparency log, or `proof.unavailable` when the server runs without one.

@@ -3,7 +3,7 @@
 //! consistency proofs, and receipts (`GET /v1/receipts/{id}`, and in bulk
 //! `GET /v1/receipts?after=SEQ&limit=N`). Readable with any token; a receipt
 //! carries an event's body, so it follows the read scope of SPEC 4
-//! ([`may_read`]).
+//! (`crate::scope`).
 //!
 //! Every answer comes from [`crate::transparency::Transparency`]; this file
 //! only parses parameters and shapes responses.
@@ -14,16 +14,15 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use govledger_ledger::StoredEvent;
 use govledger_tlog::proof::{ConsistencyProof, InclusionProof};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::auth::{Principal, TokenRole};
 use crate::error::{ApiCode, AppError, ErrorBody};
 use crate::http::Auth;
+use crate::scope::Scope;
 use crate::transparency::LogInfo;
 
 /// The routes, over their own state (merged into [`crate::app`]).
@@ -37,16 +36,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .route("/v1/receipts", get(get_receipts))
         .route("/v1/receipts/{id}", get(get_receipt))
         .with_state(state)
-}
-
-/// Whether `principal` may read `event` (SPEC 4, v1.2): coordinator,
-/// evaluator and auditor tokens read everything; an agency token the events
-/// its agency performed or is named in (`events::involves`, the rule of the
-/// `agency` filter). Lifecycle steps that name only an entity, such as a
-/// bank's `FreezeExecuted` seen by the requesting police agency, are not yet
-/// resolved to their parties here: refused, never leaked.
-pub fn may_read(principal: &Principal, event: &StoredEvent) -> bool {
-    principal.role != TokenRole::Agency || crate::events::involves(event, &principal.agency)
 }
 
 fn text(body: String) -> Response {
@@ -184,10 +173,8 @@ async fn get_receipt(
         message: format!("{id:?} is not an event id (a UUID such as 018f3c7e-6b1a-7c3e-9d2a-0f6a1c2b3d4e)"),
     })?;
     let unknown = || AppError::refused(ApiCode::NotFound, format!("no event {id} that this token may read"));
-    let event = state.event_by_id(id).await?.ok_or_else(unknown)?;
-    if !may_read(&principal, &event) {
-        return Err(unknown());
-    }
+    let event = state.event_by_id(id).await?;
+    let event = state.readable(&Scope::of(&principal), event).await?.ok_or_else(unknown)?;
     let seq = event.seq;
     let receipt = state.with_log(move |log, reader| log.receipt(reader, seq)).await?;
     let disposition = format!("attachment; filename=\"{id}.tlog-proof\"");
@@ -232,7 +219,7 @@ async fn get_receipts(
     let Query(q) = query.map_err(|e| bad_query(e, &format!("?after=SEQ&limit=1..{max}")))?;
     let limit = crate::http::page_limit(q.limit, max)?;
     let events = state.read(q.after.unwrap_or(0), limit).await?;
-    let readable: Vec<StoredEvent> = events.into_iter().filter(|e| may_read(&principal, e)).collect();
+    let readable = state.keep_readable(&Scope::of(&principal), None, events).await?;
     let lines = state
         .with_log(move |log, reader| {
             let mut out = String::new();

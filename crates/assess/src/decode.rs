@@ -145,11 +145,19 @@ pub(crate) enum Fact<'a> {
     PenaltyRevoked {
         penalty_id: &'a str,
     },
+    /// No indicator reads it; its task's parties may read it (SPEC 4).
+    TaskAcknowledged {
+        task_id: &'a str,
+    },
+    /// No indicator reads it; its freeze's parties may read it (SPEC 4).
+    FreezeReleased {
+        freeze_id: &'a str,
+    },
     Retracted {
         event_id: Uuid,
     },
-    /// Acknowledgements, releases, publicity and published assessments: no
-    /// indicator reads them, and retracting them changes no figure.
+    /// Publicity and published assessments: no indicator reads them,
+    /// retracting them changes no figure, and only their actor is a party.
     Other,
 }
 
@@ -287,7 +295,9 @@ fn build<'a>(
         },
         T::PenaltyRevoked => Fact::PenaltyRevoked { penalty_id: need("penalty_id", d.penalty_id)? },
         T::EventRetracted => Fact::Retracted { event_id: uuid(need("event_id", d.event_id)?, seq)? },
-        T::TaskAcknowledged | T::FreezeReleased | T::PublicityDelivered | T::AssessmentPublished => Fact::Other,
+        T::TaskAcknowledged => Fact::TaskAcknowledged { task_id: need("task_id", d.task_id)? },
+        T::FreezeReleased => Fact::FreezeReleased { freeze_id: need("freeze_id", d.freeze_id)? },
+        T::PublicityDelivered | T::AssessmentPublished => Fact::Other,
     };
     Ok(Decoded {
         seq,

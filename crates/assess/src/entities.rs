@@ -111,6 +111,9 @@ pub struct EntityFilter {
     pub from_us: Option<i64>,
     /// … and before this.
     pub to_us: Option<i64>,
+    /// Only entities this agency is a party of (SPEC 4's read scope of an
+    /// agency token; see [`Projection::is_party`]).
+    pub reader: Option<String>,
 }
 
 /// One entity as listed.
@@ -159,6 +162,9 @@ impl Projection {
                 && filter.from_us.is_none_or(|f| v.at_us >= f)
                 && filter.to_us.is_none_or(|t| v.at_us < t)
         });
+        if let Some(reader) = &filter.reader {
+            all.retain(|v| self.is_party(v.seq, reader) == Some(true));
+        }
         if let Some(agency) = &filter.agency {
             let requesters = (kind == EntityKind::Freeze).then(|| self.requesters());
             all.retain(|v| {

@@ -19,6 +19,7 @@ pub mod exact;
 pub mod explain;
 pub mod indicators;
 pub mod model;
+mod parties;
 pub mod projection;
 
 pub use assessment::{AgencyAssessment, AssessError, Assessment, IndicatorResult, Period, Query};

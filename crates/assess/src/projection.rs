@@ -26,6 +26,8 @@ use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::decode::{DecodeError, Decoded, Fact, decode_body, decode_event};
+use crate::entities::EntityKind;
+use crate::parties::Parties;
 
 type Map<K, V> = HashMap<K, V, RandomState>;
 
@@ -282,7 +284,7 @@ pub struct Projection {
     pub(crate) agencies: Vec<Agency>,
     pub(crate) meetings: Vec<Meeting>,
     /// Interned agency ids: index into `agencies`.
-    agency_index: Map<Box<str>, u32>,
+    pub(crate) agency_index: Map<Box<str>, u32>,
     /// The newest entity created with each id. An entry may point at an
     /// entity whose creation was retracted: no valid event refers to the id
     /// again until it is created anew, which replaces the entry.
@@ -292,6 +294,8 @@ pub struct Projection {
     clues_by_id: Map<Box<str>, Slot>,
     warnings_by_id: Map<Box<str>, Slot>,
     penalties_by_id: Map<Box<str>, Slot>,
+    /// Who is party to each event (SPEC 4's read scope; `crate::parties`).
+    pub(crate) parties: Parties,
     /// Derived from `ids`; not stored in checkpoints.
     #[serde(skip)]
     seq_by_id: IdIndex,
@@ -331,7 +335,7 @@ impl IdIndex {
 
 /// Magic and format version at the start of a checkpoint. Bump the version
 /// whenever a stored type changes: an old checkpoint is then rebuilt.
-const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-4";
+const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-5";
 
 impl Projection {
     /// An empty projection (of an empty ledger).
@@ -346,6 +350,7 @@ impl Projection {
         self.hashes.reserve(additional);
         self.recorded_us.reserve(additional);
         self.locs.reserve(additional);
+        self.parties.reserve(additional);
         self.seq_by_id.increasing.reserve(additional);
     }
 
@@ -390,7 +395,14 @@ impl Projection {
         let hash = hash_bytes(hash_hex).ok_or_else(|| {
             ProjectionError::Decode(DecodeError { seq: ev.seq, reason: format!("{hash_hex:?} is not a SHA-256 hash") })
         })?;
+        // Decided before anything changes, like every lookup of the fold.
+        let parties = self.plan_parties(&ev)?;
         let loc = self.fold_fact(&ev)?;
+        let retracted = match loc {
+            Loc::Retraction(target) => Some(target),
+            _ => None,
+        };
+        self.record_parties(ev.actor, parties, retracted);
         self.ids.push(ev.id);
         self.hashes.push(hash);
         self.recorded_us.push(ev.recorded_us);
@@ -399,7 +411,7 @@ impl Projection {
         Ok(())
     }
 
-    fn agency_sym(&mut self, id: &str) -> u32 {
+    pub(crate) fn agency_sym(&mut self, id: &str) -> u32 {
         if let Some(sym) = self.agency_index.get(id) {
             return *sym;
         }
@@ -548,8 +560,33 @@ impl Projection {
                 self.retract(loc, target, seq);
                 Loc::Retraction(target)
             }
-            Fact::Other => Loc::Nothing,
+            // Only the read scope (`crate::parties`) follows these.
+            Fact::TaskAcknowledged { .. } | Fact::FreezeReleased { .. } | Fact::Other => Loc::Nothing,
         })
+    }
+
+    /// The seq of the event that created the newest entity `id` of `kind`
+    /// (None for kinds without an id index: cases and card-breaking actions).
+    pub(crate) fn created_at(&self, kind: EntityKind, id: &str) -> Option<u64> {
+        let at = |s: &Slot| self.agencies.get(s.agency as usize);
+        let life = match kind {
+            EntityKind::Task => self.tasks_by_id.get(id).and_then(|s| at(s)?.tasks.get(s.idx as usize)).map(|x| x.life),
+            EntityKind::Freeze => {
+                self.freezes_by_id.get(id).and_then(|(s, _)| at(s)?.freezes.get(s.idx as usize)).map(|x| x.life)
+            }
+            EntityKind::Meeting => {
+                self.meetings_by_id.get(id).and_then(|m| self.meetings.get(*m as usize)).map(|x| x.life)
+            }
+            EntityKind::Clue => self.clues_by_id.get(id).and_then(|s| at(s)?.clues.get(s.idx as usize)).map(|x| x.life),
+            EntityKind::Warning => {
+                self.warnings_by_id.get(id).and_then(|s| at(s)?.warnings.get(s.idx as usize)).map(|x| x.life)
+            }
+            EntityKind::Penalty => {
+                self.penalties_by_id.get(id).and_then(|s| at(s)?.penalties.get(s.idx as usize)).map(|x| x.life)
+            }
+            EntityKind::CardBreaking | EntityKind::Case => None,
+        };
+        life.map(|l| l.seq)
     }
 
     fn task_step(&mut self, task_id: &str, step: TaskStep) -> Result<Loc, ProjectionError> {
@@ -709,7 +746,7 @@ impl Projection {
         let body = bytes.strip_prefix(CHECKPOINT_MAGIC.as_slice()).ok_or(CheckpointError::Version)?;
         let mut p: Projection = postcard::from_bytes(body).map_err(|e| CheckpointError::Damaged(e.to_string()))?;
         let n = p.ids.len();
-        if p.hashes.len() != n || p.recorded_us.len() != n || p.locs.len() != n {
+        if p.hashes.len() != n || p.recorded_us.len() != n || p.locs.len() != n || p.parties.len() != n {
             return Err(CheckpointError::Damaged("per-event tables differ in length".into()));
         }
         let mut index = IdIndex::default();
@@ -762,7 +799,7 @@ fn index(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-fn unknown(seq: u64, what: &str, id: &str) -> ProjectionError {
+pub(crate) fn unknown(seq: u64, what: &str, id: &str) -> ProjectionError {
     ProjectionError::Inconsistent {
         seq,
         reason: format!("the event refers to {what} {id:?}, which the log does not contain"),

@@ -43,6 +43,8 @@ pub struct ServeConfig {
     pub checkpoint_interval_ms: Option<u64>,
     pub witnesses: Option<Vec<String>>,
     pub quorum: Option<usize>,
+    /// The file holding the `/metrics` scrape token (relative to the config file's directory).
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// Reads and checks a config file.
@@ -55,6 +57,11 @@ pub fn load(path: &Path) -> Result<ConfigFile> {
         && d.is_relative()
     {
         config.data_dir = Some(base.join(d));
+    }
+    if let Some(f) = &config.serve.metrics_token_file
+        && f.is_relative()
+    {
+        config.serve.metrics_token_file = Some(base.join(f));
     }
     Ok(config)
 }
@@ -124,6 +131,9 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
         }
         if c.quorum.is_some() && defaulted(m, "quorum") {
             args.quorum = c.quorum;
+        }
+        if c.metrics_token_file.is_some() && defaulted(m, "metrics_token_file") {
+            args.metrics_token_file = c.metrics_token_file;
         }
     }
     Ok(())
@@ -202,6 +212,18 @@ mod tests {
                 .unwrap();
         let Command::Serve(args) = &cli.command else { panic!("serve") };
         assert_eq!((args.checkpoint_interval_ms, args.quorum), (9000, Some(0)));
+    }
+
+    #[test]
+    fn the_metrics_token_file_comes_from_the_file_relative_to_it_and_the_flag_wins() {
+        let (dir, path) = write_config("[serve]\nmetrics_token_file = \"secrets/metrics.token\"\n");
+        let config = path.to_str().unwrap();
+        let cli = parse(&["govledger", "--config", config, "serve"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!(args.metrics_token_file, Some(dir.path().join("secrets/metrics.token")));
+        let cli = parse(&["govledger", "--config", config, "serve", "--metrics-token-file", "/run/m.token"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!(args.metrics_token_file, Some(PathBuf::from("/run/m.token")));
     }
 
     #[test]

@@ -59,9 +59,24 @@ pub struct ServeArgs {
     /// Cosignatures a checkpoint needs to count as witnessed (default: every configured witness).
     #[arg(long)]
     pub(crate) quorum: Option<usize>,
+    /// A file holding the token a Prometheus scraper may present for `/metrics`
+    /// (besides coordinator and auditor tokens). A file, so that the secret is
+    /// never in the process's arguments.
+    #[arg(long, env = "GOVLEDGER_METRICS_TOKEN_FILE")]
+    pub(crate) metrics_token_file: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {
+    /// The scrape token of `--metrics-token-file`, if given.
+    fn scrape_token(&self) -> Result<Option<govledger_api::ScrapeToken>> {
+        let Some(path) = &self.metrics_token_file else { return Ok(None) };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the metrics token file {}", path.display()))?;
+        govledger_api::ScrapeToken::new(&text)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("the metrics token file {}: {e}", path.display()))
+    }
+
     /// The transparency log's configuration: the key in `dir` (created at the
     /// first start), the witnesses and the quorum.
     fn log_config(&self, dir: &Path) -> Result<govledger_api::LogConfig> {
@@ -119,6 +134,7 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     }
 
     let log_config = args.log_config(dir)?;
+    let scrape_token = args.scrape_token()?;
     println!("log verifier key: {}", log_config.signer.verifier_key());
     let crate::store::Opened { ledger, follow } = crate::store::open(dir)?;
     let log = govledger_api::Transparency::open(&crate::proofs::tlog_dir(dir), log_config, ledger.reader().as_ref())
@@ -131,7 +147,7 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     let assessor = std::sync::Arc::new(govledger_api::Assessor::new(projection, model));
     let log = std::sync::Arc::new(log);
-    let derived = Derived { assessor: assessor.clone(), log };
+    let derived = Derived { assessor: assessor.clone(), log, scrape_token };
     let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token, follow, derived));
     // Every request has finished or been abandoned; `close` completes the
     // appends already queued and waits for the writer, so each one that was
@@ -154,6 +170,8 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
 struct Derived {
     assessor: std::sync::Arc<govledger_api::Assessor>,
     log: std::sync::Arc<govledger_api::Transparency>,
+    /// The `/metrics` scrape token, if configured (not derived from the log; kept with what the state is built from).
+    scrape_token: Option<govledger_api::ScrapeToken>,
 }
 
 async fn run(
@@ -165,7 +183,7 @@ async fn run(
     follow: Option<watch::Receiver<u64>>,
     derived: Derived,
 ) -> Result<()> {
-    let Derived { assessor, log } = derived;
+    let Derived { assessor, log, scrape_token } = derived;
     let (stop_tx, stop_rx) = watch::channel(false);
     if let Some(known) = follow {
         let interval = Duration::from_millis(args.follow_interval_ms.max(10));
@@ -175,6 +193,10 @@ async fn run(
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .with_assessor(assessor.clone())
         .with_transparency(log.clone());
+    let state = match scrape_token {
+        Some(token) => state.with_scrape_token(token),
+        None => state,
+    };
     tokio::spawn(govledger_api::assess::follow(ledger.clone(), assessor, stop_rx.clone()));
     tokio::spawn(govledger_api::transparency::follow(
         log,

@@ -48,6 +48,10 @@ footer code { display: block; white-space: pre-wrap; word-break: break-all; back
 .live { background: #eef4fb; border: 1px solid #c9dbef; border-radius: 6px; padding: 8px 12px; margin: 12px 0; }
 .live form { display: inline; }
 .live input { font: inherit; }
+tr.own td { background: #fff6d6; font-weight: 600; }
+.scorecard.own { border: 2px solid #c99a06; background: #fffbeb; }
+.own-marker { display: inline-block; margin-left: 6px; padding: 0 6px; border-radius: 4px; font-size: 12px;
+  font-weight: 600; color: #5c4400; background: #ffe58f; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -123,6 +127,11 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                             button type="submit" { "Show" }
                         }
                         " · " span #live-status { "Up to date at seq " (live.head_seq) "; refreshes as events arrive." }
+                        @if let Some(own) = &live.viewer {
+                            br;
+                            "Your agency: " a href=(format!("#agency-{own}")) { (own) }
+                            " (highlighted below). Scores are shared among the members; raw events only with their parties."
+                        }
                         br;
                         @match &live.checkpoint {
                             Some(c) => {
@@ -157,9 +166,14 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                             th.num { "Weighted" } th.num { "Deductions" } } }
                         tbody {
                             @for ag in &a.agencies {
-                                tr {
+                                @let own = is_own(input, ag);
+                                tr class=[own.then_some("own")] aria-current=[own.then_some("true")] {
                                     td.num { (ag.rank.map_or("-".to_owned(), |r| r.to_string())) }
-                                    td { a href=(format!("#agency-{}", ag.agency_id)) { (ag.name) } br; span.muted { (ag.agency_id) } }
+                                    td {
+                                        a href=(format!("#agency-{}", ag.agency_id)) { (ag.name) }
+                                        @if own { span.own-marker { "◀ your agency" } }
+                                        br; span.muted { (ag.agency_id) }
+                                    }
                                     td { (ag.kind.as_str()) }
                                     td.num { (crate::fixed(ag.score, 2)) }
                                     td { (ag.grade.as_deref().unwrap_or("-")) }
@@ -226,12 +240,21 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
     out
 }
 
+/// Whether `ag` is the dashboard reader's own agency.
+fn is_own(input: &ReportInput<'_>, ag: &AgencyAssessment) -> bool {
+    input.live.as_ref().and_then(|l| l.viewer.as_deref()) == Some(ag.agency_id.as_str())
+}
+
 fn scorecard(ag: &AgencyAssessment, input: &ReportInput<'_>) -> Markup {
     let total_weight: f64 =
         ag.indicators.iter().filter(|i| i.points.is_some()).map(|i| i.weight.as_f64().unwrap_or(0.0)).sum();
+    let own = is_own(input, ag);
     html! {
-        article.scorecard id=(format!("agency-{}", ag.agency_id)) {
-            h3 { (ag.name) " " span.muted { "(" (ag.agency_id) ", " (ag.kind.as_str()) ")" } }
+        article.scorecard.own[own] id=(format!("agency-{}", ag.agency_id)) aria-current=[own.then_some("true")] {
+            h3 {
+                (ag.name) " " span.muted { "(" (ag.agency_id) ", " (ag.kind.as_str()) ")" }
+                @if own { span.own-marker { "Your agency" } }
+            }
             p.headline {
                 @match (ag.rank, ag.score) {
                     (Some(rank), Some(score)) => {

@@ -65,6 +65,9 @@ pub struct Live {
     pub to_date: String,
     /// The signed checkpoint the figures are proven by (SPEC 6.4), if one covers them yet.
     pub checkpoint: Option<LiveCheckpoint>,
+    /// The agency of the reader (an agency token), whose ranking row and
+    /// scorecard are highlighted; `None` for readers of every agency.
+    pub viewer: Option<String>,
 }
 
 /// The first signed checkpoint covering the dashboard's head.

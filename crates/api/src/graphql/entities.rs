@@ -3,6 +3,8 @@
 //! projection (`govledger_assess::Projection::entities`), filtered by
 //! agency, status and time, paged with a cursor (the creating event's seq).
 //! Each entity carries its creating event's payload, read from the store.
+//! An agency token lists only the entities of which its agency is a party
+//! (SPEC 4 v1.2, `crate::scope`).
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject};
@@ -12,6 +14,7 @@ use govledger_domain::Timestamp;
 use super::principal;
 use crate::AppState;
 use crate::error::{ApiCode, AppError};
+use crate::scope::Scope;
 
 /// What kind of entity.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +92,7 @@ async fn list(
     after: Option<String>,
     first: i32,
 ) -> Result<Connection<String, Entity>> {
-    principal(ctx)?;
+    let scope = Scope::of(principal(ctx)?);
     let state = ctx.data::<AppState>()?.clone();
     let status = match status {
         None => None,
@@ -107,7 +110,13 @@ async fn list(
             message: format!("{c:?} is not an entity cursor (a seq, e.g. \"1200\")"),
         })?,
     };
-    let filter = EntityFilter { agency, status, from_us: time("from", from)?, to_us: time("to", to)? };
+    let filter = EntityFilter {
+        agency,
+        status,
+        from_us: time("from", from)?,
+        to_us: time("to", to)?,
+        reader: scope.agency().map(str::to_owned),
+    };
     let first = usize::try_from(first).unwrap_or(0);
     let page = state.with_projection(move |p, _| Ok(p.entities(kind, &filter, after_seq, first))).await?;
     let seqs: Vec<u64> = page.entities.iter().map(|v| v.seq).collect();
@@ -147,7 +156,8 @@ async fn list(
     Ok(connection)
 }
 
-/// The entity queries; every role may ask them.
+/// The entity queries; every role may ask them, an agency token for the
+/// entities of which its agency is a party.
 #[derive(Default)]
 pub struct EntityQuery;
 

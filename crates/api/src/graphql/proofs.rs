@@ -1,7 +1,7 @@
 //! Proof queries (SPEC 6.3), the GraphQL face of `crate::proofs`: the log's
 //! key and witnesses, checkpoints, inclusion and consistency proofs, and an
 //! event's receipt. Readable with any token; a receipt follows the read
-//! scope of SPEC 4 (`crate::proofs::may_read`).
+//! scope of SPEC 4 (`crate::scope`).
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 use govledger_domain::values::parse_uuid;
@@ -153,7 +153,7 @@ impl ProofQuery {
 
     /// The receipt (C2SP tlog-proof@v1 text) of the event `id`, for events this token may read.
     async fn receipt(&self, ctx: &Context<'_>, id: String) -> Result<String> {
-        let principal = principal(ctx)?.clone();
+        let scope = crate::scope::Scope::of(principal(ctx)?);
         let state = ctx.data::<AppState>()?;
         let uuid = parse_uuid(&id).map_err(|_| AppError::Refused {
             code: ApiCode::InvalidQuery,
@@ -162,10 +162,8 @@ impl ProofQuery {
             message: format!("{id:?} is not an event id (a UUID)"),
         })?;
         let unknown = || AppError::refused(ApiCode::NotFound, format!("no event {id} that this token may read"));
-        let event = state.event_by_id(uuid).await?.ok_or_else(unknown)?;
-        if !crate::proofs::may_read(&principal, &event) {
-            return Err(unknown().into());
-        }
+        let event = state.event_by_id(uuid).await?;
+        let event = state.readable(&scope, event).await?.ok_or_else(unknown)?;
         let seq = event.seq;
         Ok(state.with_log(move |log, reader| log.receipt(reader, seq)).await?)
     }

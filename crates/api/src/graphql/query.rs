@@ -1,6 +1,8 @@
 //! Queries over the log itself: the head, verification, events (cursor
 //! pagination, filters by type and agency), single events, and agencies.
-//! Every query needs a token of any role (SPEC 4: every token reads).
+//! Every query needs a token of any role; events are those the token may
+//! read (SPEC 4 v1.2, `crate::scope`): an agency token's are the events its
+//! agency is a party of, and any other event is answered as absent.
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, Result, SimpleObject};
@@ -11,6 +13,7 @@ use super::types::{Agency, AgencyKind, Event, HeadObject, Role, VerifyReportObje
 use crate::AppState;
 use crate::error::{ApiCode, AppError};
 use crate::events::{EventFilter, page};
+use crate::scope::Scope;
 
 /// Default page size of `events`.
 const DEFAULT_FIRST: i32 = 100;
@@ -45,9 +48,15 @@ impl LedgerQuery {
     }
 
     /// Stored events in `seq` order, after the cursor `after` (a seq, as a
-    /// string; none: from the start). `types` keeps only those event types;
-    /// `agency` keeps events whose actor is that agency or whose payload
-    /// names it (assignee, bank, `to`, target, invitees, attendees, agency_id).
+    /// string; none: from the start), that this token may read (an agency
+    /// token: the events its agency is a party of, SPEC 4). `types` keeps
+    /// only those event types; `agency` keeps the events of which that
+    /// agency is a party: their actor, or a party of their entity (a
+    /// meeting's convener, invitees and attendees; a task's assigner and
+    /// assignee; a freeze's requester and bank; a clue's or warning's sender
+    /// and `to`; a penalty's imposer and target; a registered agency).
+    /// Filtered or scoped, a page may hold fewer than `first` events:
+    /// continue from `pageInfo.scannedThrough`.
     #[graphql(complexity = "first.clamp(0, 1000) as usize * child_complexity + 1")]
     async fn events(
         &self,
@@ -57,7 +66,7 @@ impl LedgerQuery {
         types: Option<Vec<String>>,
         agency: Option<String>,
     ) -> Result<Connection<String, Event, EventPageInfo>> {
-        principal(ctx)?;
+        let scope = Scope::of(principal(ctx)?);
         let state = ctx.data::<AppState>()?;
         let after_seq = match after.as_deref() {
             None => 0,
@@ -70,7 +79,7 @@ impl LedgerQuery {
         };
         let filter = EventFilter::new(types, agency)?;
         let first = usize::try_from(first).unwrap_or(DEFAULT_FIRST as usize);
-        let page = page(state, after_seq, first, &filter).await?;
+        let page = page(state, &scope, after_seq, first, &filter).await?;
         let mut connection = Connection::with_additional_fields(
             after_seq > 0,
             page.more,
@@ -80,22 +89,28 @@ impl LedgerQuery {
         Ok(connection)
     }
 
-    /// One event by its id.
+    /// One event by its id; null when no such event is stored or this token
+    /// may not read it (the two are not told apart, so that an id is no
+    /// oracle for another agency's events).
     async fn event(&self, ctx: &Context<'_>, id: String) -> Result<Option<Event>> {
-        principal(ctx)?;
+        let scope = Scope::of(principal(ctx)?);
         let state = ctx.data::<AppState>()?;
         let id = parse_uuid(&id).map_err(|rejection| AppError::Rejected { index: 0, rejection })?;
-        Ok(state.event_by_id(id).await?.map(Event::from))
+        let event = state.event_by_id(id).await?;
+        Ok(state.readable(&scope, event).await?.map(Event::from))
     }
 
-    /// One event by its seq.
+    /// One event by its seq; null when the log is shorter or this token may
+    /// not read it (the two are not told apart, so that a seq is no oracle
+    /// for another agency's events).
     async fn event_at(&self, ctx: &Context<'_>, seq: u64) -> Result<Option<Event>> {
-        principal(ctx)?;
+        let scope = Scope::of(principal(ctx)?);
         let state = ctx.data::<AppState>()?;
         if seq == 0 {
             return Ok(None);
         }
-        Ok(state.read(seq - 1, 1).await?.into_iter().next().filter(|e| e.seq == seq).map(Event::from))
+        let event = state.read(seq - 1, 1).await?.into_iter().next().filter(|e| e.seq == seq);
+        Ok(state.readable(&scope, event).await?.map(Event::from))
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! It follows the ledger's head (`Ledger::watch_head`) and reads what was
 //! appended since the last event it sent, so a subscriber sees every matching
-//! event exactly once and in `seq` order, however appends are grouped. Given
+//! event it may read (SPEC 4 v1.2, `crate::scope`: an agency token, the
+//! events its agency is a party of) exactly once and in `seq` order, however
+//! appends are grouped. Given
 //! `after`, it first replays what came after that seq (a reconnecting client
 //! resumes without gaps). Streams end when the server shuts down, and when
 //! the subscriber's token is revoked (checked whenever the head moves,
@@ -20,6 +22,7 @@ use super::types::Event;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::events::EventFilter;
+use crate::scope::Scope;
 
 /// Events read from the store per catch-up.
 const CHUNK: usize = 256;
@@ -30,8 +33,9 @@ pub struct SubscriptionRoot;
 
 #[Subscription]
 impl SubscriptionRoot {
-    /// Events appended from now on (or after seq `after`), filtered like the
-    /// `events` query: `types` by event type, `agency` by actor or named agency.
+    /// Events appended from now on (or after seq `after`) that this token
+    /// may read, filtered like the `events` query: `types` by event type,
+    /// `agency` to the events of which that agency is a party.
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -50,6 +54,7 @@ impl SubscriptionRoot {
 struct Follower {
     state: AppState,
     principal: Principal,
+    scope: Scope,
     cursor: u64,
     filter: EventFilter,
     buffer: VecDeque<StoredEvent>,
@@ -59,6 +64,7 @@ struct Follower {
 
 fn follow(state: AppState, principal: Principal, start: u64, filter: EventFilter) -> impl Stream<Item = Event> {
     let follower = Follower {
+        scope: Scope::of(&principal),
         principal,
         head: state.ledger().watch_head(),
         shutdown: state.shutdown_signal(),
@@ -84,12 +90,15 @@ fn follow(state: AppState, principal: Principal, start: u64, filter: EventFilter
                 }
                 match f.state.read(f.cursor, CHUNK).await {
                     Ok(chunk) if !chunk.is_empty() => {
-                        for e in chunk {
-                            f.cursor = e.seq;
-                            if f.filter.matches(&e) {
-                                f.buffer.push_back(e);
+                        let last = chunk.last().map_or(f.cursor, |e| e.seq);
+                        match f.filter.select(&f.state, &f.scope, chunk).await {
+                            Ok(kept) => f.buffer.extend(kept),
+                            Err(e) => {
+                                tracing::warn!(error = ?e, "subscription ends: cannot judge what it may read");
+                                return None;
                             }
                         }
+                        f.cursor = last;
                         continue;
                     }
                     // The head is published after the commit, so this does
