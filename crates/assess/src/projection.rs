@@ -92,10 +92,13 @@ pub(crate) struct Registration {
     pub life: Life,
     pub name: Box<str>,
     pub kind: AgencyKind,
+    /// Whether it gives the agency the `coordinator` role.
+    pub coordinator: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum TaskStepKind {
+    Acknowledged,
     Extended { due_us: i64 },
     Completed,
     Cancelled,
@@ -113,6 +116,8 @@ pub(crate) struct TaskStep {
 pub(crate) struct Task {
     pub life: Life,
     pub due_us: i64,
+    /// Whether the assigner held the `coordinator` role (see [`Projection::is_coordinator`]).
+    pub by_coordinator: bool,
     pub steps: Steps<TaskStep, 2>,
 }
 
@@ -127,6 +132,8 @@ pub(crate) struct Held {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Meeting {
     pub life: Life,
+    /// Whether the convener held the `coordinator` role (see [`Projection::is_coordinator`]).
+    pub by_coordinator: bool,
     pub held: Steps<Held, 1>,
 }
 
@@ -331,7 +338,7 @@ impl IdIndex {
 
 /// Magic and format version at the start of a checkpoint. Bump the version
 /// whenever a stored type changes: an old checkpoint is then rebuilt.
-const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-4";
+const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-5";
 
 impl Projection {
     /// An empty projection (of an empty ledger).
@@ -409,6 +416,26 @@ impl Projection {
         sym
     }
 
+    /// Whether `agency` holds the `coordinator` role now, at the event being
+    /// folded: its standing registration gives it. (An actor always has one.)
+    ///
+    /// Decided once, when a meeting is convened or a task assigned, and kept:
+    /// that is also the answer as of any later position while the meeting or
+    /// task stands, because a registration can be retracted only after every
+    /// later event naming the agency (its convenings and assignments among
+    /// them) was retracted (SPEC 2.4), and an agency id is registered again
+    /// only after that. So "as of k" needs no look-up of roles.
+    fn is_coordinator(&self, agency: &str) -> bool {
+        self.agency_index.get(agency).is_some_and(|sym| {
+            self.agencies[*sym as usize]
+                .registrations
+                .iter()
+                .rev()
+                .find(|r| r.life.retracted_at == 0)
+                .is_some_and(|r| r.coordinator)
+        })
+    }
+
     fn agency_mut(&mut self, sym: u32) -> &mut Agency {
         let i = sym as usize;
         if i >= self.agencies.len() {
@@ -426,19 +453,20 @@ impl Projection {
         let at_us = ev.occurred_us;
         let missing = |what: &str, id: &str| unknown(seq, what, id);
         Ok(match &ev.fact {
-            Fact::AgencyRegistered { agency_id, name, kind } => {
+            Fact::AgencyRegistered { agency_id, name, kind, coordinator } => {
                 let sym = self.agency_sym(agency_id);
-                let reg = Registration { life, name: name.as_ref().into(), kind: *kind };
+                let reg = Registration { life, name: name.as_ref().into(), kind: *kind, coordinator: *coordinator };
                 self.agency_mut(sym).registrations.push(reg);
                 Loc::Registration(sym)
             }
             Fact::MeetingConvened { meeting_id, invitees } => {
+                let by_coordinator = self.is_coordinator(ev.actor);
                 let idx = index(self.meetings.len());
                 let invitees: Vec<u32> = invitees.iter().map(|a| self.agency_sym(a)).collect();
                 for a in invitees {
                     self.agency_mut(a).meetings.push(idx);
                 }
-                self.meetings.push(Meeting { life, held: Steps::new() });
+                self.meetings.push(Meeting { life, by_coordinator, held: Steps::new() });
                 self.meetings_by_id.insert((*meeting_id).into(), idx);
                 Loc::Meeting(idx)
             }
@@ -449,15 +477,19 @@ impl Projection {
                 Loc::Meeting(idx)
             }
             Fact::TaskAssigned { task_id, assignee, due_us } => {
+                let by_coordinator = self.is_coordinator(ev.actor);
                 let agency = self.agency_sym(assignee);
                 let tasks = &mut self.agency_mut(agency).tasks;
                 let slot = Slot { agency, idx: index(tasks.len()) };
-                tasks.push(Task { life, due_us: *due_us, steps: Steps::new() });
+                tasks.push(Task { life, due_us: *due_us, by_coordinator, steps: Steps::new() });
                 self.tasks_by_id.insert((*task_id).into(), slot);
                 Loc::Task(slot)
             }
             Fact::TaskExtended { task_id, due_us } => {
                 self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Extended { due_us: *due_us } })?
+            }
+            Fact::TaskAcknowledged { task_id } => {
+                self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Acknowledged })?
             }
             Fact::TaskCompleted { task_id } => {
                 self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Completed })?
