@@ -174,7 +174,10 @@ pub fn counted(ind: &IndicatorResult) -> String {
             "{num} of {den} tasks assigned to it by a coordinator or acknowledged by it, and due in the period (by the assessment clock), were completed by their deadline ({})",
             percent(num, den)
         ),
-        IndicatorId::TaskOnTimeRate => "not applicable: no task assigned to it by a coordinator or acknowledged by it fell due in the period".into(),
+        IndicatorId::TaskOnTimeRate => {
+            "not applicable: no task assigned to it by a coordinator or acknowledged by it fell due in the period"
+                .into()
+        }
         IndicatorId::MeetingAttendanceRate if den > 0 => format!(
             "it attended {num} of {den} joint meetings convened by a coordinator that it was invited to and that were held in the period ({})",
             percent(num, den)
