@@ -321,6 +321,9 @@ async fn every_class_of_bad_input_is_refused_and_stores_nothing() {
     }
 }
 
+/// A refusal as expected: code, field, and words its sentence must hold.
+type Expected = (&'static str, &'static str, &'static [&'static str]);
+
 /// SPEC 2.1 v1.2: `occurred_at` before 2000 in UTC, a leap second in any
 /// timestamp field, and the nil UUID as an event id are refused with their own
 /// codes and a sentence saying what to do, through HTTP (alone and inside an
@@ -344,7 +347,7 @@ async fn spec_2_1_edges_get_their_own_codes_and_store_nothing() {
     let occurred = |at: &str| with(executed(), "/occurred_at", json!(at));
     let too_early = ("time.too_early", "occurred_at", &["2000-01-01T00:00:00Z"][..]);
     // (what, client, envelope, (code, field, words the sentence must hold))
-    let cases: Vec<(&str, &Client, Value, (&str, &str, &[&str]))> = vec![
+    let cases: Vec<(&str, &Client, Value, Expected)> = vec![
         ("before 2000", &bank_client, occurred("1999-12-31T23:59:59Z"), too_early),
         ("before 2000 once in UTC", &bank_client, occurred("2000-01-01T07:59:59.999999+08:00"), too_early),
         ("year 0001", &bank_client, occurred("0001-01-01T00:00:00Z"), too_early),
