@@ -43,6 +43,10 @@
 //!   hides the old tree is refused by the witness and caught by old receipts.
 //! - `report_stamp`: a report names the signed checkpoint of its figures, and
 //!   `report verify` checks it.
+//! - `rival`: the rival-score attack of issue 21 (SPEC 3.2 v1.2): a bank's
+//!   own meeting and tasks leave a rival bank's figures, score and rank
+//!   unchanged until the rival acknowledges a task; a coordinator's always
+//!   count.
 //!
 //! `support` starts and stops servers, issues tokens and holds the small
 //! city every test starts from. The crate root is this file, outside a
@@ -76,6 +80,9 @@ mod rewrite;
 // A report names the checkpoint its figures were proven by; `report verify` checks it.
 #[path = "server/report_stamp.rs"]
 mod report_stamp;
+// SPEC 3.2 v1.2: no agency moves a rival's score.
+#[path = "server/rival.rs"]
+mod rival;
 #[path = "server/tlog_support.rs"]
 mod tlog_support;
 // Headless Chromium, shared with the CLI report tests.

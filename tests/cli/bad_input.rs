@@ -107,6 +107,12 @@ fn malformed_envelopes_are_rejected_with_code_field_and_line() {
         after_good("id is a number", with("id", json!(5)), "envelope.invalid_type", Some("id")),
         after_good("id is not a UUID", with("id", json!("1234")), "envelope.invalid_id", Some("id")),
         after_good(
+            "id is the nil UUID",
+            with("id", json!("00000000-0000-0000-0000-000000000000")),
+            "envelope.nil_id",
+            Some("id"),
+        ),
+        after_good(
             "actor id has capitals",
             with("actor", json!("ICBC-Jinjiang")),
             "id.invalid_agency_id",
@@ -117,6 +123,18 @@ fn malformed_envelopes_are_rejected_with_code_field_and_line() {
             "occurred_at without offset",
             with("occurred_at", json!("2026-03-01T08:00:00")),
             "time.invalid",
+            Some("occurred_at"),
+        ),
+        after_good(
+            "occurred_at before 2000",
+            with("occurred_at", json!("0001-01-01T00:00:00Z")),
+            "time.too_early",
+            Some("occurred_at"),
+        ),
+        after_good(
+            "occurred_at a leap second",
+            with("occurred_at", json!("2016-12-31T23:59:60Z")),
+            "time.leap_second",
             Some("occurred_at"),
         ),
         after_good(

@@ -323,6 +323,87 @@ async fn every_class_of_bad_input_is_refused_and_stores_nothing() {
     }
 }
 
+/// A refusal as expected: code, field, and words its sentence must hold.
+type Expected = (&'static str, &'static str, &'static [&'static str]);
+
+/// SPEC 2.1 v1.2: `occurred_at` before 2000 in UTC, a leap second in any
+/// timestamp field, and the nil UUID as an event id are refused with their own
+/// codes and a sentence saying what to do, through HTTP (alone and inside an
+/// NDJSON batch after a good event) and through GraphQL; nothing is stored.
+#[tokio::test]
+async fn spec_2_1_edges_get_their_own_codes_and_store_nothing() {
+    let fx = Fixture::new();
+    let bank = fx.token("bank-0", "agency");
+    let office = fx.token("office", "coordinator");
+    let server = fx.serve(&[]);
+    let bank_client = Client::new(&server, Some(&bank));
+    let office_client = Client::new(&server, Some(&office));
+    let assignment = envelope(
+        None,
+        "ResponsibilityAssigned",
+        "office",
+        "2024-02-01T00:00:00Z",
+        json!({"task_id": "T-LEAP", "assignee": "bank-1", "title": "Report on F-CITY",
+               "due_at": "2024-02-29T23:59:60+08:00"}),
+    );
+    let occurred = |at: &str| with(executed(), "/occurred_at", json!(at));
+    let too_early = ("time.too_early", "occurred_at", &["2000-01-01T00:00:00Z"][..]);
+    // (what, client, envelope, (code, field, words the sentence must hold))
+    let cases: Vec<(&str, &Client, Value, Expected)> = vec![
+        ("before 2000", &bank_client, occurred("1999-12-31T23:59:59Z"), too_early),
+        ("before 2000 once in UTC", &bank_client, occurred("2000-01-01T07:59:59.999999+08:00"), too_early),
+        ("year 0001", &bank_client, occurred("0001-01-01T00:00:00Z"), too_early),
+        ("year 0000", &bank_client, occurred("0000-01-01T00:00:00Z"), too_early),
+        (
+            "leap second in occurred_at",
+            &bank_client,
+            occurred("2024-01-03T23:59:60Z"),
+            ("time.leap_second", "occurred_at", &["leap second", "2024-01-03T23:59:59Z"]),
+        ),
+        (
+            "leap second in due_at",
+            &office_client,
+            assignment,
+            ("time.leap_second", "data.due_at", &["leap second", "2024-02-29T23:59:59+08:00"]),
+        ),
+        (
+            "nil event id",
+            &bank_client,
+            with(executed(), "/id", json!("00000000-0000-0000-0000-000000000000")),
+            ("envelope.nil_id", "id", &["nil UUID", "leave `id` out"]),
+        ),
+    ];
+    for (what, client, event, (code, field, words)) in &cases {
+        let r = client.append(event).await;
+        assert_eq!((r.status.as_u16(), r.code()), (400, *code), "HTTP {what}: {}", r.text);
+        assert_eq!(r.body["error"]["field"], *field, "HTTP {what}");
+        assert_eq!(r.body["error"]["index"], 0, "HTTP {what}");
+        let message = r.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(words.iter().all(|w| message.contains(w)), "HTTP {what}: {message:?} should say {words:?}");
+
+        // In a batch after a good event: the whole batch is refused, the bad event named.
+        let good = publicity(event["actor"].as_str().unwrap(), "PUB-EDGE", None);
+        let r = client.append_batch(&[good, event.clone()]).await;
+        assert_eq!((r.status.as_u16(), r.code()), (400, *code), "NDJSON {what}: {}", r.text);
+        assert_eq!(r.body["error"]["index"], 1, "NDJSON {what}");
+
+        let g = client.append_gql(event).await;
+        assert_eq!(g.gql_code(), *code, "GraphQL {what}: {}", g.text);
+        assert_eq!(g.body["errors"][0]["extensions"]["field"], *field, "GraphQL {what}");
+        assert_eq!(g.body["data"], Value::Null, "GraphQL {what}");
+    }
+    // Nothing was stored.
+    assert_eq!(bank_client.head_seq().await, CITY_EVENTS);
+
+    // Next to the edges all is as before: a second earlier, and 2000 in UTC.
+    let r = bank_client.append(&occurred("2024-01-03T23:59:59Z")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let first_of_2000 = with(publicity("bank-0", "PUB-2000", None), "/occurred_at", json!("2000-01-01T08:00:00+08:00"));
+    let r = bank_client.append(&first_of_2000).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(bank_client.head_seq().await, CITY_EVENTS + 2);
+}
+
 /// `value.pipe(f)`: builds a case from a base envelope in one expression.
 trait Pipe: Sized {
     fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {

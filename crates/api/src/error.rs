@@ -182,6 +182,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::EnvelopeMissingField
         | C::EnvelopeInvalidType
         | C::InvalidEventId
+        | C::NilEventId
         | C::UnknownEventType
         | C::DataUnknownField
         | C::DataMissingField
@@ -191,6 +192,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::InvalidEntityId
         | C::InvalidTimestamp
         | C::TimestampTooPrecise
+        | C::LeapSecond
+        | C::OccurredTooEarly
         | C::AmountOutOfRange
         | C::CountOutOfRange
         | C::TextTooLong

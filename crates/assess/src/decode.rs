@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use govledger_domain::catalog::{AgencyKind, PenaltyKind};
+use govledger_domain::catalog::{AgencyKind, PenaltyKind, Role};
 use govledger_domain::{EventType, Timestamp};
 use govledger_ledger::StoredEvent;
 use serde::Deserialize;
@@ -34,6 +34,8 @@ struct Data<'a> {
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
     kind: Option<&'a str>,
+    #[serde(borrow)]
+    roles: Option<Vec<&'a str>>,
     meeting_id: Option<&'a str>,
     #[serde(borrow)]
     invitees: Option<Vec<&'a str>>,
@@ -79,6 +81,9 @@ pub(crate) enum Fact<'a> {
         agency_id: &'a str,
         name: Cow<'a, str>,
         kind: AgencyKind,
+        /// Whether `roles` holds `coordinator` (SPEC 3.2 v1.2 counts what a
+        /// coordinator convened or assigned).
+        coordinator: bool,
     },
     MeetingConvened {
         meeting_id: &'a str,
@@ -96,6 +101,9 @@ pub(crate) enum Fact<'a> {
     TaskExtended {
         task_id: &'a str,
         due_us: i64,
+    },
+    TaskAcknowledged {
+        task_id: &'a str,
     },
     TaskCompleted {
         task_id: &'a str,
@@ -144,10 +152,6 @@ pub(crate) enum Fact<'a> {
     },
     PenaltyRevoked {
         penalty_id: &'a str,
-    },
-    /// No indicator reads it; its task's parties may read it (SPEC 4).
-    TaskAcknowledged {
-        task_id: &'a str,
     },
     /// No indicator reads it; its freeze's parties may read it (SPEC 4).
     FreezeReleased {
@@ -242,6 +246,7 @@ fn build<'a>(
             agency_id: need("agency_id", d.agency_id)?,
             name: d.name.ok_or_else(|| fail("AgencyRegistered has no name".into()))?,
             kind: parse_enum::<AgencyKind>(need("kind", d.kind)?).ok_or_else(|| fail("unknown agency kind".into()))?,
+            coordinator: d.roles.unwrap_or_default().into_iter().any(|r| parse_enum(r) == Some(Role::Coordinator)),
         },
         T::JointMeetingConvened => Fact::MeetingConvened {
             meeting_id: need("meeting_id", d.meeting_id)?,
@@ -260,6 +265,7 @@ fn build<'a>(
             task_id: need("task_id", d.task_id)?,
             due_us: time("due_at", need("due_at", d.due_at)?)?,
         },
+        T::TaskAcknowledged => Fact::TaskAcknowledged { task_id: need("task_id", d.task_id)? },
         T::TaskCompleted => Fact::TaskCompleted { task_id: need("task_id", d.task_id)? },
         T::TaskCancelled => Fact::TaskCancelled { task_id: need("task_id", d.task_id)? },
         T::FraudCaseReported => {
@@ -295,7 +301,6 @@ fn build<'a>(
         },
         T::PenaltyRevoked => Fact::PenaltyRevoked { penalty_id: need("penalty_id", d.penalty_id)? },
         T::EventRetracted => Fact::Retracted { event_id: uuid(need("event_id", d.event_id)?, seq)? },
-        T::TaskAcknowledged => Fact::TaskAcknowledged { task_id: need("task_id", d.task_id)? },
         T::FreezeReleased => Fact::FreezeReleased { freeze_id: need("freeze_id", d.freeze_id)? },
         T::PublicityDelivered | T::AssessmentPublished => Fact::Other,
     };
@@ -457,6 +462,7 @@ mod canonical {
                     "agency_id" => d.agency_id = Some(self.string()?),
                     "name" => d.name = Some(Cow::Borrowed(self.string()?)),
                     "kind" => d.kind = Some(self.string()?),
+                    "roles" => d.roles = Some(self.strings()?),
                     "meeting_id" => d.meeting_id = Some(self.string()?),
                     "invitees" => d.invitees = Some(self.strings()?),
                     "attendees" => d.attendees = Some(self.strings()?),

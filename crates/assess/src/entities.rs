@@ -225,6 +225,7 @@ impl Projection {
                     let mut status = EntityStatus::Open;
                     for s in live() {
                         match s.kind {
+                            TaskStepKind::Acknowledged => {}
                             TaskStepKind::Extended { due_us: d } => due_us = d,
                             TaskStepKind::Completed => status = EntityStatus::Completed,
                             TaskStepKind::Cancelled => status = EntityStatus::Cancelled,

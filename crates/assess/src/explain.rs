@@ -171,16 +171,19 @@ pub fn counted(ind: &IndicatorResult) -> String {
     };
     match ind.id {
         IndicatorId::TaskOnTimeRate if den > 0 => format!(
-            "{num} of {den} tasks assigned to it and due in the period (by the assessment clock) were completed by their deadline ({})",
+            "{num} of {den} tasks assigned to it by a coordinator or acknowledged by it, and due in the period (by the assessment clock), were completed by their deadline ({})",
             percent(num, den)
         ),
-        IndicatorId::TaskOnTimeRate => "not applicable: no task assigned to it fell due in the period".into(),
+        IndicatorId::TaskOnTimeRate => {
+            "not applicable: no task assigned to it by a coordinator or acknowledged by it fell due in the period"
+                .into()
+        }
         IndicatorId::MeetingAttendanceRate if den > 0 => format!(
-            "it attended {num} of {den} joint meetings it was invited to and that were held in the period ({})",
+            "it attended {num} of {den} joint meetings convened by a coordinator that it was invited to and that were held in the period ({})",
             percent(num, den)
         ),
         IndicatorId::MeetingAttendanceRate => {
-            "not applicable: no meeting it was invited to was held in the period".into()
+            "not applicable: no meeting convened by a coordinator that it was invited to was held in the period".into()
         }
         IndicatorId::FreezeExecutionRate if den > 0 => {
             format!("{num} of {den} freeze requests received in the period were executed ({})", percent(num, den))

@@ -175,17 +175,22 @@ fn latency_s(request_us: i64, answer_us: i64) -> i64 {
     (answer_us - request_us).div_euclid(MICROS_PER_S)
 }
 
-/// Tasks assigned to A, not cancelled, whose effective `due_at` is in W and
-/// not after the clock: share completed by `due_at` (uncompleted = late).
+/// Tasks assigned to A by a coordinator, or acknowledged by A (SPEC 3.2
+/// v1.2), not cancelled, whose effective `due_at` is in W and not after the
+/// clock: share completed by `due_at` (uncompleted = late). The evidence of a
+/// counted task: the assignment, the acknowledgement when it is why the task
+/// counts, the extension that set the deadline, the completion.
 fn task_on_time(a: &Agency, w: &Window) -> Figure {
-    let (mut num, mut den, mut evidence) = (0u128, 0u128, evidence_for(a.tasks.len(), 3));
+    let (mut num, mut den, mut evidence) = (0u128, 0u128, evidence_for(a.tasks.len(), 4));
     for t in a.tasks.iter().filter(|t| t.life.live(w.as_of)) {
         let mut due_us = t.due_us;
+        let mut acknowledgement = None;
         let mut extension = None;
         let mut completion = None;
         let mut cancelled = false;
         for s in t.steps.iter().filter(|s| s.life.live(w.as_of)) {
             match s.kind {
+                TaskStepKind::Acknowledged => acknowledgement = Some(s.life.id),
                 // Steps are in seq order: the last live extension wins.
                 TaskStepKind::Extended { due_us: d } => {
                     due_us = d;
@@ -195,11 +200,16 @@ fn task_on_time(a: &Agency, w: &Window) -> Figure {
                 TaskStepKind::Cancelled => cancelled = true,
             }
         }
-        if cancelled || !w.contains(due_us) || due_us > w.clock_us {
+        // Another agency's assignment weighs on A only once A acknowledged it.
+        let counts = t.by_coordinator || acknowledgement.is_some();
+        if !counts || cancelled || !w.contains(due_us) || due_us > w.clock_us {
             continue;
         }
         den += 1;
         evidence.push(t.life.id);
+        if !t.by_coordinator {
+            evidence.extend(acknowledgement);
+        }
         evidence.extend(extension);
         if let Some((seq, at_us)) = completion {
             evidence.push(seq);
@@ -211,10 +221,12 @@ fn task_on_time(a: &Agency, w: &Window) -> Figure {
     Figure::ratio(num, den, fit(evidence))
 }
 
-/// Meetings held in W to which A was invited: share A attended.
+/// Meetings convened by a coordinator (SPEC 3.2 v1.2) and held in W to which
+/// A was invited: share A attended.
 fn meeting_attendance(p: &Projection, sym: u32, a: &Agency, w: &Window) -> Figure {
     let (mut num, mut den, mut evidence) = (0u128, 0u128, Vec::new());
-    for m in a.meetings.iter().map(|i| &p.meetings[*i as usize]).filter(|m| m.life.live(w.as_of)) {
+    let meetings = a.meetings.iter().map(|i| &p.meetings[*i as usize]);
+    for m in meetings.filter(|m| m.by_coordinator && m.life.live(w.as_of)) {
         let Some(held) = m.held.iter().find(|h| h.life.live(w.as_of)) else { continue };
         if !w.contains(held.at_us) {
             continue;

@@ -19,22 +19,23 @@
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
-use govledger_domain::catalog::{AgencyKind, PenaltyKind};
 use govledger_ledger::StoredEvent;
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::decode::{DecodeError, Decoded, Fact, decode_body, decode_event};
 use crate::entities::EntityKind;
 use crate::parties::Parties;
 
-type Map<K, V> = HashMap<K, V, RandomState>;
+mod records;
 
-/// A short list kept inline: most entities have one or two steps, and a
-/// heap allocation per entity would cost both the fold and the scans of an
-/// assessment (a pointer to chase per entity).
-pub(crate) type Steps<T, const N: usize> = SmallVec<[T; N]>;
+pub use records::Life;
+pub(crate) use records::{
+    Agency, Answer, Card, Case, Freeze, FreezeAnswer, Held, Meeting, Pair, Penalty, Registration, Request, Return,
+    Steps, Task, TaskStep, TaskStepKind,
+};
+
+type Map<K, V> = HashMap<K, V, RandomState>;
 
 /// Why an event could not be folded. Nothing of it was folded; the
 /// projection is as before. Handle by verifying the log (`govledger verify`)
@@ -61,181 +62,6 @@ pub enum CheckpointError {
     /// The bytes do not decode.
     #[error("the checkpoint is damaged: {0}")]
     Damaged(String),
-}
-
-/// When an event took effect and, if it was retracted, when that happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Life {
-    /// The event's `seq`.
-    pub seq: u64,
-    /// The event's id, kept here (as well as by `seq`) so that listing the
-    /// evidence of an indicator reads only the records it iterates anyway.
-    pub id: Uuid,
-    /// The `seq` of the `EventRetracted` that retracted it; 0 while it stands.
-    pub retracted_at: u64,
-}
-
-impl Life {
-    fn new(seq: u64, id: Uuid) -> Self {
-        Life { seq, id, retracted_at: 0 }
-    }
-
-    /// Whether the event exists for an assessment as of `k`.
-    #[inline]
-    pub fn live(self, k: u64) -> bool {
-        self.seq <= k && (self.retracted_at == 0 || k < self.retracted_at)
-    }
-}
-
-/// One registration of an agency id (an id is registered again only after
-/// its registration was retracted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Registration {
-    pub life: Life,
-    pub name: Box<str>,
-    pub kind: AgencyKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum TaskStepKind {
-    Extended { due_us: i64 },
-    Completed,
-    Cancelled,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct TaskStep {
-    pub life: Life,
-    pub at_us: i64,
-    pub kind: TaskStepKind,
-}
-
-/// A task assigned to the agency that holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Task {
-    pub life: Life,
-    pub due_us: i64,
-    pub steps: Steps<TaskStep, 2>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Held {
-    pub life: Life,
-    pub at_us: i64,
-    pub attendees: Box<[u32]>,
-}
-
-/// A joint meeting; listed under each invitee.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Meeting {
-    pub life: Life,
-    pub held: Steps<Held, 1>,
-}
-
-/// A bank's answer to a freeze request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct FreezeAnswer {
-    pub life: Life,
-    pub at_us: i64,
-    pub executed: bool,
-}
-
-/// A freeze request as its bank sees it: the request and the answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Freeze {
-    pub life: Life,
-    pub requested_us: i64,
-    pub answers: Steps<FreezeAnswer, 1>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Return {
-    pub life: Life,
-    pub amount_minor: u64,
-}
-
-/// A freeze request as its requester sees it: the request and the funds
-/// returned on it. (Each side keeps what its own indicators read, so that
-/// an assessment scans each agency's records in order.)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Request {
-    pub life: Life,
-    pub requested_us: i64,
-    pub returns: Steps<Return, 1>,
-}
-
-/// A fraud case reported by the agency that holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Case {
-    pub life: Life,
-    pub at_us: i64,
-    pub loss_minor: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Answer {
-    pub life: Life,
-    pub at_us: i64,
-}
-
-/// A clue referred to, or a warning issued to, the agency that holds it,
-/// with its feedback or dissuasion records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Pair {
-    pub life: Life,
-    pub at_us: i64,
-    pub answers: Steps<Answer, 1>,
-}
-
-/// A card-breaking action of the agency that holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Card {
-    pub life: Life,
-    pub at_us: i64,
-    pub disposed: u64,
-}
-
-/// A penalty on the agency that holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Penalty {
-    pub life: Life,
-    pub at_us: i64,
-    pub kind: PenaltyKind,
-    pub revocations: Steps<Life, 1>,
-}
-
-/// Everything the indicators of one agency id read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Agency {
-    pub id: Box<str>,
-    pub registrations: Vec<Registration>,
-    pub tasks: Vec<Task>,
-    /// Meetings the agency was invited to (indexes into `meetings`).
-    pub meetings: Vec<u32>,
-    /// Freezes requested from this bank.
-    pub freezes: Vec<Freeze>,
-    /// Freezes this police agency requested.
-    pub requests: Vec<Request>,
-    pub cases: Vec<Case>,
-    pub clues: Vec<Pair>,
-    pub warnings: Vec<Pair>,
-    pub cards: Vec<Card>,
-    pub penalties: Vec<Penalty>,
-}
-
-impl Agency {
-    /// How many records an assessment of this agency may scan.
-    pub(crate) fn records(&self) -> usize {
-        self.tasks.len()
-            + self.meetings.len()
-            + self.freezes.len()
-            + self.requests.len()
-            + self.cases.len()
-            + self.clues.len()
-            + self.warnings.len()
-            + self.cards.len()
-            + self.penalties.len()
-    }
 }
 
 /// Where an entity held by an agency lives.
@@ -335,7 +161,7 @@ impl IdIndex {
 
 /// Magic and format version at the start of a checkpoint. Bump the version
 /// whenever a stored type changes: an old checkpoint is then rebuilt.
-const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-5";
+const CHECKPOINT_MAGIC: &[u8; 16] = b"govledger-proj-6";
 
 impl Projection {
     /// An empty projection (of an empty ledger).
@@ -421,6 +247,26 @@ impl Projection {
         sym
     }
 
+    /// Whether `agency` holds the `coordinator` role now, at the event being
+    /// folded: its standing registration gives it. (An actor always has one.)
+    ///
+    /// Decided once, when a meeting is convened or a task assigned, and kept:
+    /// that is also the answer as of any later position while the meeting or
+    /// task stands, because a registration can be retracted only after every
+    /// later event naming the agency (its convenings and assignments among
+    /// them) was retracted (SPEC 2.4), and an agency id is registered again
+    /// only after that. So "as of k" needs no look-up of roles.
+    fn is_coordinator(&self, agency: &str) -> bool {
+        self.agency_index.get(agency).is_some_and(|sym| {
+            self.agencies[*sym as usize]
+                .registrations
+                .iter()
+                .rev()
+                .find(|r| r.life.retracted_at == 0)
+                .is_some_and(|r| r.coordinator)
+        })
+    }
+
     fn agency_mut(&mut self, sym: u32) -> &mut Agency {
         let i = sym as usize;
         if i >= self.agencies.len() {
@@ -438,19 +284,20 @@ impl Projection {
         let at_us = ev.occurred_us;
         let missing = |what: &str, id: &str| unknown(seq, what, id);
         Ok(match &ev.fact {
-            Fact::AgencyRegistered { agency_id, name, kind } => {
+            Fact::AgencyRegistered { agency_id, name, kind, coordinator } => {
                 let sym = self.agency_sym(agency_id);
-                let reg = Registration { life, name: name.as_ref().into(), kind: *kind };
+                let reg = Registration { life, name: name.as_ref().into(), kind: *kind, coordinator: *coordinator };
                 self.agency_mut(sym).registrations.push(reg);
                 Loc::Registration(sym)
             }
             Fact::MeetingConvened { meeting_id, invitees } => {
+                let by_coordinator = self.is_coordinator(ev.actor);
                 let idx = index(self.meetings.len());
                 let invitees: Vec<u32> = invitees.iter().map(|a| self.agency_sym(a)).collect();
                 for a in invitees {
                     self.agency_mut(a).meetings.push(idx);
                 }
-                self.meetings.push(Meeting { life, held: Steps::new() });
+                self.meetings.push(Meeting { life, by_coordinator, held: Steps::new() });
                 self.meetings_by_id.insert((*meeting_id).into(), idx);
                 Loc::Meeting(idx)
             }
@@ -461,15 +308,19 @@ impl Projection {
                 Loc::Meeting(idx)
             }
             Fact::TaskAssigned { task_id, assignee, due_us } => {
+                let by_coordinator = self.is_coordinator(ev.actor);
                 let agency = self.agency_sym(assignee);
                 let tasks = &mut self.agency_mut(agency).tasks;
                 let slot = Slot { agency, idx: index(tasks.len()) };
-                tasks.push(Task { life, due_us: *due_us, steps: Steps::new() });
+                tasks.push(Task { life, due_us: *due_us, by_coordinator, steps: Steps::new() });
                 self.tasks_by_id.insert((*task_id).into(), slot);
                 Loc::Task(slot)
             }
             Fact::TaskExtended { task_id, due_us } => {
                 self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Extended { due_us: *due_us } })?
+            }
+            Fact::TaskAcknowledged { task_id } => {
+                self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Acknowledged })?
             }
             Fact::TaskCompleted { task_id } => {
                 self.task_step(task_id, TaskStep { life, at_us, kind: TaskStepKind::Completed })?
@@ -561,7 +412,7 @@ impl Projection {
                 Loc::Retraction(target)
             }
             // Only the read scope (`crate::parties`) follows these.
-            Fact::TaskAcknowledged { .. } | Fact::FreezeReleased { .. } | Fact::Other => Loc::Nothing,
+            Fact::FreezeReleased { .. } | Fact::Other => Loc::Nothing,
         })
     }
 

@@ -775,7 +775,7 @@ fn the_scorecard_and_the_table_explain_the_figures() {
          100 × 0.75 = 75.0 points, weight 3 of 11.",
         "sorted by latency, the one at nearest rank 3 = ceil(0.9 × 3) took 3,900 s (about 65.0 minutes); \
          100 × (7,200 − 3,900) / (7,200 − 600) = 50.0 points, weight 2 of 11.",
-        "Meeting attendance rate: not applicable: no meeting it was invited to was held in the period; \
+        "Meeting attendance rate: not applicable: no meeting convened by a coordinator that it was invited to was held in the period; \
          left out, and the remaining weights are renormalised.",
         "Cards disposed: 1 card-breaking action in the period disposed of 25 bank cards, phone cards and internet \
          accounts; 100 × min(1, 25 / 50) = 50.0 points, weight 1 of 11.",

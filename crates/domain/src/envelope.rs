@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::catalog::{EventType, Payload};
 use crate::error::{ErrorCode, Rejection};
-use crate::values::{AgencyId, CODE_MARK, Timestamp, parse_uuid, shorten};
+use crate::values::{AgencyId, CODE_MARK, Timestamp, parse_event_id, shorten};
 
 /// A submitted event whose formats have been checked; the ledger's rules
 /// (authority, lifecycle, references) are checked later against the state.
@@ -62,7 +62,7 @@ impl Submission {
         }
         let id = match obj.remove("id") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(parse_uuid(&s).map_err(|r| with_field(r, "id"))?),
+            Some(Value::String(s)) => Some(parse_event_id(&s).map_err(|r| with_field(r, "id"))?),
             Some(_) => return Err(wrong_type("id", "a UUID string")),
         };
         let type_name = take_string(&mut obj, "type")?;
@@ -77,8 +77,8 @@ impl Submission {
             ));
         };
         let actor = AgencyId::parse(&take_string(&mut obj, "actor")?).map_err(|r| with_field(r, "actor"))?;
-        let occurred_at =
-            Timestamp::parse(&take_string(&mut obj, "occurred_at")?).map_err(|r| with_field(r, "occurred_at"))?;
+        let occurred_at = Timestamp::parse_occurred_at(&take_string(&mut obj, "occurred_at")?)
+            .map_err(|r| with_field(r, "occurred_at"))?;
         let data = match obj.remove("data") {
             None => return Err(missing("data")),
             Some(v @ Value::Object(_)) => v,
@@ -293,6 +293,15 @@ mod tests {
         let mut v = env(json!({}));
         v["id"] = json!("not-a-uuid");
         assert_eq!(code_of(v), (ErrorCode::InvalidEventId, Some("id".into())));
+        let mut v = env(json!({}));
+        v["id"] = json!("00000000-0000-0000-0000-000000000000");
+        assert_eq!(code_of(v), (ErrorCode::NilEventId, Some("id".into())));
+        let mut v = env(json!({}));
+        v["occurred_at"] = json!("1999-12-31T23:59:59Z");
+        assert_eq!(code_of(v), (ErrorCode::OccurredTooEarly, Some("occurred_at".into())));
+        let mut v = env(json!({}));
+        v["occurred_at"] = json!("2026-12-31T23:59:60Z");
+        assert_eq!(code_of(v), (ErrorCode::LeapSecond, Some("occurred_at".into())));
         let mut v = env(json!({}));
         v["actor"] = json!("ICBC");
         assert_eq!(code_of(v), (ErrorCode::InvalidAgencyId, Some("actor".into())));

@@ -191,6 +191,20 @@ impl<'de> Deserialize<'de> for EventRef {
     }
 }
 
+/// Parses an event id chosen by a client (the envelope's `id`): a UUID in
+/// its hyphenated form, not the nil UUID (SPEC 2.1).
+pub fn parse_event_id(raw: &str) -> Result<uuid::Uuid, Rejection> {
+    let id = parse_uuid(raw)?;
+    if id.is_nil() {
+        return Err(Rejection::new(
+            ErrorCode::NilEventId,
+            "the event id is the nil UUID 00000000-0000-0000-0000-000000000000, which no event may have; \
+             choose another UUID or leave `id` out and the ledger assigns one",
+        ));
+    }
+    Ok(id)
+}
+
 /// Parses a UUID in its hyphenated form.
 pub fn parse_uuid(raw: &str) -> Result<uuid::Uuid, Rejection> {
     if raw.len() == 36
@@ -204,6 +218,11 @@ pub fn parse_uuid(raw: &str) -> Result<uuid::Uuid, Rejection> {
     ))
 }
 
+/// The earliest `occurred_at` a submission may carry (SPEC 2.1).
+pub const EARLIEST_OCCURRED_AT: &str = "2000-01-01T00:00:00Z";
+/// [`EARLIEST_OCCURRED_AT`] in microseconds since the Unix epoch.
+pub const EARLIEST_OCCURRED_AT_MICROS: i64 = 946_684_800_000_000;
+
 /// A point in time, UTC, with at most microsecond precision.
 ///
 /// Parsed from RFC 3339 with any offset; written as RFC 3339 UTC with `Z`,
@@ -215,19 +234,34 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     /// Parses RFC 3339 with an offset and at most 6 fractional digits.
     ///
-    /// Stricter than chrono, which also reads a space for `T`, U+2212 for the
-    /// offset's minus and a leap second: a ledger timestamp is the plain
-    /// RFC 3339 form, so that every reader agrees on the instant.
+    /// Stricter than chrono, which also reads a space for `T` and U+2212 for
+    /// the offset's minus: a ledger timestamp is the plain RFC 3339 form, so
+    /// that every reader agrees on the instant. A leap second (`:60`, which
+    /// chrono reads at any minute) is refused with its own code,
+    /// `time.leap_second` (SPEC 2.1 v1.2).
     pub fn parse(raw: &str) -> Result<Self, Rejection> {
         let plain = raw.is_ascii() && matches!(raw.as_bytes().get(10), Some(b'T' | b't'));
-        let parsed =
-            DateTime::parse_from_rfc3339(raw).ok().filter(|t| plain && t.timestamp_subsec_nanos() < 1_000_000_000);
-        let parsed = parsed.ok_or_else(|| {
+        let parsed = DateTime::parse_from_rfc3339(raw).ok().filter(|_| plain).ok_or_else(|| {
             Rejection::new(
                 ErrorCode::InvalidTimestamp,
                 format!("{:?} is not an RFC 3339 timestamp with an offset, e.g. 2026-03-02T08:17:30Z", shorten(raw)),
             )
         })?;
+        // chrono reads `:60` (at any minute) as a nanosecond count of one
+        // second or more. The ledger keeps one text per instant, so a leap
+        // second is refused rather than moved; the plain form makes bytes
+        // 17..19 the seconds.
+        if parsed.timestamp_subsec_nanos() >= 1_000_000_000 {
+            let at_59 = format!("{}59{}", &raw[..17], &raw[19..]);
+            return Err(Rejection::new(
+                ErrorCode::LeapSecond,
+                format!(
+                    "{:?} is a leap second (:60), which the ledger does not accept; write {:?} or the next second instead",
+                    shorten(raw),
+                    shorten(&at_59)
+                ),
+            ));
+        }
         if let Some(dot) = raw.find('.') {
             let digits = raw[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
             if digits > 6 {
@@ -238,6 +272,29 @@ impl Timestamp {
             }
         }
         Ok(Self(parsed.with_timezone(&Utc)))
+    }
+
+    /// Parses an envelope's `occurred_at`: a timestamp (as [`Timestamp::parse`])
+    /// not before [`EARLIEST_OCCURRED_AT`] once normalised to UTC (SPEC 2.1:
+    /// back-dated history is accepted, but not from before 2000).
+    ///
+    /// Only submissions are held to it: stored events and query bounds are
+    /// read with [`Timestamp::parse`], and payload timestamps (`due_at`,
+    /// `scheduled_for`, periods) have their own rules.
+    pub fn parse_occurred_at(raw: &str) -> Result<Self, Rejection> {
+        let t = Self::parse(raw)?;
+        if t.micros() < EARLIEST_OCCURRED_AT_MICROS {
+            return Err(Rejection::new(
+                ErrorCode::OccurredTooEarly,
+                format!(
+                    "{:?} is {} in UTC, before {EARLIEST_OCCURRED_AT}; the ledger accepts back-dated events \
+                     from {EARLIEST_OCCURRED_AT} on",
+                    shorten(raw),
+                    t.to_rfc3339()
+                ),
+            ));
+        }
+        Ok(t)
     }
 
     /// The current time, truncated to microseconds.
@@ -501,57 +558,4 @@ pub(crate) fn shorten(raw: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn agency_ids() {
-        assert!(AgencyId::parse("icbc-jinjiang").is_ok());
-        assert!(AgencyId::parse("a").is_err());
-        assert!(AgencyId::parse("-ab").is_err());
-        assert!(AgencyId::parse("Abc").is_err());
-        assert!(AgencyId::parse(&"a".repeat(64)).is_ok());
-        assert!(AgencyId::parse(&"a".repeat(65)).is_err());
-    }
-
-    #[test]
-    fn entity_ids() {
-        assert!(EntityId::parse("FRZ-2026-000123").is_ok());
-        assert!(EntityId::parse("a:b.c_d").is_ok());
-        assert!(EntityId::parse(".a").is_err());
-        assert!(EntityId::parse("").is_err());
-        assert!(EntityId::parse("a b").is_err());
-        assert!(EntityId::parse(&"A".repeat(129)).is_err());
-    }
-
-    #[test]
-    fn timestamps_normalise_to_utc_and_keep_microseconds() {
-        let t = Timestamp::parse("2026-03-02T16:17:30.5+08:00").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-03-02T08:17:30.500Z");
-        let t = Timestamp::parse("2026-03-02T08:17:30.123456Z").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-03-02T08:17:30.123456Z");
-        assert_eq!(Timestamp::parse("2026-03-02T08:17:30Z").unwrap().to_rfc3339(), "2026-03-02T08:17:30Z");
-        assert_eq!(Timestamp::parse("2026-03-02T08:17:30.1234567Z").unwrap_err().code, ErrorCode::TimestampTooPrecise);
-        assert_eq!(Timestamp::parse("2026-03-02T08:17:30").unwrap_err().code, ErrorCode::InvalidTimestamp);
-        assert_eq!(Timestamp::parse("2026-03-02").unwrap_err().code, ErrorCode::InvalidTimestamp);
-        for not_plain in ["2026-03-02 08:17:30Z", "2026-03-02T08:17:30\u{2212}08:00", "2026-03-02T23:59:60Z"] {
-            assert_eq!(Timestamp::parse(not_plain).unwrap_err().code, ErrorCode::InvalidTimestamp, "{not_plain}");
-        }
-    }
-
-    #[test]
-    fn account_refs() {
-        assert_eq!(AccountRef::parse("6222 0212-3456 7890").unwrap_err().code, ErrorCode::RawAccountNumber);
-        assert_eq!(AccountRef::parse("12345678").unwrap_err().code, ErrorCode::RawAccountNumber);
-        assert!(AccountRef::parse("1234567").is_ok());
-        assert!(AccountRef::parse(&"1".repeat(31)).is_ok());
-        assert!(AccountRef::parse("hmac:9f2c1a").is_ok());
-    }
-
-    #[test]
-    fn texts() {
-        assert_eq!(Text::parse("  ").unwrap_err().code, ErrorCode::TextEmpty);
-        assert!(Text::parse(&"字".repeat(4000)).is_ok());
-        assert_eq!(Text::parse(&"字".repeat(4001)).unwrap_err().code, ErrorCode::TextTooLong);
-    }
-}
+mod tests;

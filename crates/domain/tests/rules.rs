@@ -1069,7 +1069,47 @@ mod timestamps {
         let mut s = given(&city());
         s.when(request_freeze(POLICE, "F-2019", BANK, "2019-03-01T09:00:00+08:00")).then_accepted();
         s.when(execute(BANK, "F-2019", 10, "2019-03-01T09:10:00+08:00")).then_accepted();
-        s.when(publicity(PLATFORM, "PUB-1999", "1999-12-31T23:59:59Z")).then_accepted();
+        s.when(publicity(PLATFORM, "PUB-2000", "2000-01-01T00:00:00Z")).then_accepted();
+        s.when(publicity(PLATFORM, "PUB-2000b", "1999-12-31T16:00:00-08:00")).then_accepted();
+    }
+
+    #[test]
+    fn occurred_at_before_2000_is_rejected() {
+        let mut s = given(&city());
+        for early in
+            ["1999-12-31T23:59:59.999999Z", "2000-01-01T07:59:59+08:00", "0001-01-01T00:00:00Z", "0000-01-01T00:00:00Z"]
+        {
+            let r = s.when(publicity(PLATFORM, "PUB-1999", early)).then_rejected_at(E::OccurredTooEarly, "occurred_at");
+            assert!(r.message.contains("2000-01-01T00:00:00Z"), "the sentence names the bound: {}", r.message);
+        }
+        // The bootstrap of an empty ledger too.
+        given(&[])
+            .when(register(OFFICE, OFFICE, "government", &["coordinator"], "1999-06-01T00:00:00Z"))
+            .then_rejected(E::OccurredTooEarly);
+    }
+
+    #[test]
+    fn a_leap_second_is_rejected_with_its_own_code_in_every_timestamp_field() {
+        let leap = "2026-05-02T07:59:60+08:00";
+        let mut s = given(&city());
+        let r = s.when(publicity(PLATFORM, "PUB-9", leap)).then_rejected_at(E::LeapSecond, "occurred_at");
+        assert!(r.message.contains("2026-05-02T07:59:59+08:00"), "the sentence offers :59: {}", r.message);
+        s.when(assign(OFFICE, "TASK-9", BANK, "2026-05-10T23:59:60Z", T1))
+            .then_rejected_at(E::LeapSecond, "data.due_at");
+        s.when(convene(OFFICE, "JM-9", &[BANK], T1).with("scheduled_for", json!("2026-05-03T09:59:60Z")))
+            .then_rejected_at(E::LeapSecond, "data.scheduled_for");
+        s.when(publish(EVALUATOR, "ASM-9", 1, T1).with("period_to", json!("2026-04-30T23:59:60Z")))
+            .then_rejected_at(E::LeapSecond, "data.period_to");
+        // The same seconds one earlier are fine.
+        s.when(publicity(PLATFORM, "PUB-9", "2026-05-02T07:59:59+08:00")).then_accepted();
+    }
+
+    #[test]
+    fn the_nil_uuid_is_not_an_event_id() {
+        let mut nil = publicity(PLATFORM, "PUB-9", T1);
+        nil["id"] = json!("00000000-0000-0000-0000-000000000000");
+        let r = given(&city()).when(nil).then_rejected_at(E::NilEventId, "id");
+        assert!(r.message.contains("nil UUID"), "{}", r.message);
     }
 }
 

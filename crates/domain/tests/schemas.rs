@@ -34,7 +34,9 @@
 //! parser refuses what chrono alone would read (a space for `T`, U+2212 for
 //! the offset's minus, `:60`), and the tables below keep those cases, so a
 //! document the schemas accept is one the parser accepts, but for the `5.0`
-//! case above. Python's `re` lets `$` match
+//! case above. A submitted `occurred_at` is from 2000 on in UTC; the pattern
+//! that says so is stricter than the parser on the bound's first day
+//! (`OCCURRED_AT_STRICTER_IN_SCHEMA`). Python's `re` lets `$` match
 //! before a final newline; validators that follow ECMA-262, as JSON Schema
 //! asks, do not.
 
@@ -44,7 +46,7 @@ use std::sync::OnceLock;
 use std::{env, fs};
 
 use govledger_domain::catalog::*;
-use govledger_domain::values::{AccountRef, EventRef, MAX_COUNT, Sha256Hex};
+use govledger_domain::values::{AccountRef, EARLIEST_OCCURRED_AT, EventRef, MAX_COUNT, Sha256Hex};
 use govledger_domain::{AgencyId, AmountMinor, Count, EntityId, ErrorCode, State, Submission, Text, Timestamp};
 use jsonschema::Validator;
 use schemars::Schema;
@@ -277,17 +279,24 @@ fn envelope_schema(stored: bool) -> Value {
         properties.insert(
             "id".into(),
             json!({
-                "description": "Optional idempotency key chosen by the client; the ledger assigns a UUIDv7 when it is absent or null.",
-                "anyOf": [generator.subschema_for::<EventRef>().to_value(), {"type": "null"}],
+                "description": "Optional idempotency key chosen by the client, not the nil UUID; the ledger assigns a UUIDv7 when it is absent or null.",
+                "anyOf": [
+                    {"$ref": generator.subschema_for::<EventRef>().to_value()["$ref"], "not": {"const": Uuid::nil().hyphenated().to_string()}},
+                    {"type": "null"},
+                ],
             }),
         );
-        properties.insert(
-            "occurred_at".into(),
-            described(
-                generator.subschema_for::<Timestamp>(),
-                "When the action happened. Rejected when more than 5 minutes after the ledger's time.",
+        let mut occurred_at = described(
+            generator.subschema_for::<Timestamp>(),
+            &format!(
+                "When the action happened: not before {EARLIEST_OCCURRED_AT} once normalised to UTC, and rejected when \
+                 more than 5 minutes after the ledger's time. The pattern is stricter than the ledger, which compares \
+                 the instant, near the bound: on 2000-01-01 it takes only Z, +00:00 or a negative offset (a positive \
+                 one may still be 1999 in UTC), and it refuses 1999-12-31 (which a negative offset may make 2000)."
             ),
         );
+        occurred_at["pattern"] = OCCURRED_AT_BOUND_PATTERN.into();
+        properties.insert("occurred_at".into(), occurred_at);
         required = vec!["type", "actor", "occurred_at", "data"];
     }
     let mut defs = generator.take_definitions(true);
@@ -314,6 +323,16 @@ fn envelope_schema(stored: bool) -> Value {
         "$defs": defs,
     })
 }
+
+/// A submitted `occurred_at` from 2000 on (SPEC 2.1), as far as a pattern can
+/// say it: any later year, any later day of 2000, and 2000-01-01 with an offset
+/// that keeps it in 2000 in UTC whatever the time of day.
+const OCCURRED_AT_BOUND_PATTERN: &str = concat!(
+    "^(?:(?:200[1-9]|20[1-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})-",
+    "|2000-(?:0[2-9]|1[0-2])-",
+    "|2000-01-(?:0[2-9]|[12][0-9]|3[01])[Tt]",
+    "|2000-01-01[Tt][^+]*(?:[Zz]|[+]00:00|-[0-9]{2}:[0-9]{2})$)",
+);
 
 /// Where a JSON value sits in a schema: it decides the order of its keys.
 #[derive(Clone, Copy)]
@@ -1005,6 +1024,31 @@ fn invalid_documents_are_rejected_by_schema_and_parser() {
         ),
         ("envelope id not a UUID", broken("FreezeExecuted", |d| d["id"] = "FRZ-1".into()), ErrorCode::InvalidEventId),
         (
+            "envelope id the nil UUID",
+            broken("FreezeExecuted", |d| d["id"] = "00000000-0000-0000-0000-000000000000".into()),
+            ErrorCode::NilEventId,
+        ),
+        (
+            "occurred_at before 2000",
+            broken("FreezeExecuted", |d| d["occurred_at"] = "1999-12-31T23:59:59Z".into()),
+            ErrorCode::OccurredTooEarly,
+        ),
+        (
+            "occurred_at in year 0",
+            broken("FreezeExecuted", |d| d["occurred_at"] = "0000-01-01T00:00:00Z".into()),
+            ErrorCode::OccurredTooEarly,
+        ),
+        (
+            "leap second",
+            broken("FreezeExecuted", |d| d["occurred_at"] = "2016-12-31T23:59:60Z".into()),
+            ErrorCode::LeapSecond,
+        ),
+        (
+            "leap second in data",
+            broken("JointMeetingConvened", |d| d["data"]["scheduled_for"] = "2026-03-10T09:59:60+08:00".into()),
+            ErrorCode::LeapSecond,
+        ),
+        (
             "event_id not a UUID",
             broken("EventRetracted", |d| d["data"]["event_id"] = "018f3c7e6b1a7c3e9d2a0f6a1c2b3d4e".into()),
             ErrorCode::InvalidEventId,
@@ -1371,6 +1415,63 @@ fn timestamp_formats_agree() {
         stored["recorded_at"] = bad.into();
         assert_eq!(schema_accepts(&v.stored, &stored), Ok(false), "{bad} is not how the ledger writes time");
     }
+}
+
+/// Submitted `occurred_at` values near the 2000 bound that the schema refuses
+/// and the ledger accepts (the pattern cannot compare a time with its offset).
+const OCCURRED_AT_STRICTER_IN_SCHEMA: &[&str] = &[
+    "2000-01-01T10:00:00+08:00",
+    "2000-01-01T23:59:59+00:01",
+    "1999-12-31T20:00:00-05:00",
+    "1999-12-31T00:00:01-23:59",
+];
+
+#[test]
+fn occurred_at_bound_agrees() {
+    let v = validators();
+    let mut failures = Vec::new();
+    let mut stamps = vec![
+        "2000-01-01T00:00:00Z",
+        "2000-01-01t00:00:00z",
+        "2000-01-01T00:00:00+00:00",
+        "2000-01-01T00:00:00-00:00",
+        "2000-01-01T00:00:00.000001-08:00",
+        "2000-01-02T00:00:00+23:59",
+        "2000-02-01T00:00:00+08:00",
+        "2000-12-31T23:59:59Z",
+        "2001-01-01T00:00:00+23:59",
+        "2010-06-01T00:00:00Z",
+        "2100-01-01T00:00:00Z",
+        "3000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999Z",
+        "1999-12-31T23:59:59.999999Z",
+        "1999-12-31T23:59:59Z",
+        "2000-01-01T07:59:59+08:00",
+        "2000-01-01T00:00:00+00:01",
+        "1999-12-30T23:59:59-23:59",
+        "1999-01-01T00:00:00Z",
+        "1970-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "2000-01-01T00:00:60Z",
+    ];
+    stamps.extend(OCCURRED_AT_STRICTER_IN_SCHEMA);
+    for stamp in stamps {
+        let doc = broken("FreezeExecuted", |d| d["occurred_at"] = stamp.into());
+        let rust = Submission::parse(doc.clone()).is_ok();
+        let schema = match schema_accepts(&v.envelope, &doc) {
+            Ok(verdict) => verdict,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        let expected_schema = rust && !OCCURRED_AT_STRICTER_IN_SCHEMA.contains(&stamp);
+        if schema != expected_schema {
+            failures.push(format!("{stamp}: Rust accepts: {rust}, schema accepts: {schema}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

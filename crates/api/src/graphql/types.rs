@@ -12,7 +12,8 @@ use crate::agencies::AgencyInfo;
 
 /// An RFC 3339 timestamp with an offset and at most 6 fractional digits,
 /// e.g. `2026-03-02T16:17:30+08:00`. The ledger normalises it to UTC; a
-/// malformed one is rejected with `time.invalid` or `time.too_precise`.
+/// malformed one is rejected with `time.invalid`, `time.too_precise` or
+/// `time.leap_second`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timestamp(pub String);
 

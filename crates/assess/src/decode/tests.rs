@@ -75,10 +75,26 @@ fn the_canonical_reader_agrees_with_serde_json() {
             json!({"assessment_id": "A1", "period_from": "2026-01-01T00:00:00Z", "period_to": "2026-04-01T00:00:00Z", "as_of_seq": 3, "model_sha256": "0".repeat(64), "report_sha256": "f".repeat(64)}),
         ),
         body("PublicityDelivered", "office", json!({"activity_id": "X", "audience": "all", "reach": 9})),
+        body(
+            "AgencyRegistered",
+            "office",
+            json!({"agency_id": "district", "name": "District office", "kind": "government", "roles": ["evaluator", "coordinator"]}),
+        ),
+        body("TaskAcknowledged", "a1", json!({"task_id": "T1"})),
     ];
     for b in &samples {
         assert_eq!(decode_body(b).unwrap(), decode_body_serde(b).unwrap(), "{}", String::from_utf8_lossy(b));
     }
+    // Roles: only `coordinator` matters to the indicators (SPEC 3.2 v1.2).
+    let coordinator = |b: &[u8]| match decode_body(b).unwrap().fact {
+        Fact::AgencyRegistered { coordinator, .. } => coordinator,
+        other => panic!("not a registration: {other:?}"),
+    };
+    assert_eq!(
+        (coordinator(&samples[0]), coordinator(&samples[1]), coordinator(&samples[samples.len() - 2])),
+        (false, false, true)
+    );
+    assert_eq!(decode_body(&samples[samples.len() - 1]).unwrap().fact, Fact::TaskAcknowledged { task_id: "T1" });
     // The shortcut is taken for ordinary bodies, and not for an escaped name.
     assert!(canonical::scan(&samples[1]).is_some());
     assert!(canonical::scan(&samples[0]).is_none());
