@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use govledger_domain::{ErrorCode, Rejection, Submission};
-use govledger_ledger::{Appended, Head, StoredEvent, VerifyReport};
+use govledger_ledger::{Appended, Head, StoredEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -203,33 +203,34 @@ pub struct EventsPage {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WireFinding {
     pub seq: u64,
-    /// `hash_mismatch`, `broken_link`, `gap`, `reordering`, `unreadable` or `truncated`.
+    /// `hash_mismatch`, `broken_link`, `gap`, `reordering`, `unreadable` or `truncated`; `chain_broken`
+    /// when the server's continuous check found it (`detail` says why).
     pub problem: String,
     pub detail: String,
 }
 
-/// The outcome of recomputing the whole chain (as `govledger verify --json`, plus `ok`).
+/// What the server's continuous verification says of the chain: checked
+/// through seq `events` of head `ledger_head` (the fields of `govledger verify --json`, plus `ok` and `ledger_head`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WireVerifyReport {
     pub ok: bool,
-    /// Events checked before the first problem (all of them when ok).
+    /// The last seq checked and found good: the head as of the request when ok.
     pub events: u64,
-    /// The last good head.
+    /// The last good head (the event at seq `events`).
     pub head: WireHead,
     pub problem: Option<WireFinding>,
+    /// The ledger's head seq when the request arrived.
+    pub ledger_head: u64,
 }
 
-impl From<VerifyReport> for WireVerifyReport {
-    fn from(r: VerifyReport) -> Self {
+impl From<crate::Verification> for WireVerifyReport {
+    fn from(r: crate::Verification) -> Self {
         WireVerifyReport {
-            ok: r.ok(),
+            ok: r.ok,
             events: r.events,
             head: r.head.into(),
-            problem: r.problem.map(|f| WireFinding {
-                seq: f.seq,
-                problem: f.problem.code().to_owned(),
-                detail: f.detail,
-            }),
+            problem: r.problem.map(|f| WireFinding { seq: f.seq, problem: f.problem, detail: f.detail }),
+            ledger_head: r.ledger_head,
         }
     }
 }
@@ -409,13 +410,21 @@ pub(crate) fn page_limit(limit: Option<usize>, max: usize) -> Result<usize, AppE
     Ok(limit)
 }
 
-/// Recomputes the whole chain from the stored bytes.
+/// The chain's verification, from the server's continuous check (SPEC 6.2):
+/// at start the server verifies the whole chain, then checks every new
+/// stretch before it extends the Merkle tree; this request extends that check
+/// to the head as of the request (only the events not checked yet) and
+/// answers "checked through seq `events` of head `ledger_head`". It does not
+/// re-hash the whole chain per request; `govledger verify` (operator,
+/// offline) does.
 #[utoipa::path(
     get, path = "/v1/verify", tag = "ledger",
     responses(
         (status = 200, description = "The report; `ok` is false and `problem` names the first bad seq when the \
             chain is broken.", body = WireVerifyReport),
         (status = 401, body = ErrorBody),
+        (status = 503, description = "`server.unavailable`: the start-up check of the whole chain still runs; retry.",
+            body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -512,11 +521,18 @@ async fn graphql_execute(
     let request: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::refused(ApiCode::GraphqlParse, format!("the body is not a GraphQL request ({{\"query\": …}}): {e}"))
     })?;
+    let limits = http.state.limits().graphql;
+    let documents = match &request {
+        async_graphql::BatchRequest::Single(r) => std::slice::from_ref(r),
+        async_graphql::BatchRequest::Batch(rs) => rs.as_slice(),
+    };
+    crate::graphql::limits::check_batch(documents, &limits)?;
     let execute = || async {
-        let response = http.schema.execute_batch(request.data(principal)).await;
-        let body = serde_json::to_vec(&response)
-            .map_err(|e| Unkept::Failed(AppError::Internal(format!("cannot serialise a response: {e}"))))?;
-        if response.is_ok() { Ok(Bytes::from(body)) } else { Err(Unkept::Errors(Bytes::from(body))) }
+        // One complexity budget for every document of the request.
+        let request = request.data(principal).data(crate::graphql::limits::RequestBudget::new());
+        let response = http.schema.execute_batch(request).await;
+        let body = bounded_json(&response, limits.max_response_bytes).map_err(Unkept::Failed)?;
+        if response.is_ok() { Ok(body) } else { Err(Unkept::Errors(body)) }
     };
     let (Some(key), Some(cell)) = (key, cell) else {
         return match execute().await {
@@ -532,6 +548,39 @@ async fn graphql_execute(
         }
         Err(Unkept::Errors(body)) => Ok(json(body).into_response()),
         Err(Unkept::Failed(e)) => Err(e),
+    }
+}
+
+/// `response` as JSON, or `graphql.response_too_large` as soon as it passes
+/// `max_bytes` (the rest is never serialised).
+fn bounded_json(response: &async_graphql::BatchResponse, max_bytes: usize) -> Result<Bytes, AppError> {
+    struct Bounded {
+        buf: Vec<u8>,
+        max_bytes: usize,
+    }
+    impl std::io::Write for Bounded {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.buf.len() + bytes.len() > self.max_bytes {
+                return Err(std::io::Error::other("the response is over the limit"));
+            }
+            self.buf.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded { buf: Vec::new(), max_bytes };
+    match serde_json::to_writer(&mut out, response) {
+        Ok(()) => Ok(Bytes::from(out.buf)),
+        Err(e) if e.is_io() => Err(AppError::refused(
+            ApiCode::GraphqlResponseTooLarge,
+            format!(
+                "the response would be larger than {max_bytes} bytes, the most this server sends for one request: \
+                 select fewer fields, ask for smaller pages (`first`), or split the request"
+            ),
+        )),
+        Err(e) => Err(AppError::Internal(format!("cannot serialise a response: {e}"))),
     }
 }
 

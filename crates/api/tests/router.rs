@@ -531,7 +531,7 @@ async fn graphql_queries_read_the_log_with_cursors_and_filters() {
 #[tokio::test]
 async fn graphql_limits_have_their_own_codes() {
     let fx = fixture_with(Limits {
-        graphql: govledger_api::QueryLimits { max_depth: 5, max_complexity: 50 },
+        graphql: govledger_api::QueryLimits { max_depth: 5, max_complexity: 50, ..Default::default() },
         ..Limits::default()
     })
     .await;

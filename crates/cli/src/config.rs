@@ -37,6 +37,10 @@ pub struct ServeConfig {
     pub grace_s: Option<u64>,
     pub max_body_bytes: Option<usize>,
     pub max_batch_events: Option<usize>,
+    /// SPEC 4, Limits: the listener's time and connection limits.
+    pub header_timeout_ms: Option<u64>,
+    pub body_timeout_ms: Option<u64>,
+    pub max_connections: Option<u32>,
     pub follow_interval_ms: Option<u64>,
     /// SPEC 6: the origin of a new log key, the signing interval, the witnesses (`URL,VERIFIER_KEY`) and quorum.
     pub origin: Option<String>,
@@ -101,6 +105,21 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
             && defaulted(m, "max_batch_events")
         {
             args.max_batch_events = v;
+        }
+        if let Some(v) = c.header_timeout_ms
+            && defaulted(m, "header_timeout_ms")
+        {
+            args.header_timeout_ms = v;
+        }
+        if let Some(v) = c.body_timeout_ms
+            && defaulted(m, "body_timeout_ms")
+        {
+            args.body_timeout_ms = v;
+        }
+        if let Some(v) = c.max_connections
+            && defaulted(m, "max_connections")
+        {
+            args.max_connections = v;
         }
         if let Some(v) = c.follow_interval_ms
             && defaulted(m, "follow_interval_ms")
