@@ -38,6 +38,10 @@
 //!   hides the old tree is refused by the witness and caught by old receipts.
 //! - `report_stamp`: a report names the signed checkpoint of its figures, and
 //!   `report verify` checks it.
+//! - `limits`: SPEC 4 Limits (issue 21) — an amplified GraphQL batch is
+//!   refused before it runs and memory stays bounded, one complexity budget
+//!   per request, 200 `verify` aliases are cheap and hold nobody, slow
+//!   headers and bodies are cut off, the connection limit.
 //!
 //! `support` starts and stops servers, issues tokens and holds the small
 //! city every test starts from. The crate root is this file, outside a
@@ -63,6 +67,9 @@ mod entities;
 mod idempotency;
 #[path = "server/restart.rs"]
 mod restart;
+// SPEC 4, Limits: bounded work per request, time and connection limits.
+#[path = "server/limits.rs"]
+mod limits;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
 #[path = "server/proofs.rs"]
 mod proofs;
