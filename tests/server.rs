@@ -41,7 +41,8 @@
 //! - `limits`: SPEC 4 Limits (issue 21) — an amplified GraphQL batch is
 //!   refused before it runs and memory stays bounded, one complexity budget
 //!   per request, 200 `verify` aliases are cheap and hold nobody, slow
-//!   headers and bodies are cut off, the connection limit.
+//!   headers and bodies are cut off, the connection limit; a request with
+//!   two mutation fields (one document or a batch array) stores nothing.
 //!
 //! `support` starts and stops servers, issues tokens and holds the small
 //! city every test starts from. The crate root is this file, outside a

@@ -253,3 +253,45 @@ async fn healthz_or_closed(stream: &mut TcpStream) -> bool {
     let answer = until_closed(stream, Duration::from_secs(5)).await;
     answer.starts_with(b"HTTP/1.1 200")
 }
+
+#[tokio::test]
+async fn a_request_with_two_mutations_stores_nothing() {
+    let fx = Fixture::new();
+    let bank = fx.token("bank-1", "agency");
+    let server = fx.serve(&[]);
+    let client = Client::new(&server, Some(&bank));
+    let fine = "deliverPublicity(input: {actor: \"bank-1\", occurredAt: \"2024-02-01T00:00:00Z\",
+        data: {activityId: \"PUB-A\", audience: \"residents\", reach: 10}}) { seq }";
+    // The second half is refused by the ledger's rules (no such freeze).
+    let refused = "executeFreeze(input: {actor: \"bank-1\", occurredAt: \"2024-02-01T00:00:00Z\",
+        data: {freezeId: \"F-NONE\", amountFrozenMinor: 1}}) { seq }";
+    let r = client.graphql(&format!("mutation {{ a: {fine} b: {refused} }}"), json!({})).await;
+    assert_eq!(r.gql_code(), "graphql.multiple_mutations", "{}", r.text);
+    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("appendEvents"), "{}", r.text);
+    // The same as a batch array of two mutation documents.
+    let batch = json!([{"query": format!("mutation {{ {fine} }}")}, {"query": format!("mutation {{ {refused} }}")}]);
+    let r = post_json(&client, &batch).await;
+    assert_eq!((r.status, r.gql_code()), (StatusCode::BAD_REQUEST, "graphql.multiple_mutations"), "{}", r.text);
+    // Even two valid ones: a request is stored whole or not at all, so it may hold one mutation field.
+    let r = client.graphql(&format!("mutation {{ a: {fine} b: {} }}", fine.replace("PUB-A", "PUB-B")), json!({})).await;
+    assert_eq!(r.gql_code(), "graphql.multiple_mutations", "{}", r.text);
+    assert_eq!(client.head_seq().await, CITY_EVENTS, "nothing of the refused requests was stored");
+    assert!(client.all_events().await.iter().all(|e| e["data"]["activity_id"] != "PUB-A"));
+
+    // One mutation per request goes through, and `appendEvents` stores several events atomically.
+    let r =
+        post_json(&client, &json!([{"query": format!("mutation {{ {fine} }}")}, {"query": "{ head { seq } }"}])).await;
+    assert_eq!(r.body[0]["data"]["deliverPublicity"]["seq"], CITY_EVENTS + 1, "{}", r.text);
+    let two = "mutation { appendEvents(batch: [
+        {actor: \"bank-1\", occurredAt: \"2024-02-01T00:00:00Z\",
+         data: {publicityDelivered: {activityId: \"PUB-C\", audience: \"residents\", reach: 10}}},
+        {actor: \"bank-1\", occurredAt: \"2024-02-01T00:00:00Z\",
+         data: {publicityDelivered: {activityId: \"PUB-D\", audience: \"residents\", reach: 10}}}]) { seq } }";
+    let r = client.graphql(two, json!({})).await;
+    assert_eq!(
+        r.body["data"]["appendEvents"],
+        json!([{"seq": CITY_EVENTS + 2}, {"seq": CITY_EVENTS + 3}]),
+        "{}",
+        r.text
+    );
+}

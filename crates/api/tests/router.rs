@@ -599,3 +599,19 @@ async fn assessment_and_entity_queries_count_against_the_complexity_limit() {
     assert_eq!(r["data"]["freezes"]["edges"][0]["node"]["status"], "executed", "{r}");
     assert_eq!(r["data"]["assessment"]["asOfSeq"], json!(fx.head()));
 }
+
+#[tokio::test]
+async fn a_graphql_response_over_the_limit_is_refused_with_its_code() {
+    let fx = fixture_with(Limits {
+        graphql: govledger_api::QueryLimits { max_response_bytes: 200, ..Default::default() },
+        ..Limits::default()
+    })
+    .await;
+    let r = fx.graphql(Some(&fx.auditor), "{ head { seq } }", json!({})).await.json();
+    assert_eq!(r["errors"], Value::Null, "a small answer passes: {r}");
+    let r = fx.graphql(Some(&fx.auditor), "{ agencies { agencyId name kind roles registeredAt } }", json!({})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = r.json();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.response_too_large", "{r}");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("200 bytes"), "{r}");
+}
