@@ -487,10 +487,19 @@ async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
 /// GraphQL queries and mutations (a request, or a batch of requests).
 #[utoipa::path(
     post, path = "/graphql", tag = "graphql",
-    request_body(description = "`{query, variables?, operationName?}`; schema in schema/govledger.graphql",
+    request_body(description = "`{query, variables?, operationName?}`, or a batch array of at most 16 of them; \
+        schema in schema/govledger.graphql. Limits of one request (README, Limits): complexity 20,000 over all \
+        documents of a batch (`graphql.too_complex`), at most one mutation field (`graphql.multiple_mutations`; \
+        `appendEvents` stores several events atomically), a response of at most 32 MiB \
+        (`graphql.response_too_large`).",
         content_type = "application/json"),
     responses(
-        (status = 200, description = "GraphQL response; errors carry `extensions.code`."),
+        (status = 200, description = "GraphQL response; errors carry `extensions.code` (`graphql.too_complex` for \
+            a document that would take the request over its complexity budget)."),
+        (status = 400, description = "Refused before anything ran: `graphql.parse_error` (not a GraphQL request), \
+            `graphql.batch_too_large` (more than 16 documents), `graphql.multiple_mutations` (more than one \
+            mutation field in the request), `graphql.response_too_large`, `request.unreadable_body` (the body \
+            stopped arriving)."),
         (status = 401, description = "GraphQL-shaped error with `extensions.code` `auth.*`."),
         (status = 413, description = "`request.too_large`."),
     ),

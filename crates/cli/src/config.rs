@@ -224,6 +224,22 @@ mod tests {
     }
 
     #[test]
+    fn the_listener_limits_come_from_the_file_and_flags_win() {
+        let (_dir, path) =
+            write_config("[serve]\nheader_timeout_ms = 2500\nbody_timeout_ms = 7000\nmax_connections = 64\n");
+        let config = path.to_str().unwrap();
+        let cli = parse(&["govledger", "--config", config, "serve"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.header_timeout_ms, args.body_timeout_ms, args.max_connections), (2500, 7000, 64));
+        let cli = parse(&["govledger", "--config", config, "serve", "--max-connections", "8"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.header_timeout_ms, args.max_connections), (2500, 8));
+        let cli = parse(&["govledger", "serve"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.header_timeout_ms, args.body_timeout_ms, args.max_connections), (10_000, 30_000, 10_000));
+    }
+
+    #[test]
     fn a_typo_or_a_missing_file_is_an_error() {
         let (_dir, path) = write_config("data_dri = \"/srv\"\n");
         let err = |args: &[&str]| match parse(args) {
