@@ -540,7 +540,9 @@ async fn graphql_execute(
         // One complexity budget for every document of the request.
         let request = request.data(principal).data(crate::graphql::limits::RequestBudget::new());
         let response = http.schema.execute_batch(request).await;
-        let body = bounded_json(&response, limits.max_response_bytes).map_err(Unkept::Failed)?;
+        let body = crate::graphql::limits::bounded_json(&response, limits.max_response_bytes)
+            .map(Bytes::from)
+            .map_err(Unkept::Failed)?;
         if response.is_ok() { Ok(body) } else { Err(Unkept::Errors(body)) }
     };
     let (Some(key), Some(cell)) = (key, cell) else {
@@ -557,39 +559,6 @@ async fn graphql_execute(
         }
         Err(Unkept::Errors(body)) => Ok(json(body).into_response()),
         Err(Unkept::Failed(e)) => Err(e),
-    }
-}
-
-/// `response` as JSON, or `graphql.response_too_large` as soon as it passes
-/// `max_bytes` (the rest is never serialised).
-fn bounded_json(response: &async_graphql::BatchResponse, max_bytes: usize) -> Result<Bytes, AppError> {
-    struct Bounded {
-        buf: Vec<u8>,
-        max_bytes: usize,
-    }
-    impl std::io::Write for Bounded {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            if self.buf.len() + bytes.len() > self.max_bytes {
-                return Err(std::io::Error::other("the response is over the limit"));
-            }
-            self.buf.extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut out = Bounded { buf: Vec::new(), max_bytes };
-    match serde_json::to_writer(&mut out, response) {
-        Ok(()) => Ok(Bytes::from(out.buf)),
-        Err(e) if e.is_io() => Err(AppError::refused(
-            ApiCode::GraphqlResponseTooLarge,
-            format!(
-                "the response would be larger than {max_bytes} bytes, the most this server sends for one request: \
-                 select fewer fields, ask for smaller pages (`first`), or split the request"
-            ),
-        )),
-        Err(e) => Err(AppError::Internal(format!("cannot serialise a response: {e}"))),
     }
 }
 

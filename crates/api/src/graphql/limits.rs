@@ -15,8 +15,8 @@
 //!   (`graphql.multiple_mutations`; `appendEvents` stores several events
 //!   atomically).
 //!
-//! The response size is bounded where the response is serialised
-//! (`crate::http`), with [`QueryLimits::max_response_bytes`].
+//! - The response is serialised into a buffer bounded by
+//!   [`QueryLimits::max_response_bytes`] ([`bounded_json`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,6 +84,39 @@ pub fn check_batch(requests: &[Request], limits: &QueryLimits) -> Result<(), App
         })
         .sum();
     refuse_mutations(mutations).map_err(|message| AppError::refused(ApiCode::GraphqlMultipleMutations, message))
+}
+
+/// `response` as JSON, or `graphql.response_too_large` as soon as it passes
+/// `max_bytes` (the rest is never serialised).
+pub(crate) fn bounded_json(response: &async_graphql::BatchResponse, max_bytes: usize) -> Result<Vec<u8>, AppError> {
+    struct Bounded {
+        buf: Vec<u8>,
+        max_bytes: usize,
+    }
+    impl std::io::Write for Bounded {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.buf.len() + bytes.len() > self.max_bytes {
+                return Err(std::io::Error::other("the response is over the limit"));
+            }
+            self.buf.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded { buf: Vec::new(), max_bytes };
+    match serde_json::to_writer(&mut out, response) {
+        Ok(()) => Ok(out.buf),
+        Err(e) if e.is_io() => Err(AppError::refused(
+            ApiCode::GraphqlResponseTooLarge,
+            format!(
+                "the response would be larger than {max_bytes} bytes, the most this server sends for one request: \
+                 select fewer fields, ask for smaller pages (`first`), or split the request"
+            ),
+        )),
+        Err(e) => Err(AppError::Internal(format!("cannot serialise a response: {e}"))),
+    }
 }
 
 /// The rule on mutations per request, in one place: `Err(sentence)` when more than one.
