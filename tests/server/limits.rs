@@ -55,7 +55,8 @@ async fn an_amplified_graphql_batch_is_refused_before_it_runs_and_memory_stays_b
         assert_eq!(a["data"], Value::Null, "nothing was executed: {a}");
     }
     assert!(r.text.len() < 100_000, "the refusal is small, not the answer: {} bytes", r.text.len());
-    assert!(took < Duration::from_secs(20), "refused before execution, so quickly; took {took:?}");
+    // Generous: a debug build on a loaded machine; refused before validation, it takes well under a second alone.
+    assert!(took < Duration::from_secs(60), "refused before execution, so quickly; took {took:?}");
     let (rss_after, peak_after) = memory_kb(server.pid());
     eprintln!("server memory: VmRSS {rss_before} → {rss_after} kB, VmHWM {peak_before} → {peak_after} kB");
     assert!(

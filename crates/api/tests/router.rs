@@ -536,7 +536,15 @@ async fn graphql_limits_have_their_own_codes() {
     })
     .await;
     let deep = "{ __schema { types { fields { type { ofType { ofType { name } } } } } } }";
+    // Introspection is priced (5,000 per `__schema`): over a budget of 50 before its depth is looked at.
     let r = fx.graphql(Some(&fx.auditor), deep, json!({})).await.json();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.too_complex", "{r}");
+    let roomy = fixture_with(Limits {
+        graphql: govledger_api::QueryLimits { max_depth: 5, ..Default::default() },
+        ..Limits::default()
+    })
+    .await;
+    let r = roomy.graphql(Some(&roomy.auditor), deep, json!({})).await.json();
     assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.too_deep", "{r}");
     let costly = "{ events(first: 100) { edges { node { seq } } } }";
     let r = fx.graphql(Some(&fx.auditor), costly, json!({})).await.json();

@@ -254,6 +254,10 @@ impl Extension for DocumentLimits {
         let doc = next.run(ctx, query, variables).await?;
         let name = self.operation.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let costs = (introspection_cost(&doc, name.as_deref()), mutation_fields(&doc, name.as_deref()));
+        // Introspection alone over the limit: refused before the (costlier) validation.
+        if costs.0 > self.limits.max_complexity {
+            return Err(too_complex(costs.0, costs.0, costs.0, self.limits.max_complexity));
+        }
         *self.costs.lock().unwrap_or_else(|p| p.into_inner()) = costs;
         Ok(doc)
     }
@@ -271,19 +275,22 @@ impl Extension for DocumentLimits {
         // A document run on its own (a WebSocket message, a test) has a budget of its own.
         let own = RequestBudget::default();
         let budget = ctx.data_opt::<Arc<RequestBudget>>().map_or(&own, |b| b.as_ref());
-        budget.charge(cost, limit).map_err(|total| {
-            vec![error(
-                ApiCode::GraphqlTooComplex,
-                format!(
-                    "this request would cost {total} complexity points (this document {cost}, of which {introspection} \
-                     for introspection: {INTROSPECTION_SCHEMA_COST} per `__schema`, {INTROSPECTION_TYPE_COST} per \
-                     `__type`); the limit is {limit} per request, over all documents of a batch: select fewer fields, \
-                     ask for smaller pages (`first`), or split the work over several requests"
-                ),
-            )]
-        })?;
+        budget.charge(cost, limit).map_err(|total| vec![too_complex(total, cost, introspection, limit)])?;
         Ok(result)
     }
+}
+
+/// `graphql.too_complex`, with the figures and how to stay under the limit.
+fn too_complex(total: usize, cost: usize, introspection: usize, limit: usize) -> ServerError {
+    error(
+        ApiCode::GraphqlTooComplex,
+        format!(
+            "this request would cost at least {total} complexity points (this document {cost}, of which \
+             {introspection} for introspection: {INTROSPECTION_SCHEMA_COST} per `__schema`, \
+             {INTROSPECTION_TYPE_COST} per `__type`); the limit is {limit} per request, over all documents of a \
+             batch: select fewer fields, ask for smaller pages (`first`), or split the work over several requests"
+        ),
+    )
 }
 
 #[cfg(test)]
