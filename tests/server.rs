@@ -47,6 +47,11 @@
 //!   own meeting and tasks leave a rival bank's figures, score and rank
 //!   unchanged until the rival acknowledges a task; a coordinator's always
 //!   count.
+//! - `limits`: SPEC 4 Limits (issue 21) — an amplified GraphQL batch is
+//!   refused before it runs and memory stays bounded, one complexity budget
+//!   per request, 200 `verify` aliases are cheap and hold nobody, slow
+//!   headers and bodies are cut off, the connection limit; a request with
+//!   two mutation fields (one document or a batch array) stores nothing.
 //!
 //! `support` starts and stops servers, issues tokens and holds the small
 //! city every test starts from. The crate root is this file, outside a
@@ -72,6 +77,9 @@ mod entities;
 mod idempotency;
 #[path = "server/restart.rs"]
 mod restart;
+// SPEC 4, Limits: bounded work per request, time and connection limits.
+#[path = "server/limits.rs"]
+mod limits;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
 #[path = "server/proofs.rs"]
 mod proofs;

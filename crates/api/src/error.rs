@@ -66,7 +66,14 @@ api_codes! {
     GraphqlInvalid => "graphql.invalid_query", BAD_REQUEST:
         "The GraphQL document is not valid against the schema (unknown field, wrong argument type …).",
     GraphqlTooDeep => "graphql.too_deep", BAD_REQUEST: "The GraphQL query is nested deeper than the server allows.",
-    GraphqlTooComplex => "graphql.too_complex", BAD_REQUEST: "The GraphQL query is more complex than the server allows.",
+    GraphqlTooComplex => "graphql.too_complex", BAD_REQUEST:
+        "The GraphQL request (all documents of a batch together) is more complex than the server allows.",
+    GraphqlBatchTooLarge => "graphql.batch_too_large", BAD_REQUEST:
+        "The GraphQL batch array holds more documents than the server allows in one request.",
+    GraphqlMultipleMutations => "graphql.multiple_mutations", BAD_REQUEST:
+        "The GraphQL request holds more than one mutation field; use one `appendEvents` for an atomic batch.",
+    GraphqlResponseTooLarge => "graphql.response_too_large", BAD_REQUEST:
+        "The GraphQL response would be larger than the server sends; ask for fewer fields or smaller pages.",
     GraphqlInvalidInput => "graphql.invalid_input", BAD_REQUEST:
         "A GraphQL argument could not be converted to its declared type.",
     AssessEmptyLedger => "assessment.empty_ledger", CONFLICT: "The ledger holds no events yet; there is nothing to assess.",

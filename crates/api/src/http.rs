@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use govledger_domain::{ErrorCode, Rejection, Submission};
-use govledger_ledger::{Appended, Head, StoredEvent, VerifyReport};
+use govledger_ledger::{Appended, Head, StoredEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -208,33 +208,34 @@ pub struct EventsPage {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WireFinding {
     pub seq: u64,
-    /// `hash_mismatch`, `broken_link`, `gap`, `reordering`, `unreadable` or `truncated`.
+    /// `hash_mismatch`, `broken_link`, `gap`, `reordering`, `unreadable` or `truncated`; `chain_broken`
+    /// when the server's continuous check found it (`detail` says why).
     pub problem: String,
     pub detail: String,
 }
 
-/// The outcome of recomputing the whole chain (as `govledger verify --json`, plus `ok`).
+/// What the server's continuous verification says of the chain: checked
+/// through seq `events` of head `ledger_head` (the fields of `govledger verify --json`, plus `ok` and `ledger_head`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WireVerifyReport {
     pub ok: bool,
-    /// Events checked before the first problem (all of them when ok).
+    /// The last seq checked and found good: the head as of the request when ok.
     pub events: u64,
-    /// The last good head.
+    /// The last good head (the event at seq `events`).
     pub head: WireHead,
     pub problem: Option<WireFinding>,
+    /// The ledger's head seq when the request arrived.
+    pub ledger_head: u64,
 }
 
-impl From<VerifyReport> for WireVerifyReport {
-    fn from(r: VerifyReport) -> Self {
+impl From<crate::Verification> for WireVerifyReport {
+    fn from(r: crate::Verification) -> Self {
         WireVerifyReport {
-            ok: r.ok(),
+            ok: r.ok,
             events: r.events,
             head: r.head.into(),
-            problem: r.problem.map(|f| WireFinding {
-                seq: f.seq,
-                problem: f.problem.code().to_owned(),
-                detail: f.detail,
-            }),
+            problem: r.problem.map(|f| WireFinding { seq: f.seq, problem: f.problem, detail: f.detail }),
+            ledger_head: r.ledger_head,
         }
     }
 }
@@ -421,13 +422,21 @@ pub(crate) fn page_limit(limit: Option<usize>, max: usize) -> Result<usize, AppE
     Ok(limit)
 }
 
-/// Recomputes the whole chain from the stored bytes.
+/// The chain's verification, from the server's continuous check (SPEC 6.2):
+/// at start the server verifies the whole chain, then checks every new
+/// stretch before it extends the Merkle tree; this request extends that check
+/// to the head as of the request (only the events not checked yet) and
+/// answers "checked through seq `events` of head `ledger_head`". It does not
+/// re-hash the whole chain per request; `govledger verify` (operator,
+/// offline) does.
 #[utoipa::path(
     get, path = "/v1/verify", tag = "ledger",
     responses(
         (status = 200, description = "The report; `ok` is false and `problem` names the first bad seq when the \
             chain is broken.", body = WireVerifyReport),
         (status = 401, body = ErrorBody),
+        (status = 503, description = "`server.unavailable`: the start-up check of the whole chain still runs; retry.",
+            body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -495,10 +504,19 @@ async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
 /// GraphQL queries and mutations (a request, or a batch of requests).
 #[utoipa::path(
     post, path = "/graphql", tag = "graphql",
-    request_body(description = "`{query, variables?, operationName?}`; schema in schema/govledger.graphql",
+    request_body(description = "`{query, variables?, operationName?}`, or a batch array of at most 16 of them; \
+        schema in schema/govledger.graphql. Limits of one request (README, Limits): complexity 20,000 over all \
+        documents of a batch (`graphql.too_complex`), at most one mutation field (`graphql.multiple_mutations`; \
+        `appendEvents` stores several events atomically), a response of at most 32 MiB \
+        (`graphql.response_too_large`).",
         content_type = "application/json"),
     responses(
-        (status = 200, description = "GraphQL response; errors carry `extensions.code`."),
+        (status = 200, description = "GraphQL response; errors carry `extensions.code` (`graphql.too_complex` for \
+            a document that would take the request over its complexity budget)."),
+        (status = 400, description = "Refused before anything ran: `graphql.parse_error` (not a GraphQL request), \
+            `graphql.batch_too_large` (more than 16 documents), `graphql.multiple_mutations` (more than one \
+            mutation field in the request), `graphql.response_too_large`, `request.unreadable_body` (the body \
+            stopped arriving)."),
         (status = 401, description = "GraphQL-shaped error with `extensions.code` `auth.*`."),
         (status = 413, description = "`request.too_large`."),
     ),
@@ -529,11 +547,20 @@ async fn graphql_execute(
     let request: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::refused(ApiCode::GraphqlParse, format!("the body is not a GraphQL request ({{\"query\": …}}): {e}"))
     })?;
+    let limits = http.state.limits().graphql;
+    let documents = match &request {
+        async_graphql::BatchRequest::Single(r) => std::slice::from_ref(r),
+        async_graphql::BatchRequest::Batch(rs) => rs.as_slice(),
+    };
+    crate::graphql::limits::check_batch(documents, &limits)?;
     let execute = || async {
-        let response = http.schema.execute_batch(request.data(principal)).await;
-        let body = serde_json::to_vec(&response)
-            .map_err(|e| Unkept::Failed(AppError::Internal(format!("cannot serialise a response: {e}"))))?;
-        if response.is_ok() { Ok(Bytes::from(body)) } else { Err(Unkept::Errors(Bytes::from(body))) }
+        // One complexity budget for every document of the request.
+        let request = request.data(principal).data(crate::graphql::limits::RequestBudget::new());
+        let response = http.schema.execute_batch(request).await;
+        let body = crate::graphql::limits::bounded_json(&response, limits.max_response_bytes)
+            .map(Bytes::from)
+            .map_err(Unkept::Failed)?;
+        if response.is_ok() { Ok(body) } else { Err(Unkept::Errors(body)) }
     };
     let (Some(key), Some(cell)) = (key, cell) else {
         return match execute().await {

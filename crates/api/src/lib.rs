@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use govledger_domain::Submission;
-use govledger_ledger::{Appended, Ledger, StoredEvent, VerifyReport};
+use govledger_ledger::{Appended, Head, Ledger, StoredEvent, VerifyReport};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -58,6 +58,46 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits { max_body_bytes: 8 << 20, max_batch_events: 10_000, max_page: 1_000, graphql: QueryLimits::default() }
+    }
+}
+
+/// The answer to `verify` (GraphQL and `GET /v1/verify`): the chain was
+/// checked through seq `events` of the ledger's head `ledger_head`.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    /// No problem found in the checked stretch.
+    pub ok: bool,
+    /// The last seq checked and found good (the head as of the call when ok).
+    pub events: u64,
+    /// The event at seq `events` (the last good head).
+    pub head: Head,
+    pub problem: Option<VerifyFinding>,
+    /// The ledger's head seq when `verify` was called.
+    pub ledger_head: u64,
+}
+
+/// The first problem found.
+#[derive(Debug, Clone)]
+pub struct VerifyFinding {
+    pub seq: u64,
+    /// A `govledger verify` code (`hash_mismatch` …), or `chain_broken` from the server's continuous check.
+    pub problem: String,
+    pub detail: String,
+}
+
+impl Verification {
+    fn from_report(report: VerifyReport, ledger_head: u64) -> Self {
+        Verification {
+            ok: report.ok(),
+            events: report.events,
+            problem: report.problem.map(|f| VerifyFinding {
+                seq: f.seq,
+                problem: f.problem.code().to_owned(),
+                detail: f.detail,
+            }),
+            head: report.head,
+            ledger_head,
+        }
     }
 }
 
@@ -351,9 +391,35 @@ impl AppState {
         self.blocking(move |s| s.ledger.reader().by_id(&id).map_err(AppError::from)).await
     }
 
-    /// Recomputes the whole chain.
-    pub async fn verify(&self) -> Result<VerifyReport, AppError> {
-        self.blocking(|s| s.ledger.verify(&mut |_| {}).map_err(AppError::from)).await
+    /// What the server's continuous verification (SPEC 6.2, [`Transparency::check_through`])
+    /// says of the chain up to the head as of this call: cheap, whatever the
+    /// number of callers. Without a transparency log (library use) the whole
+    /// chain is recomputed instead.
+    pub async fn verify(&self) -> Result<Verification, AppError> {
+        let head = self.inner.ledger.head();
+        let Some(log) = self.inner.transparency.clone() else {
+            let report = self.blocking(|s| s.ledger.verify(&mut |_| {}).map_err(AppError::from)).await?;
+            return Ok(Verification::from_report(report, head.seq));
+        };
+        let health = log.check_through(self.inner.ledger.reader().clone(), head.seq).await?;
+        let (checked, problem) = match health {
+            ChainHealth::Ok { seq } => (seq.min(head.seq), None),
+            ChainHealth::Broken { seq, reason } => {
+                (seq.saturating_sub(1), Some(VerifyFinding { seq, problem: "chain_broken".into(), detail: reason }))
+            }
+            ChainHealth::Checking => {
+                return Err(AppError::Unavailable("the chain's start-up check has not finished".into()));
+            }
+        };
+        let last_good = if checked == head.seq {
+            head.clone()
+        } else if checked == 0 {
+            Head::genesis()
+        } else {
+            let event = self.read(checked - 1, 1).await?.into_iter().next().filter(|e| e.seq == checked);
+            event.map_or_else(Head::genesis, |e| Head { seq: e.seq, hash: e.hash, recorded_at: e.recorded_at })
+        };
+        Ok(Verification { ok: problem.is_none(), events: checked, head: last_good, problem, ledger_head: head.seq })
     }
 
     /// Registered agencies as of the head, ordered by id.

@@ -8,8 +8,8 @@
 //! key all the same, so that a field that ever depends on the caller cannot
 //! leak across callers. Left out, conservatively by a substring of the body:
 //! mutations and subscriptions (they change or follow the log), and `verify`
-//! (it re-reads the stored bytes, which could have been tampered with at the
-//! same head). Only responses without errors are kept.
+//! (its answer is the server's continuous check, which can find the stored
+//! bytes tampered with at the same head). Only responses without errors are kept.
 //!
 //! Each entry is a cell filled once: requests that arrive together with the
 //! same key wait for the first one's answer instead of executing the same

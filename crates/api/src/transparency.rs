@@ -15,9 +15,14 @@
 //! reported broken instead of being signed over. The health is `Checking`
 //! until the caller has verified the whole chain once ([`Transparency::checked`]);
 //! nothing is signed before that.
+//!
+//! The same continuous check answers `verify` (GraphQL and `GET /v1/verify`):
+//! [`Transparency::check_through`] extends the checked stretch to the head
+//! of the call, at most one extension at a time, instead of re-hashing the
+//! whole chain per request.
 
 use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use govledger_ledger::LogReader;
@@ -81,7 +86,10 @@ pub struct Transparency {
     witness_verifiers: Vec<WitnessVerifier>,
     witnesses: Vec<Witness>,
     quorum: usize,
-    health: RwLock<ChainHealth>,
+    /// Watched, so that `check_through` can wait for the start-up check.
+    health: tokio::sync::watch::Sender<ChainHealth>,
+    /// One on-demand extension at a time; other callers wait here without a thread.
+    on_demand: tokio::sync::Mutex<()>,
     /// One signer at a time (the loop, or a receipt asked for on demand).
     signing: Mutex<()>,
     /// The latest kept checkpoint was found to match the tree (once per start).
@@ -143,7 +151,8 @@ impl Transparency {
             witness_verifiers,
             witnesses,
             quorum: config.quorum,
-            health: RwLock::new(ChainHealth::Checking),
+            health: tokio::sync::watch::Sender::new(ChainHealth::Checking),
+            on_demand: tokio::sync::Mutex::new(()),
             signing: Mutex::new(()),
             reconciled: std::sync::atomic::AtomicBool::new(false),
             submitted: Mutex::new(0),
@@ -174,11 +183,11 @@ impl Transparency {
 
     /// The chain's health as the server knows it.
     pub fn health(&self) -> ChainHealth {
-        self.health.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.health.borrow().clone()
     }
 
     fn set_health(&self, health: ChainHealth) {
-        *self.health.write().unwrap_or_else(|p| p.into_inner()) = health;
+        self.health.send_replace(health);
     }
 
     fn set_broken(&self, seq: u64, reason: String) {
@@ -190,6 +199,51 @@ impl Transparency {
     /// checkpoint when it grew past the latest one. Blocking. Returns the
     /// newly signed size, if any.
     pub fn keep_up(&self, reader: &dyn LogReader, head: u64) -> Result<Option<u64>, AppError> {
+        self.advance(reader, head, true)
+    }
+
+    /// The chain's health once the server has checked it through `head`
+    /// (or found it broken): waits for the start-up check (at most
+    /// `START_WAIT`), then extends the checked stretch to `head` without
+    /// signing (the follower signs it at its next turn). Costs the events
+    /// not yet checked, once, whatever the number of callers.
+    pub async fn check_through(
+        self: &Arc<Self>,
+        reader: Arc<dyn LogReader>,
+        head: u64,
+    ) -> Result<ChainHealth, AppError> {
+        const START_WAIT: Duration = Duration::from_secs(10);
+        let covers = |h: &ChainHealth| match h {
+            ChainHealth::Checking => false,
+            ChainHealth::Ok { seq } => *seq >= head,
+            ChainHealth::Broken { .. } => true,
+        };
+        let mut health = self.health.subscribe();
+        let started = tokio::time::timeout(START_WAIT, health.wait_for(|h| !matches!(h, ChainHealth::Checking)))
+            .await
+            .is_ok_and(|checked| checked.is_ok());
+        if !started {
+            return Err(AppError::Unavailable(
+                "the server is still verifying the whole chain after its start; retry in a few seconds".into(),
+            ));
+        }
+        if covers(&self.health()) {
+            return Ok(self.health());
+        }
+        let _one = self.on_demand.lock().await;
+        if covers(&self.health()) {
+            return Ok(self.health());
+        }
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.advance(reader.as_ref(), head, false))
+            .await
+            .map_err(|e| AppError::Internal(format!("the chain check failed: {e}")))??;
+        Ok(self.health())
+    }
+
+    /// Extends the tree to `head`, checking the new stretch, and signs a
+    /// checkpoint over it when `sign` and it grew past the latest one.
+    fn advance(&self, reader: &dyn LogReader, head: u64, sign: bool) -> Result<Option<u64>, AppError> {
         let _one = self.signing.lock().unwrap_or_else(|p| p.into_inner());
         if !matches!(self.health(), ChainHealth::Ok { .. }) {
             return Ok(None);
@@ -210,6 +264,9 @@ impl Transparency {
             return Ok(None);
         }
         self.set_health(ChainHealth::Ok { seq: size });
+        if !sign {
+            return Ok(None);
+        }
         let latest = self.checkpoints.latest().map_err(internal)?.map_or(0, |c| c.size);
         if size == 0 || size <= latest {
             return Ok(None);

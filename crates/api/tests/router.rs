@@ -531,12 +531,20 @@ async fn graphql_queries_read_the_log_with_cursors_and_filters() {
 #[tokio::test]
 async fn graphql_limits_have_their_own_codes() {
     let fx = fixture_with(Limits {
-        graphql: govledger_api::QueryLimits { max_depth: 5, max_complexity: 50 },
+        graphql: govledger_api::QueryLimits { max_depth: 5, max_complexity: 50, ..Default::default() },
         ..Limits::default()
     })
     .await;
     let deep = "{ __schema { types { fields { type { ofType { ofType { name } } } } } } }";
+    // Introspection is priced (5,000 per `__schema`): over a budget of 50 before its depth is looked at.
     let r = fx.graphql(Some(&fx.auditor), deep, json!({})).await.json();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.too_complex", "{r}");
+    let roomy = fixture_with(Limits {
+        graphql: govledger_api::QueryLimits { max_depth: 5, ..Default::default() },
+        ..Limits::default()
+    })
+    .await;
+    let r = roomy.graphql(Some(&roomy.auditor), deep, json!({})).await.json();
     assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.too_deep", "{r}");
     let costly = "{ events(first: 100) { edges { node { seq } } } }";
     let r = fx.graphql(Some(&fx.auditor), costly, json!({})).await.json();
@@ -598,4 +606,20 @@ async fn assessment_and_entity_queries_count_against_the_complexity_limit() {
     let r = fx.graphql(Some(&fx.auditor), one, json!({})).await.json();
     assert_eq!(r["data"]["freezes"]["edges"][0]["node"]["status"], "executed", "{r}");
     assert_eq!(r["data"]["assessment"]["asOfSeq"], json!(fx.head()));
+}
+
+#[tokio::test]
+async fn a_graphql_response_over_the_limit_is_refused_with_its_code() {
+    let fx = fixture_with(Limits {
+        graphql: govledger_api::QueryLimits { max_response_bytes: 200, ..Default::default() },
+        ..Limits::default()
+    })
+    .await;
+    let r = fx.graphql(Some(&fx.auditor), "{ head { seq } }", json!({})).await.json();
+    assert_eq!(r["errors"], Value::Null, "a small answer passes: {r}");
+    let r = fx.graphql(Some(&fx.auditor), "{ agencies { agencyId name kind roles registeredAt } }", json!({})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = r.json();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.response_too_large", "{r}");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("200 bytes"), "{r}");
 }

@@ -37,6 +37,10 @@ pub struct ServeConfig {
     pub grace_s: Option<u64>,
     pub max_body_bytes: Option<usize>,
     pub max_batch_events: Option<usize>,
+    /// SPEC 4, Limits: the listener's time and connection limits.
+    pub header_timeout_ms: Option<u64>,
+    pub body_timeout_ms: Option<u64>,
+    pub max_connections: Option<u32>,
     pub follow_interval_ms: Option<u64>,
     /// SPEC 6: the origin of a new log key, the signing interval, the witnesses (`URL,VERIFIER_KEY`) and quorum.
     pub origin: Option<String>,
@@ -108,6 +112,21 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
             && defaulted(m, "max_batch_events")
         {
             args.max_batch_events = v;
+        }
+        if let Some(v) = c.header_timeout_ms
+            && defaulted(m, "header_timeout_ms")
+        {
+            args.header_timeout_ms = v;
+        }
+        if let Some(v) = c.body_timeout_ms
+            && defaulted(m, "body_timeout_ms")
+        {
+            args.body_timeout_ms = v;
+        }
+        if let Some(v) = c.max_connections
+            && defaulted(m, "max_connections")
+        {
+            args.max_connections = v;
         }
         if let Some(v) = c.follow_interval_ms
             && defaulted(m, "follow_interval_ms")
@@ -224,6 +243,22 @@ mod tests {
         let cli = parse(&["govledger", "--config", config, "serve", "--metrics-token-file", "/run/m.token"]).unwrap();
         let Command::Serve(args) = &cli.command else { panic!("serve") };
         assert_eq!(args.metrics_token_file, Some(PathBuf::from("/run/m.token")));
+    }
+
+    #[test]
+    fn the_listener_limits_come_from_the_file_and_flags_win() {
+        let (_dir, path) =
+            write_config("[serve]\nheader_timeout_ms = 2500\nbody_timeout_ms = 7000\nmax_connections = 64\n");
+        let config = path.to_str().unwrap();
+        let cli = parse(&["govledger", "--config", config, "serve"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.header_timeout_ms, args.body_timeout_ms, args.max_connections), (2500, 7000, 64));
+        let cli = parse(&["govledger", "--config", config, "serve", "--max-connections", "8"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.header_timeout_ms, args.max_connections), (2500, 8));
+        let cli = parse(&["govledger", "serve"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.header_timeout_ms, args.body_timeout_ms, args.max_connections), (10_000, 30_000, 10_000));
     }
 
     #[test]

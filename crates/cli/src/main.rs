@@ -5,6 +5,7 @@
 
 mod backup;
 mod config;
+mod listen;
 mod projection;
 mod proofs;
 mod report;

@@ -9,7 +9,8 @@
 //! tests read the line). On SIGINT or SIGTERM it stops accepting
 //! connections, ends subscriptions, lets in-flight requests finish (at most
 //! `--grace-s` seconds), then closes the ledger, which completes every
-//! append already handed to the writer, and exits 0.
+//! append already handed to the writer, and exits 0. The listener and its
+//! time and connection limits are `crate::listen`'s.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -38,6 +39,15 @@ pub struct ServeArgs {
     /// Most events in one batch.
     #[arg(long, default_value_t = Limits::default().max_batch_events)]
     pub(crate) max_batch_events: usize,
+    /// A request's headers must arrive within this many milliseconds (else the connection is closed).
+    #[arg(long, default_value_t = 10_000, env = "GOVLEDGER_HEADER_TIMEOUT_MS")]
+    pub(crate) header_timeout_ms: u64,
+    /// At most this many milliseconds between two pieces of a request body (else the request is refused).
+    #[arg(long, default_value_t = 30_000, env = "GOVLEDGER_BODY_TIMEOUT_MS")]
+    pub(crate) body_timeout_ms: u64,
+    /// Open connections at most (WebSockets included); a connection beyond it is closed at once.
+    #[arg(long, default_value_t = 10_000, env = "GOVLEDGER_MAX_CONNECTIONS")]
+    pub(crate) max_connections: u32,
     /// On a shared store (KurrentDB): at most this many milliseconds between
     /// catching up with other replicas (the store's notifications usually come first).
     #[arg(long, default_value_t = 1_000)]
@@ -217,11 +227,13 @@ async fn run(
     println!("listening on http://{local}");
     tracing::info!(address = %local, head_seq = head.seq, "listening");
 
-    let mut stopped = stop_rx.clone();
-    let server = axum::serve(listener, govledger_api::app(state)).with_graceful_shutdown(async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    });
-    let mut server = std::pin::pin!(server.into_future());
+    let connections = crate::listen::ConnectionLimits {
+        header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+        body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
+        max_connections: args.max_connections,
+    };
+    let server = crate::listen::serve_http(listener, govledger_api::app(state), connections, stop_rx.clone());
+    let mut server = std::pin::pin!(server);
     tokio::select! {
         result = &mut server => result.context("the server failed")?,
         signal = shutdown_signal() => {

@@ -16,10 +16,12 @@
 //! Every error carries a stable code in `extensions.code`: the domain's or the
 //! server's (see `crate::error`), or, for documents refused before any
 //! resolver runs, `graphql.parse_error`, `graphql.invalid_query`,
-//! `graphql.too_deep`, `graphql.too_complex`, `graphql.invalid_input`.
+//! `graphql.too_deep`, `graphql.too_complex`, `graphql.invalid_input`,
+//! `graphql.multiple_mutations` (the limits of one request: [`limits`]).
 
 pub mod assess;
 pub mod entities;
+pub mod limits;
 pub mod mutation;
 pub mod proofs;
 pub mod query;
@@ -60,19 +62,25 @@ pub struct MutationRoot(EventMutations, BatchMutations);
 /// The server's GraphQL schema.
 pub type GovSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Nesting and cost limits that protect the server from expensive documents.
+/// Nesting, cost and size limits that bound the work of one request (SPEC 4, Limits; see [`limits`]).
 #[derive(Debug, Clone, Copy)]
 pub struct QueryLimits {
     /// Deepest selection nesting (GraphiQL's introspection query needs 13).
     pub max_depth: usize,
-    /// Highest complexity: each field costs 1; `events(first: N)` costs N
-    /// times its selection; `verify` costs 100.
+    /// Highest complexity of one request, over every document of a batch:
+    /// each field costs 1; `events(first: N)` costs N times its selection;
+    /// `assessment` 500; `__schema` 5,000 and `__type` 100 (introspection
+    /// answers are large).
     pub max_complexity: usize,
+    /// Most documents in one batch array (`graphql.batch_too_large`).
+    pub max_batch_documents: usize,
+    /// Largest response body, in bytes (`graphql.response_too_large`).
+    pub max_response_bytes: usize,
 }
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        QueryLimits { max_depth: 16, max_complexity: 20_000 }
+        QueryLimits { max_depth: 16, max_complexity: 20_000, max_batch_documents: 16, max_response_bytes: 32 << 20 }
     }
 }
 
@@ -82,7 +90,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// The schema over `state`, with `limits`.
 pub fn build_schema(state: AppState, limits: QueryLimits) -> GovSchema {
-    builder().limit_depth(limits.max_depth).limit_complexity(limits.max_complexity).data(state).finish()
+    // The complexity limit is the request's budget (`limits::RequestLimits`), not async-graphql's per document.
+    builder().extension(limits::RequestLimits(limits)).limit_depth(limits.max_depth).data(state).finish()
 }
 
 /// The schema's SDL, as kept in `schema/govledger.graphql`.

@@ -6,7 +6,7 @@
 //! or the domain's own type.
 
 use async_graphql::{Enum, InputValueError, InputValueResult, Json, Scalar, ScalarType, SimpleObject, Value};
-use govledger_ledger::{Finding, Head, StoredEvent, VerifyReport};
+use govledger_ledger::{Head, StoredEvent};
 
 use crate::agencies::AgencyInfo;
 
@@ -188,30 +188,30 @@ pub struct VerifyProblem {
     pub detail: String,
 }
 
-/// The outcome of recomputing the whole chain.
+/// What the server's continuous verification says of the chain: checked
+/// through seq `events` of head `ledgerHead`.
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(name = "VerifyReport")]
 pub struct VerifyReportObject {
-    /// True when every hash and link checks out.
+    /// True when every hash and link checked so far checks out.
     pub ok: bool,
-    /// Events checked before the first problem (all of them when ok).
+    /// The last seq checked and found good: the head as of the request when ok.
     pub events: u64,
-    /// The last good head.
+    /// The last good head (the event at seq `events`).
     pub head: HeadObject,
     pub problem: Option<VerifyProblem>,
+    /// The ledger's head seq when the request arrived.
+    pub ledger_head: u64,
 }
 
-impl From<VerifyReport> for VerifyReportObject {
-    fn from(r: VerifyReport) -> Self {
+impl From<crate::Verification> for VerifyReportObject {
+    fn from(r: crate::Verification) -> Self {
         VerifyReportObject {
-            ok: r.ok(),
+            ok: r.ok,
             events: r.events,
             head: r.head.into(),
-            problem: r.problem.map(|f: Finding| VerifyProblem {
-                seq: f.seq,
-                problem: f.problem.code().to_owned(),
-                detail: f.detail,
-            }),
+            problem: r.problem.map(|f| VerifyProblem { seq: f.seq, problem: f.problem, detail: f.detail }),
+            ledger_head: r.ledger_head,
         }
     }
 }
