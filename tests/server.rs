@@ -47,6 +47,9 @@
 //!   own meeting and tasks leave a rival bank's figures, score and rank
 //!   unchanged until the rival acknowledges a task; a coordinator's always
 //!   count.
+//! - `fuzz`: a bounded schemathesis run over `/openapi.json` and `/graphql`.
+//! - `wire`: log positions beyond 2^31 in the `Seq` scalar, beyond 2^53-1
+//!   refused alike over REST and GraphQL; GraphQL errors classified.
 //! - `limits`: SPEC 4 Limits (issue 21) — an amplified GraphQL batch is
 //!   refused before it runs and memory stays bounded, one complexity budget
 //!   per request, 200 `verify` aliases are cheap and hold nobody, slow
@@ -80,6 +83,12 @@ mod restart;
 // SPEC 4, Limits: bounded work per request, time and connection limits.
 #[path = "server/limits.rs"]
 mod limits;
+// Issue 21: log positions as `Seq`, GraphQL error classification.
+#[path = "server/wire.rs"]
+mod wire;
+// Issue 21: a bounded schemathesis run over OpenAPI and GraphQL.
+#[path = "server/fuzz.rs"]
+mod fuzz;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
 #[path = "server/proofs.rs"]
 mod proofs;

@@ -12,7 +12,7 @@ use crate::support::*;
 const FROM: &str = "2026-01-01T00:00:00+08:00";
 const TO: &str = "2026-07-01T00:00:00+08:00";
 
-const ASSESSMENT: &str = "query($from: String!, $to: String!, $asOf: Int) {
+const ASSESSMENT: &str = "query($from: String!, $to: String!, $asOf: Seq) {
   assessment(from: $from, to: $to, asOf: $asOf) {
     period { from to } asOfSeq headHash modelSha256
     agencies { agencyId name kind rank score grade weighted deductions
@@ -21,7 +21,7 @@ const ASSESSMENT: &str = "query($from: String!, $to: String!, $asOf: Int) {
   }
 }";
 
-const SCORECARD: &str = "query($agency: String!, $from: String!, $to: String!, $asOf: Int) {
+const SCORECARD: &str = "query($agency: String!, $from: String!, $to: String!, $asOf: Seq) {
   scorecard(agency: $agency, from: $from, to: $to, asOf: $asOf) {
     period { from to } asOfSeq headHash modelSha256 rankedAgencies explanation
     agency { agencyId name kind rank score grade weighted deductions
@@ -152,7 +152,7 @@ async fn wrong_periods_and_positions_get_their_codes() {
     let server = fx.serve(&[]);
     let client = Client::new(&server, Some(&auditor));
     let q =
-        "query($from: String!, $to: String!, $asOf: Int) { assessment(from: $from, to: $to, asOf: $asOf) { asOfSeq } }";
+        "query($from: String!, $to: String!, $asOf: Seq) { assessment(from: $from, to: $to, asOf: $asOf) { asOfSeq } }";
     let ok = ("2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z");
     let cases = [
         ("yesterday", ok.1, None, "time.invalid", Some("from")),

@@ -38,7 +38,7 @@ async fn event_by_id(client: &Client, id: &str) -> Value {
 }
 
 async fn event_at(client: &Client, seq: u64) -> Value {
-    let r = client.graphql("query($seq: Int!) { eventAt(seq: $seq) { id data } }", json!({"seq": seq})).await;
+    let r = client.graphql("query($seq: Seq!) { eventAt(seq: $seq) { id data } }", json!({"seq": seq})).await;
     assert_eq!(r.body["errors"], Value::Null, "{}", r.text);
     r.body["data"]["eventAt"].clone()
 }

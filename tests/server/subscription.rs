@@ -1,7 +1,8 @@
 //! The `events` subscription over WebSocket (graphql-transport-ws): a
 //! subscriber receives, filtered by type and agency and in seq order, the
 //! events another client appends; a socket without a token is refused; a
-//! graceful stop ends subscriptions instead of waiting for them.
+//! graceful stop ends subscriptions instead of waiting for them, with a
+//! close frame.
 
 use std::time::Duration;
 
@@ -96,16 +97,27 @@ async fn a_subscriber_receives_what_another_client_appends() {
         }
     }
 
-    // A graceful stop ends the subscription and closes the socket rather than waiting for it.
+    // A graceful stop ends the subscription and closes the socket rather than
+    // waiting for it, with a close frame "going away" (RFC 6455 1001), so the
+    // client knows to reconnect elsewhere rather than suspect the network.
     let (status, stdout) = server.stop();
     assert!(status.success(), "exit {status:?}");
     assert!(stdout.contains("stopped; head seq"), "{stdout}");
-    loop {
-        match next(&mut socket).await {
-            None => break,
-            Some(m) => assert_eq!(m["type"], "complete", "after shutdown only `complete` may come: {m}"),
+    let close = loop {
+        let message = tokio::time::timeout(WAIT, socket.next()).await.expect("no message within the bound");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let m: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(m["type"], "complete", "after shutdown only `complete` may come: {m}");
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(frame))) => break frame,
+            other => panic!("the socket ended without a close frame: {other:?}"),
         }
-    }
+    };
+    let close = close.expect("the close frame carries a code");
+    assert_eq!(u16::from(close.code), 1001, "{close:?}");
+    assert!(close.reason.contains("shutting down"), "{close:?}");
 }
 
 #[tokio::test]

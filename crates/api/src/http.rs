@@ -17,8 +17,8 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -26,7 +26,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use govledger_domain::{ErrorCode, Rejection, Submission};
 use govledger_ledger::{Appended, Head, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,7 @@ use crate::auth::{Principal, bearer};
 use crate::error::{ApiCode, AppError, ErrorBody, ErrorCodeTag};
 use crate::graphql::{GovSchema, build_schema};
 use crate::response_cache::ResponseCache;
+use crate::seq::Seq;
 use crate::{AppState, Limits};
 
 /// The router's state: the service and the schema over it.
@@ -370,8 +371,9 @@ async fn post_events(
 #[into_params(parameter_in = Query)]
 struct EventsQuery {
     /// Only events with a higher seq (default 0: from the start).
-    after: Option<u64>,
+    after: Option<Seq>,
     /// Most events to return: 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -398,7 +400,8 @@ async fn get_events(
     })?;
     let limit = page_limit(q.limit, max)?;
     let scope = crate::scope::Scope::of(&principal);
-    let page = crate::events::page(&http.state, &scope, q.after.unwrap_or(0), limit, &Default::default()).await?;
+    let page =
+        crate::events::page(&http.state, &scope, q.after.map_or(0, u64::from), limit, &Default::default()).await?;
     // Read after the events, so the head is never behind the page.
     let head = http.state.ledger().head();
     Ok(Json(EventsPage {
@@ -495,7 +498,8 @@ async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Result<Respons
 }
 
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3.1")),
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3.1"),
+        (status = 401, description = "`auth.missing_token` or `auth.invalid_token`.", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
     Json(openapi())
@@ -592,7 +596,9 @@ fn graphql_error_response(e: AppError) -> Response {
     let status = e.status();
     let code = e.code();
     let body = e.body().error;
-    let mut extensions = serde_json::json!({"code": body.code, "status": status.as_u16()});
+    let classification = crate::graphql::classification(&body.code);
+    let mut extensions =
+        serde_json::json!({"code": body.code, "classification": classification, "status": status.as_u16()});
     if let Some(field) = body.field {
         extensions["field"] = field.into();
     }
@@ -610,6 +616,17 @@ fn graphql_error_response(e: AppError) -> Response {
 /// graphql-ws) for subscriptions. The WebSocket authenticates with the
 /// `Authorization` header or, as browsers cannot set headers on WebSockets,
 /// with `{"Authorization": "Bearer <token>"}` in the `connection_init` payload.
+#[utoipa::path(
+    get, path = "/graphql", tag = "graphql",
+    responses(
+        (status = 200, description = "Without a WebSocket upgrade: the GraphiQL page (HTML, no data, no token needed).",
+            content_type = "text/html"),
+        (status = 101, description = "A WebSocket upgrade with the subprotocol graphql-transport-ws (or graphql-ws) \
+            for subscriptions; the token goes in `Authorization` or in the `connection_init` payload."),
+        (status = 400, description = "`request.invalid_query`: an upgrade without a GraphQL subprotocol.",
+            body = ErrorBody),
+    ),
+)]
 async fn graphql_get(
     State(http): State<Http>,
     headers: HeaderMap,
@@ -634,13 +651,14 @@ async fn graphql_get(
     let schema = http.schema.clone();
     let mut shutdown = state.shutdown_signal();
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
-        let (sink, stream) = socket.split();
+        let (mut sink, stream) = socket.split();
         // Ending the client's stream at shutdown closes the connection, so a
         // subscriber cannot hold the server open.
+        let stopping = shutdown.clone();
         let stream = stream.take_until(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         });
-        GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+        GraphQLWebSocket::new_with_pair(&mut sink, stream, schema, protocol)
             .on_connection_init(move |payload| async move {
                 let token = header_token.or_else(|| init_token(&payload));
                 let principal = state.authenticate(token.as_deref()).await.map_err(AppError::into_graphql)?;
@@ -650,6 +668,13 @@ async fn graphql_get(
             })
             .serve()
             .await;
+        if *stopping.borrow() {
+            // "Going away" (RFC 6455, 1001): the client should reconnect, to this
+            // server once it is back or to another replica.
+            let frame = CloseFrame { code: 1001, reason: "the server is shutting down; reconnect".into() };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+        }
+        let _ = sink.close().await;
     })
 }
 
@@ -678,10 +703,10 @@ const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
             `{\"error\": {\"code\", \"field\", \"index\", \"message\"}}` with a stable code. GraphQL is at /graphql; its \
             SDL is schema/govledger.graphql."
     ),
-    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json, graphql_post),
+    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json, graphql_post, graphql_get),
     components(schemas(
         WireEvent, SubmittedEnvelope, AppendedBatch, EventsPage, WireHead, WireVerifyReport, WireFinding, ErrorBody,
-        crate::error::ErrorDetail
+        crate::error::ErrorDetail, crate::seq::Seq
     )),
     modifiers(&BearerAuth),
 )]

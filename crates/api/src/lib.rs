@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod proofs;
 mod response_cache;
 pub mod scope;
+pub mod seq;
 pub mod transparency;
 
 use std::sync::Arc;

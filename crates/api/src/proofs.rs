@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::error::{ApiCode, AppError, ErrorBody};
 use crate::http::Auth;
 use crate::scope::Scope;
+use crate::seq::Seq;
 use crate::transparency::LogInfo;
 
 /// The routes, over their own state (merged into [`crate::app`]).
@@ -68,7 +69,7 @@ async fn get_checkpoint(State(state): State<AppState>, Auth(_): Auth) -> Result<
 #[into_params(parameter_in = Query)]
 struct SizeQuery {
     /// The tree size the checkpoint was signed at.
-    size: u64,
+    size: Seq,
 }
 
 /// The checkpoint signed at exactly `size`.
@@ -83,7 +84,7 @@ async fn get_checkpoints(
     query: Result<Query<SizeQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(q) = query.map_err(|e| bad_query(e, "?size=N"))?;
-    Ok(text(state.with_log(move |log, _| log.at(q.size)).await?.note))
+    Ok(text(state.with_log(move |log, _| log.at(q.size.0)).await?.note))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -91,9 +92,9 @@ async fn get_checkpoints(
 #[into_params(parameter_in = Query)]
 struct InclusionQuery {
     /// The event's seq (leaf index seq − 1).
-    seq: u64,
+    seq: Seq,
     /// The tree size to prove it in (default: the latest checkpoint's).
-    size: Option<u64>,
+    size: Option<Seq>,
 }
 
 /// The RFC 9162 inclusion proof of event `seq` in the tree of `size`.
@@ -111,10 +112,10 @@ async fn get_inclusion(
     let proof = state
         .with_log(move |log, _| {
             let size = match q.size {
-                Some(size) => size,
+                Some(size) => size.0,
                 None => log.latest()?.size,
             };
-            log.inclusion(q.seq, size)
+            log.inclusion(q.seq.0, size)
         })
         .await?;
     Ok(Json(proof))
@@ -125,9 +126,9 @@ async fn get_inclusion(
 #[into_params(parameter_in = Query)]
 struct ConsistencyQuery {
     /// The older tree size.
-    from: u64,
+    from: Seq,
     /// The newer tree size (default: the latest checkpoint's).
-    to: Option<u64>,
+    to: Option<Seq>,
 }
 
 /// The RFC 9162 consistency proof from the tree of `from` to the tree of `to`.
@@ -145,10 +146,10 @@ async fn get_consistency(
     let proof = state
         .with_log(move |log, _| {
             let to = match q.to {
-                Some(to) => to,
+                Some(to) => to.0,
                 None => log.latest()?.size,
             };
-            log.consistency(q.from, to)
+            log.consistency(q.from.0, to)
         })
         .await?;
     Ok(Json(proof))
@@ -190,8 +191,9 @@ async fn get_receipt(
 #[into_params(parameter_in = Query)]
 struct ReceiptsQuery {
     /// Only events with a higher seq (default 0).
-    after: Option<u64>,
-    /// Most events to scan: 1 to the server's page limit (default 100).
+    after: Option<Seq>,
+    /// Most events to scan: 1 to the server's page limit, 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -218,7 +220,7 @@ async fn get_receipts(
     let max = state.limits().max_page;
     let Query(q) = query.map_err(|e| bad_query(e, &format!("?after=SEQ&limit=1..{max}")))?;
     let limit = crate::http::page_limit(q.limit, max)?;
-    let events = state.read(q.after.unwrap_or(0), limit).await?;
+    let events = state.read(q.after.map_or(0, u64::from), limit).await?;
     let readable = state.keep_readable(&Scope::of(&principal), None, events).await?;
     let lines = state
         .with_log(move |log, reader| {

@@ -4,6 +4,7 @@
 //! explained in plain language. Both read the server's projection, brought
 //! up to the ledger's head as of the request first (`AppState::with_projection`).
 
+use crate::seq::Seq;
 use async_graphql::{ComplexObject, Context, Object, Result, Scalar, ScalarType, SimpleObject, Value};
 use govledger_assess::Query;
 use govledger_domain::Timestamp;
@@ -19,6 +20,8 @@ use crate::error::{ApiCode, AppError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Number(pub serde_json::Number);
 
+/// A JSON number exactly as the assessment computed it: an integer, or a
+/// decimal with at most 6 fractional digits (output only).
 #[Scalar(name = "Number")]
 impl ScalarType for Number {
     fn parse(value: Value) -> async_graphql::InputValueResult<Self> {
@@ -41,6 +44,8 @@ impl ScalarType for Number {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventIds(pub Vec<uuid::Uuid>);
 
+/// Event ids: a JSON list of UUID strings (`8-4-4-4-12` lowercase hex),
+/// oldest first (output only).
 #[Scalar(name = "EventIds")]
 impl ScalarType for EventIds {
     fn parse(value: Value) -> async_graphql::InputValueResult<Self> {
@@ -93,7 +98,7 @@ pub struct IndicatorResult {
     pub numerator: Option<Number>,
     pub denominator: Option<Number>,
     /// Latencies: answered items the percentile is over; counts: actions summed.
-    pub sample_size: Option<u64>,
+    pub sample_size: Option<super::types::Count>,
     /// Ids of the events used, oldest item first (a list of UUID strings).
     pub evidence: EventIds,
 }
@@ -156,7 +161,7 @@ impl From<&govledger_assess::AgencyAssessment> for AgencyAssessment {
                     weight: Number(i.weight.clone()),
                     numerator: i.numerator.and_then(big),
                     denominator: i.denominator.and_then(big),
-                    sample_size: i.sample_size,
+                    sample_size: i.sample_size.map(|n| super::types::Count(n.into())),
                     evidence: EventIds(i.evidence.clone()),
                 })
                 .collect(),
@@ -170,7 +175,7 @@ impl From<&govledger_assess::AgencyAssessment> for AgencyAssessment {
 pub struct Assessment {
     pub period: Period,
     /// The ledger position the figures are computed as of.
-    pub as_of_seq: u64,
+    pub as_of_seq: Seq,
     /// The hash of the event at `asOfSeq`.
     pub head_hash: String,
     /// SHA-256 of the model file's bytes.
@@ -183,7 +188,7 @@ impl From<&govledger_assess::Assessment> for Assessment {
     fn from(a: &govledger_assess::Assessment) -> Self {
         Assessment {
             period: Period { from: a.period.from.clone(), to: a.period.to.clone() },
-            as_of_seq: a.as_of_seq,
+            as_of_seq: Seq(a.as_of_seq),
             head_hash: a.head_hash.clone(),
             model_sha256: a.model_sha256.clone(),
             agencies: a.agencies.iter().map(AgencyAssessment::from).collect(),
@@ -202,7 +207,7 @@ impl Assessment {
         if state.transparency().is_err() {
             return Ok(None);
         }
-        let as_of = self.as_of_seq;
+        let as_of = self.as_of_seq.0;
         Ok(state.with_log(move |log, _| log.covering(as_of)).await?.map(CheckpointObject::from))
     }
 }
@@ -212,7 +217,7 @@ impl Assessment {
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Scorecard {
     pub period: Period,
-    pub as_of_seq: u64,
+    pub as_of_seq: Seq,
     pub head_hash: String,
     pub model_sha256: String,
     /// How many agencies the assessment ranks.
@@ -229,8 +234,8 @@ fn time(field: &str, text: &str) -> Result<Timestamp, AppError> {
     })
 }
 
-fn query(from: &str, to: &str, as_of: Option<u64>) -> Result<Query, AppError> {
-    Ok(Query { from: time("from", from)?, to: time("to", to)?, as_of })
+fn query(from: &str, to: &str, as_of: Option<Seq>) -> Result<Query, AppError> {
+    Ok(Query { from: time("from", from)?, to: time("to", to)?, as_of: as_of.map(u64::from) })
 }
 
 /// The assessment queries. Every role may ask them (SPEC 4: every token reads).
@@ -244,7 +249,7 @@ impl AssessQuery {
     /// document as `govledger assess --format json`, with camelCase names.
     /// Costs a pass over every agency's entities.
     #[graphql(complexity = "500 + child_complexity")]
-    async fn assessment(&self, ctx: &Context<'_>, from: String, to: String, as_of: Option<u64>) -> Result<Assessment> {
+    async fn assessment(&self, ctx: &Context<'_>, from: String, to: String, as_of: Option<Seq>) -> Result<Assessment> {
         principal(ctx)?;
         let state = ctx.data::<AppState>()?;
         let doc = state.assessment(query(&from, &to, as_of)?).await?;
@@ -259,7 +264,7 @@ impl AssessQuery {
         agency: String,
         from: String,
         to: String,
-        as_of: Option<u64>,
+        as_of: Option<Seq>,
     ) -> Result<Scorecard> {
         principal(ctx)?;
         let state = ctx.data::<AppState>()?;
@@ -275,7 +280,7 @@ impl AssessQuery {
         let entry = doc.agencies.iter().find(|a| a.agency_id == agency).ok_or_else(not_found)?;
         let card = Scorecard {
             period: Period { from: doc.period.from.clone(), to: doc.period.to.clone() },
-            as_of_seq: doc.as_of_seq,
+            as_of_seq: Seq(doc.as_of_seq),
             head_hash: doc.head_hash.clone(),
             model_sha256: doc.model_sha256.clone(),
             ranked_agencies: doc.agencies.iter().filter(|a| a.rank.is_some()).count() as u32,

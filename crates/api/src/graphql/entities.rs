@@ -6,6 +6,7 @@
 //! An agency token lists only the entities of which its agency is a party
 //! (SPEC 4 v1.2, `crate::scope`).
 
+use crate::seq::Seq;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject};
 use govledger_assess::{EntityFilter, EntityKind, EntityStatus, EntityView};
@@ -38,7 +39,7 @@ pub struct Entity {
     /// `clue_id`, `warning_id`, `penalty_id`, `action_id`, `case_id`).
     pub entity_id: String,
     /// The seq of the creating event (also the cursor).
-    pub seq: u64,
+    pub seq: Seq,
     /// The creating event's id.
     pub event_id: String,
     /// The holding agency (assignee, bank, receiving agency, penalised
@@ -141,7 +142,7 @@ async fn list(
             Entity {
                 kind: v.kind.into(),
                 entity_id,
-                seq: v.seq,
+                seq: Seq(v.seq),
                 event_id: v.event_id.to_string(),
                 agency_id: v.agency,
                 invitees: v.invitees,

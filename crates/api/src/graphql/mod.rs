@@ -122,7 +122,20 @@ fn set_default_code(errors: &mut [ServerError], code: ApiCode) {
         if ext.get("code").is_none() {
             ext.set("code", code.as_str());
         }
+        if let Some(async_graphql::Value::String(code)) = ext.get("code") {
+            let class = classification(code);
+            ext.set("classification", class);
+        }
     }
+}
+
+/// `extensions.classification` of an error with `code`, in the vocabulary
+/// of graphql-java that generic clients and fuzzers read:
+/// `DataFetchingException` when the server failed (`server.*`: retry or
+/// report it), `ValidationError` when the request was refused (every other
+/// code: the caller can change the request or its token).
+pub(crate) fn classification(code: &str) -> &'static str {
+    if code.starts_with("server.") { "DataFetchingException" } else { "ValidationError" }
 }
 
 fn count(ctx: &ExtensionContext<'_>, errors: &[ServerError]) {

@@ -3,6 +3,7 @@
 //! event's receipt. Readable with any token; a receipt follows the read
 //! scope of SPEC 4 (`crate::scope`).
 
+use crate::seq::Seq;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use govledger_domain::values::parse_uuid;
 
@@ -36,7 +37,7 @@ pub struct WitnessObject {
 #[graphql(name = "Checkpoint")]
 pub struct CheckpointObject {
     /// The tree size: the checkpoint covers events with seq 1 to `size`.
-    pub size: u64,
+    pub size: Seq,
     /// The tree's root hash, lowercase hex.
     pub root_hash: String,
     /// The signed note with every cosignature received.
@@ -50,7 +51,7 @@ pub struct CheckpointObject {
 impl From<CheckpointView> for CheckpointObject {
     fn from(c: CheckpointView) -> Self {
         CheckpointObject {
-            size: c.size,
+            size: Seq(c.size),
             root_hash: govledger_tlog::merkle::to_hex(&c.root),
             note: c.note,
             cosigned_by: c.cosigned_by,
@@ -62,9 +63,9 @@ impl From<CheckpointView> for CheckpointObject {
 /// An RFC 9162 inclusion proof.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct InclusionProof {
-    pub seq: u64,
-    pub leaf_index: u64,
-    pub tree_size: u64,
+    pub seq: Seq,
+    pub leaf_index: Seq,
+    pub tree_size: Seq,
     pub leaf_hash: String,
     /// Audit path, lowest level first, lowercase hex.
     pub path: Vec<String>,
@@ -73,8 +74,8 @@ pub struct InclusionProof {
 /// An RFC 9162 consistency proof.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ConsistencyProof {
-    pub from: u64,
-    pub to: u64,
+    pub from: Seq,
+    pub to: Seq,
     pub path: Vec<String>,
 }
 
@@ -101,12 +102,12 @@ impl ProofQuery {
     }
 
     /// The checkpoint signed at `size`, or the latest one.
-    async fn checkpoint(&self, ctx: &Context<'_>, size: Option<u64>) -> Result<CheckpointObject> {
+    async fn checkpoint(&self, ctx: &Context<'_>, size: Option<Seq>) -> Result<CheckpointObject> {
         principal(ctx)?;
         let state = ctx.data::<AppState>()?;
         let view = state
             .with_log(move |log, _| match size {
-                Some(size) => log.at(size),
+                Some(size) => log.at(size.0),
                 None => log.latest(),
             })
             .await?;
@@ -114,41 +115,41 @@ impl ProofQuery {
     }
 
     /// The inclusion proof of event `seq` in the tree of `size` (default: the latest checkpoint's).
-    async fn inclusion_proof(&self, ctx: &Context<'_>, seq: u64, size: Option<u64>) -> Result<InclusionProof> {
+    async fn inclusion_proof(&self, ctx: &Context<'_>, seq: Seq, size: Option<Seq>) -> Result<InclusionProof> {
         principal(ctx)?;
         let state = ctx.data::<AppState>()?;
         let p = state
             .with_log(move |log, _| {
                 let size = match size {
-                    Some(s) => s,
+                    Some(s) => s.0,
                     None => log.latest()?.size,
                 };
-                log.inclusion(seq, size)
+                log.inclusion(seq.0, size)
             })
             .await?;
         Ok(InclusionProof {
-            seq: p.seq,
-            leaf_index: p.leaf_index,
-            tree_size: p.tree_size,
+            seq: Seq(p.seq),
+            leaf_index: Seq(p.leaf_index),
+            tree_size: Seq(p.tree_size),
             leaf_hash: p.leaf_hash,
             path: p.path,
         })
     }
 
     /// The consistency proof from the tree of `from` to the tree of `to` (default: the latest checkpoint's).
-    async fn consistency_proof(&self, ctx: &Context<'_>, from: u64, to: Option<u64>) -> Result<ConsistencyProof> {
+    async fn consistency_proof(&self, ctx: &Context<'_>, from: Seq, to: Option<Seq>) -> Result<ConsistencyProof> {
         principal(ctx)?;
         let state = ctx.data::<AppState>()?;
         let p = state
             .with_log(move |log, _| {
                 let to = match to {
-                    Some(t) => t,
+                    Some(t) => t.0,
                     None => log.latest()?.size,
                 };
-                log.consistency(from, to)
+                log.consistency(from.0, to)
             })
             .await?;
-        Ok(ConsistencyProof { from: p.from, to: p.to, path: p.path })
+        Ok(ConsistencyProof { from: Seq(p.from), to: Seq(p.to), path: p.path })
     }
 
     /// The receipt (C2SP tlog-proof@v1 text) of the event `id`, for events this token may read.

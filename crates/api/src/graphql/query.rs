@@ -4,6 +4,7 @@
 //! read (SPEC 4 v1.2, `crate::scope`): an agency token's are the events its
 //! agency is a party of, and any other event is answered as absent.
 
+use crate::seq::Seq;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use govledger_domain::values::parse_uuid;
@@ -106,9 +107,10 @@ impl LedgerQuery {
     /// One event by its seq; null when the log is shorter or this token may
     /// not read it (the two are not told apart, so that a seq is no oracle
     /// for another agency's events).
-    async fn event_at(&self, ctx: &Context<'_>, seq: u64) -> Result<Option<Event>> {
+    async fn event_at(&self, ctx: &Context<'_>, seq: Seq) -> Result<Option<Event>> {
         let scope = Scope::of(principal(ctx)?);
         let state = ctx.data::<AppState>()?;
+        let seq = seq.0;
         if seq == 0 {
             return Ok(None);
         }

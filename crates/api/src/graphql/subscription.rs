@@ -11,6 +11,7 @@
 //! the subscriber's token is revoked (checked whenever the head moves,
 //! before anything new is sent).
 
+use crate::seq::Seq;
 use std::collections::VecDeque;
 
 use async_graphql::{Context, Result, Subscription};
@@ -41,12 +42,12 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         types: Option<Vec<String>>,
         agency: Option<String>,
-        after: Option<u64>,
+        after: Option<Seq>,
     ) -> Result<impl Stream<Item = Event> + use<>> {
         let principal = principal(ctx)?.clone();
         let state = ctx.data::<AppState>()?.clone();
         let filter = EventFilter::new(types, agency)?;
-        let start = after.unwrap_or_else(|| state.ledger().head().seq);
+        let start = after.map_or_else(|| state.ledger().head().seq, u64::from);
         Ok(follow(state, principal, start, filter))
     }
 }

@@ -5,6 +5,7 @@
 //! Wire types stay here, at the edge: each converts by hand from the ledger's
 //! or the domain's own type.
 
+use crate::seq::Seq;
 use async_graphql::{Enum, InputValueError, InputValueResult, Json, Scalar, ScalarType, SimpleObject, Value};
 use govledger_ledger::{Head, StoredEvent};
 
@@ -17,6 +18,10 @@ use crate::agencies::AgencyInfo;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timestamp(pub String);
 
+/// An RFC 3339 timestamp with an offset and at most 6 fractional digits,
+/// seconds 00-59, from 2000-01-01 for `occurredAt`, e.g.
+/// `2026-03-02T16:17:30+08:00` (pattern
+/// `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$`).
 #[Scalar(name = "Timestamp", specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339")]
 impl ScalarType for Timestamp {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -124,7 +129,7 @@ remote_enum!(
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Event {
     /// Global position: 1, 2, 3 … with no gaps.
-    pub seq: u64,
+    pub seq: Seq,
     /// The event's UUID (the client's, or one the server assigned).
     pub id: String,
     /// The event type, e.g. `FreezeExecuted`.
@@ -147,7 +152,7 @@ pub struct Event {
 impl From<StoredEvent> for Event {
     fn from(e: StoredEvent) -> Self {
         Event {
-            seq: e.seq,
+            seq: Seq(e.seq),
             id: e.id.to_string(),
             event_type: e.event_type,
             actor: e.actor,
@@ -165,7 +170,7 @@ impl From<StoredEvent> for Event {
 #[graphql(name = "Head")]
 pub struct HeadObject {
     /// The seq of the last event (0 for an empty ledger).
-    pub seq: u64,
+    pub seq: Seq,
     /// Its hash (64 zeros for an empty ledger).
     pub hash: String,
     /// Its `recorded_at` (empty for an empty ledger).
@@ -174,7 +179,7 @@ pub struct HeadObject {
 
 impl From<Head> for HeadObject {
     fn from(h: Head) -> Self {
-        HeadObject { seq: h.seq, hash: h.hash, recorded_at: h.recorded_at }
+        HeadObject { seq: Seq(h.seq), hash: h.hash, recorded_at: h.recorded_at }
     }
 }
 
@@ -182,7 +187,7 @@ impl From<Head> for HeadObject {
 #[derive(SimpleObject, Debug, Clone)]
 pub struct VerifyProblem {
     /// The first seq at which the chain is wrong.
-    pub seq: u64,
+    pub seq: Seq,
     /// `hash_mismatch`, `broken_link`, `gap`, `reordering`, `unreadable` or `truncated`.
     pub problem: String,
     pub detail: String,
@@ -196,22 +201,22 @@ pub struct VerifyReportObject {
     /// True when every hash and link checked so far checks out.
     pub ok: bool,
     /// The last seq checked and found good: the head as of the request when ok.
-    pub events: u64,
+    pub events: Count,
     /// The last good head (the event at seq `events`).
     pub head: HeadObject,
     pub problem: Option<VerifyProblem>,
     /// The ledger's head seq when the request arrived.
-    pub ledger_head: u64,
+    pub ledger_head: Seq,
 }
 
 impl From<crate::Verification> for VerifyReportObject {
     fn from(r: crate::Verification) -> Self {
         VerifyReportObject {
             ok: r.ok,
-            events: r.events,
+            events: Count(r.events.into()),
             head: r.head.into(),
-            problem: r.problem.map(|f| VerifyProblem { seq: f.seq, problem: f.problem, detail: f.detail }),
-            ledger_head: r.ledger_head,
+            problem: r.problem.map(|f| VerifyProblem { seq: Seq(f.seq), problem: f.problem, detail: f.detail }),
+            ledger_head: Seq(r.ledger_head),
         }
     }
 }
@@ -226,7 +231,7 @@ pub struct Agency {
     /// Ledger roles (`COORDINATOR`, `EVALUATOR`) it holds.
     pub roles: Vec<Role>,
     /// The seq of its `AgencyRegistered` event.
-    pub registered_seq: u64,
+    pub registered_seq: Seq,
     /// The `occurred_at` of its `AgencyRegistered` event.
     pub registered_at: String,
 }
@@ -239,7 +244,7 @@ impl From<AgencyInfo> for Agency {
             kind: a.kind.into(),
             jurisdiction: a.jurisdiction,
             roles: a.roles.into_iter().map(Role::from).collect(),
-            registered_seq: a.registered_seq,
+            registered_seq: Seq(a.registered_seq),
             registered_at: a.registered_at,
         }
     }
