@@ -47,6 +47,7 @@
 //!   own meeting and tasks leave a rival bank's figures, score and rank
 //!   unchanged until the rival acknowledges a task; a coordinator's always
 //!   count.
+//! - `graphiql`: the GraphiQL page loads only files the server serves.
 //! - `fuzz`: a bounded schemathesis run over `/openapi.json` and `/graphql`.
 //! - `wire`: log positions beyond 2^31 in the `Seq` scalar, beyond 2^53-1
 //!   refused alike over REST and GraphQL; GraphQL errors classified.
@@ -89,6 +90,9 @@ mod wire;
 // Issue 21: a bounded schemathesis run over OpenAPI and GraphQL.
 #[path = "server/fuzz.rs"]
 mod fuzz;
+// Issue 17: GraphiQL with no internet.
+#[path = "server/graphiql.rs"]
+mod graphiql;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
 #[path = "server/proofs.rs"]
 mod proofs;

@@ -23,7 +23,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Query, Requ
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
@@ -60,6 +60,8 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi_json))
         .route("/graphql", post(graphql_post).get(graphql_get))
         .route("/healthz", get(healthz))
+        // The files of the GraphiQL page (no data, no token), served here rather than from a CDN.
+        .route("/graphiql/{file}", get(crate::graphiql::file))
         // The live dashboard (`/`, `/dashboard/head`), over its own state.
         .merge(crate::dashboard::router(http.state.clone()))
         // Checkpoints, proofs, receipts and the log's key (SPEC 6.3).
@@ -634,7 +636,7 @@ async fn graphql_get(
     protocol: Result<GraphQLProtocol, StatusCode>,
 ) -> Response {
     let Ok(ws) = ws else {
-        return Html(GRAPHIQL_HTML).into_response();
+        return crate::graphiql::page();
     };
     let Ok(protocol) = protocol else {
         return AppError::refused(
@@ -693,8 +695,6 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
     })
 }
 
-const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -703,7 +703,8 @@ const GRAPHIQL_HTML: &str = include_str!("graphiql.html");
             `{\"error\": {\"code\", \"field\", \"index\", \"message\"}}` with a stable code. GraphQL is at /graphql; its \
             SDL is schema/govledger.graphql."
     ),
-    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json, graphql_post, graphql_get),
+    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json, graphql_post, graphql_get,
+        crate::graphiql::file),
     components(schemas(
         WireEvent, SubmittedEnvelope, AppendedBatch, EventsPage, WireHead, WireVerifyReport, WireFinding, ErrorBody,
         crate::error::ErrorDetail, crate::seq::Seq

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod error;
 pub mod events;
+mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
