@@ -123,6 +123,17 @@ fn every_format_is_byte_for_byte_reproducible() {
 }
 
 #[test]
+fn out_dash_writes_the_report_to_standard_output() {
+    let fx = Fixture::with_city();
+    let file = out(&fx, "r.md");
+    report(&fx, "md", &file, &[]).success();
+    let run = report(&fx, "md", Path::new("-"), &[]).success();
+    assert_eq!(run.stdout.as_bytes(), std::fs::read(&file).unwrap(), "stdout holds the report, byte for byte");
+    assert!(run.stderr.contains("wrote the report to standard output"), "the summary goes to stderr: {}", run.stderr);
+    assert!(!fx.root.path().join("-").exists() && !std::path::Path::new("-").exists(), "no file named `-`");
+}
+
+#[test]
 fn csv_is_one_row_per_agency_and_one_column_per_indicator() {
     let fx = Fixture::with_city();
     let file = out(&fx, "r.csv");

@@ -46,6 +46,7 @@ fn assert_verify_report(fx: &Fixture, seq: u64, text: &str, json_name: &str) {
     assert_eq!(run.code, Some(1), "verify --json must exit 1 on a tampered ledger: {run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["problem"]["seq"], seq, "{report}");
+    assert_eq!(report["ok"], false, "{report}");
     assert_eq!(report["problem"]["problem"], json_name, "{report}");
 }
 
@@ -57,6 +58,7 @@ fn untampered_city_verifies_with_exit_0() {
     let report = fx.verify_json();
     assert!(report["problem"].is_null(), "{report}");
     assert_eq!(report["events"], CITY_EVENTS);
+    assert_eq!(report["ok"], true, "`ok` says it in one field: {report}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! 32-bit `Int` travel in the `Seq` scalar, REST and GraphQL refuse a
 //! position beyond 2^53-1 with the same sentence, and every GraphQL error
 //! says whether the caller or the server is at fault
-//! (`extensions.classification`), so generic clients and fuzzers can tell.
+//! (`extensions.classification`), so generic clients and fuzzers can tell;
+//! the request log's latencies carry no float noise.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -47,5 +48,15 @@ async fn positions_beyond_int_are_seqs_and_beyond_2_53_are_refused_everywhere() 
     let r = client.post_raw("/graphql", "application/json", "null").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(r.body["errors"][0]["extensions"]["classification"], "ValidationError", "{}", r.text);
+
+    // The request log gives latencies in whole microseconds, without float noise (issue 17).
+    let log = server.log();
+    let latencies: Vec<&str> =
+        log.split("latency_ms=").skip(1).map(|rest| rest.split_whitespace().next().unwrap_or("")).collect();
+    assert!(latencies.len() >= 5, "{log}");
+    for l in latencies {
+        let decimals = l.split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(l.parse::<f64>().is_ok() && decimals <= 3, "latency_ms={l}");
+    }
     assert!(server.stop().0.success());
 }

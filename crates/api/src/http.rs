@@ -115,7 +115,9 @@ async fn observe(State(http): State<Http>, matched: Option<MatchedPath>, req: Re
         http.state.metrics().rejected(code);
     }
     http.state.metrics().http_request(method.as_str(), &route, status, latency_s);
-    tracing::info!(method = %method, route = %route, status, latency_ms = latency_s * 1e3, code, "request");
+    // Whole microseconds: `0.355`, not `0.35503599999999996`.
+    let latency_ms = (latency_s * 1e6).round() / 1e3;
+    tracing::info!(method = %method, route = %route, status, latency_ms, code, "request");
     response
 }
 

@@ -351,8 +351,11 @@ fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
     bar.finish_and_clear();
     // The kept Merkle tree and the latest signed checkpoint (SPEC 6.1), when the data directory has them.
     let tree = proofs::verify_tree(dir, reader.as_ref())?;
+    let tree_ok = tree.as_ref().is_none_or(|t| t.is_ok());
     if json {
         let mut value = serde_json::to_value(&report)?;
+        // One field a script can test: the chain, and the tree when there is one.
+        value["ok"] = (report.ok() && tree_ok).into();
         if let Some(tree) = &tree {
             value["tree"] = match tree {
                 Ok(detail) => serde_json::json!({"ok": true, "detail": detail}),
@@ -373,7 +376,6 @@ fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
             None => {}
         }
     }
-    let tree_ok = tree.as_ref().is_none_or(|t| t.is_ok());
     Ok(if report.ok() && tree_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

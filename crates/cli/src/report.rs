@@ -31,7 +31,7 @@ pub struct ReportArgs {
     /// html (one self-contained file), md, csv (one row per agency) or json.
     #[arg(long, value_enum, default_value_t = FormatArg::Html)]
     format: FormatArg,
-    /// Where to write the report.
+    /// Where to write the report; `-` writes it to standard output (the summary then goes to standard error).
     #[arg(long, required = true)]
     out: Option<PathBuf>,
     /// Append `AssessmentPublished` with the report's SHA-256 (needs --as).
@@ -99,17 +99,30 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
     let projection = crate::load_projection(dir)?;
     let format = args.format.format();
     let (bytes, doc) = generate(&projection, &model, &query, format, &|as_of| proven_at(dir, as_of))?;
-    std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    let to_stdout = out.as_os_str() == "-";
+    if to_stdout {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&bytes).and_then(|()| stdout.flush()).context("cannot write the report to standard output")?;
+    } else {
+        std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    }
     let sha = govledger_report::sha256_hex(&bytes);
-    println!(
+    // With the report on standard output, the summary must not mix into it.
+    let summary = format!(
         "wrote {} ({} bytes, sha256 {sha}): {} agencies, period {} to {}, as of seq {}",
-        out.display(),
+        if to_stdout { "the report to standard output".into() } else { out.display().to_string() },
         bytes.len(),
         doc.agencies.len(),
         doc.period.from,
         doc.period.to,
         doc.as_of_seq
     );
+    if to_stdout {
+        eprintln!("{summary}");
+    } else {
+        println!("{summary}");
+    }
     if args.publish {
         let agency = args.as_agency.as_deref().unwrap_or_default();
         publish(dir, agency, &doc, &sha)?;
