@@ -1,7 +1,8 @@
 //! Choosing the store: `--store` and the config file. A config file supplies
 //! the data directory (flags win); an unknown store or a config typo is a
 //! clear usage error; a KurrentDB store that cannot be reached (nothing
-//! listens on 127.0.0.1 port 1) fails cleanly, in bounded time.
+//! listens on 127.0.0.1 port 1) fails cleanly, in bounded time; a new
+//! ledger file is its owner's only.
 
 use std::time::{Duration, Instant};
 
@@ -53,4 +54,26 @@ fn an_unreachable_kurrentdb_store_fails_cleanly() {
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("unavailable"), "{}", run.stderr);
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+/// The ledger holds agencies' case data: a new data directory's ledger file
+/// and its WAL are readable by their owner only (issue 17), as the token store is.
+#[cfg(unix)]
+#[test]
+fn a_new_ledger_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::with_city();
+    let data = fx.data();
+    let mut checked = 0;
+    for name in ["ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm", "tokens.sqlite"] {
+        let Ok(meta) = std::fs::metadata(data.join(name)) else { continue };
+        assert_eq!(meta.permissions().mode() & 0o077, 0, "{name} is open to others: {:o}", meta.permissions().mode());
+        checked += 1;
+    }
+    assert!(checked >= 1, "the ledger file exists");
+    assert_eq!(
+        std::fs::metadata(data.join("ledger.sqlite")).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "ledger.sqlite"
+    );
 }

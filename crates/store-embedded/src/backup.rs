@@ -70,11 +70,13 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 /// Restricts a file to its owner (token hashes, ledger contents).
-fn owner_only(path: &Path) {
+pub(crate) fn owner_only(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(error = %e, path = %path.display(), "cannot restrict a file to its owner");
+        }
     }
     #[cfg(not(unix))]
     let _ = path;

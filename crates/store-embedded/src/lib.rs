@@ -93,6 +93,10 @@ pub fn open_shared(dir: &Path) -> Result<(EmbeddedWriter, Arc<EmbeddedReader>), 
 fn open_unlocked(dir: &Path, lock: Option<File>) -> Result<(EmbeddedWriter, Arc<EmbeddedReader>), StoreError> {
     let path = dir.join(DB_FILE);
     let conn = Connection::open(&path).map_err(io)?;
+    // The ledger holds agencies' case data (account references, amounts):
+    // its owner only. Before WAL mode, so that SQLite gives the -wal and
+    // -shm files the same permissions when it creates them.
+    backup::owner_only(&path);
     configure(&conn)?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(io)?;
     if version > FORMAT_VERSION {
