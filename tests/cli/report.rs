@@ -96,9 +96,23 @@ fn publishing_needs_the_evaluator_role() {
     let fx = Fixture::with_city();
     let file = out(&fx, "r.md");
     let run = report(&fx, "md", &file, &["--publish", "--as", "jj-psb"]);
-    assert_ne!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.code, Some(1), "a ledger refusal exits 1: {run:?}");
     assert!(run.stderr.contains("refused the publication"), "{}", run.stderr);
     assert!(!fx.export().contains("AssessmentPublished"));
+}
+
+#[test]
+fn publishing_the_same_report_twice_is_a_ledger_refusal_exit_1() {
+    let fx = Fixture::with_city();
+    let (head, _) = fx.head();
+    let as_of = head.to_string();
+    let file = out(&fx, "r.md");
+    report(&fx, "md", &file, &["--as-of", &as_of, "--publish", "--as", "jj-office"]).success();
+    // The same position gives the same bytes, hence the same assessment_id.
+    let again = report(&fx, "md", &file, &["--as-of", &as_of, "--publish", "--as", "jj-office"]).no_panic();
+    assert_eq!(again.code, Some(1), "{again:?}");
+    assert!(again.stderr.contains("refused the publication"), "{}", again.stderr);
+    assert_eq!(fx.export().matches("AssessmentPublished").count(), 1, "published once");
 }
 
 #[test]

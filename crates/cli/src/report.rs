@@ -125,7 +125,7 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
     }
     if args.publish {
         let agency = args.as_agency.as_deref().unwrap_or_default();
-        publish(dir, agency, &doc, &sha)?;
+        return publish(dir, agency, &doc, &sha);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -190,7 +190,10 @@ fn check_stamp(dir: &Path, as_of: u64, proven: &Proven) -> Result<Option<String>
 }
 
 /// Appends `AssessmentPublished` as `agency` through the ledger's rules.
-fn publish(dir: &Path, agency: &str, doc: &Assessment, report_sha256: &str) -> Result<()> {
+/// Records the report's hash as `AssessmentPublished`. A publication the
+/// ledger's rules refuse (no evaluator role, the same report published
+/// before) exits 1 with the rule's code, like every ledger refusal.
+fn publish(dir: &Path, agency: &str, doc: &Assessment, report_sha256: &str) -> Result<ExitCode> {
     let envelope = serde_json::json!({
         "type": "AssessmentPublished",
         "actor": agency,
@@ -216,10 +219,11 @@ fn publish(dir: &Path, agency: &str, doc: &Assessment, report_sha256: &str) -> R
                 "published as {agency}: AssessmentPublished seq {} id {} (report sha256 {report_sha256})",
                 event.seq, event.id
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Err(govledger_ledger::AppendError::Rejected { rejection, .. }) => {
-            bail!("the ledger refused the publication: {rejection}")
+            eprintln!("the ledger refused the publication: {rejection}");
+            Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
     }
