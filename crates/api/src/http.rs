@@ -1,7 +1,8 @@
 //! The axum router (SPEC 4): `POST /v1/events`, `GET /v1/events`,
 //! `GET /v1/verify`, `/healthz`, `/metrics`, `/openapi.json`, and GraphQL at
 //! `/graphql` (POST: queries and mutations; GET: GraphiQL, or a
-//! graphql-transport-ws WebSocket for subscriptions).
+//! graphql-transport-ws WebSocket for subscriptions; its handlers are in
+//! `crate::graphql_http`), and the OpenAPI document of them all.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; tests drive it with
 //! `tower::ServiceExt::oneshot`, no socket needed. Every route but `/healthz`
@@ -13,12 +14,8 @@
 
 use std::time::Instant;
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -26,7 +23,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::{SinkExt, StreamExt};
 use govledger_domain::{ErrorCode, Rejection, Submission};
 use govledger_ledger::{Appended, Head, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -41,11 +37,11 @@ use crate::{AppState, Limits};
 
 /// The router's state: the service and the schema over it.
 #[derive(Clone)]
-struct Http {
-    state: AppState,
-    schema: GovSchema,
+pub(crate) struct Http {
+    pub(crate) state: AppState,
+    pub(crate) schema: GovSchema,
     /// Whole responses to read-only GraphQL documents, per ledger head.
-    responses: std::sync::Arc<ResponseCache>,
+    pub(crate) responses: std::sync::Arc<ResponseCache>,
 }
 
 /// The whole HTTP application over `state`.
@@ -58,7 +54,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/verify", get(get_verify))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
-        .route("/graphql", post(graphql_post).get(graphql_get))
+        .route("/graphql", post(crate::graphql_http::graphql_post).get(crate::graphql_http::graphql_get))
         .route("/healthz", get(healthz))
         // The files of the GraphiQL page (no data, no token), served here rather than from a CDN.
         .route("/graphiql/{file}", get(crate::graphiql::file))
@@ -93,7 +89,7 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// The bearer token of the request, if it sent one.
-fn token_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+pub(crate) fn token_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
     match headers.get(header::AUTHORIZATION) {
         None => Ok(None),
         Some(v) => v.to_str().ok().and_then(bearer).map(Some).ok_or_else(|| {
@@ -271,7 +267,7 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, AppError> {
 }
 
 /// The body, or `request.too_large` when it exceeds the limit.
-fn body_bytes(body: Result<Bytes, BytesRejection>, limits: &Limits) -> Result<Bytes, AppError> {
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>, limits: &Limits) -> Result<Bytes, AppError> {
     use axum::extract::rejection::FailedToBufferBody;
     match body {
         Ok(b) => Ok(b),
@@ -509,194 +505,6 @@ async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
     Json(openapi())
 }
 
-/// GraphQL queries and mutations (a request, or a batch of requests).
-#[utoipa::path(
-    post, path = "/graphql", tag = "graphql",
-    request_body(description = "`{query, variables?, operationName?}`, or a batch array of at most 16 of them; \
-        schema in schema/govledger.graphql. Limits of one request (README, Limits): complexity 20,000 over all \
-        documents of a batch (`graphql.too_complex`), at most one mutation field (`graphql.multiple_mutations`; \
-        `appendEvents` stores several events atomically), a response of at most 32 MiB \
-        (`graphql.response_too_large`).",
-        content_type = "application/json"),
-    responses(
-        (status = 200, description = "GraphQL response; errors carry `extensions.code` (`graphql.too_complex` for \
-            a document that would take the request over its complexity budget)."),
-        (status = 400, description = "Refused before anything ran: `graphql.parse_error` (not a GraphQL request), \
-            `graphql.batch_too_large` (more than 16 documents), `graphql.multiple_mutations` (more than one \
-            mutation field in the request), `graphql.response_too_large`, `request.unreadable_body` (the body \
-            stopped arriving)."),
-        (status = 401, description = "GraphQL-shaped error with `extensions.code` `auth.*`."),
-        (status = 413, description = "`request.too_large`."),
-    ),
-    security(("bearer" = [])),
-)]
-async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
-    match graphql_execute(&http, &headers, body).await {
-        Ok(response) => response,
-        Err(e) => graphql_error_response(e),
-    }
-}
-
-async fn graphql_execute(
-    http: &Http,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AppError> {
-    let principal = http.state.authenticate(token_of(headers)?).await?;
-    let bytes = body_bytes(body, http.state.limits())?;
-    // The head before execution: the answer reflects at least this head.
-    let head_seq = http.state.ledger().head().seq;
-    let key = ResponseCache::make_key(head_seq, &principal.agency, principal.role.as_str(), &bytes);
-    let json = |body: Bytes| ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body);
-    let cell = key.as_ref().map(|k| http.responses.cell(k));
-    if let Some(hit) = cell.as_ref().and_then(|c| c.get()) {
-        return Ok(json(hit.clone()).into_response());
-    }
-    let request: async_graphql::BatchRequest = serde_json::from_slice(&bytes).map_err(|e| {
-        AppError::refused(ApiCode::GraphqlParse, format!("the body is not a GraphQL request ({{\"query\": …}}): {e}"))
-    })?;
-    let limits = http.state.limits().graphql;
-    let documents = match &request {
-        async_graphql::BatchRequest::Single(r) => std::slice::from_ref(r),
-        async_graphql::BatchRequest::Batch(rs) => rs.as_slice(),
-    };
-    crate::graphql::limits::check_batch(documents, &limits)?;
-    let execute = || async {
-        // One complexity budget for every document of the request.
-        let request = request.data(principal).data(crate::graphql::limits::RequestBudget::new());
-        let response = http.schema.execute_batch(request).await;
-        let body = crate::graphql::limits::bounded_json(&response, limits.max_response_bytes)
-            .map(Bytes::from)
-            .map_err(Unkept::Failed)?;
-        if response.is_ok() { Ok(body) } else { Err(Unkept::Errors(body)) }
-    };
-    let (Some(key), Some(cell)) = (key, cell) else {
-        return match execute().await {
-            Ok(body) | Err(Unkept::Errors(body)) => Ok(json(body).into_response()),
-            Err(Unkept::Failed(e)) => Err(e),
-        };
-    };
-    // Requests with the same key that arrive meanwhile wait for this answer.
-    match cell.get_or_try_init(execute).await {
-        Ok(body) => {
-            http.responses.keep(&key, body);
-            Ok(json(body.clone()).into_response())
-        }
-        Err(Unkept::Errors(body)) => Ok(json(body).into_response()),
-        Err(Unkept::Failed(e)) => Err(e),
-    }
-}
-
-/// A GraphQL response that is not kept in the response cache.
-enum Unkept {
-    /// A response with errors (sent, never kept).
-    Errors(Bytes),
-    /// No response could be made.
-    Failed(AppError),
-}
-
-/// Errors before execution, shaped as GraphQL clients expect them, with the HTTP status of the error.
-fn graphql_error_response(e: AppError) -> Response {
-    let status = e.status();
-    let code = e.code();
-    let body = e.body().error;
-    let classification = crate::graphql::classification(&body.code);
-    let mut extensions =
-        serde_json::json!({"code": body.code, "classification": classification, "status": status.as_u16()});
-    if let Some(field) = body.field {
-        extensions["field"] = field.into();
-    }
-    let mut response =
-        (status, Json(serde_json::json!({"errors": [{"message": body.message, "extensions": extensions}]})))
-            .into_response();
-    response.extensions_mut().insert(ErrorCodeTag(code));
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
-
-/// GraphiQL for a browser, or a WebSocket (graphql-transport-ws or
-/// graphql-ws) for subscriptions. The WebSocket authenticates with the
-/// `Authorization` header or, as browsers cannot set headers on WebSockets,
-/// with `{"Authorization": "Bearer <token>"}` in the `connection_init` payload.
-#[utoipa::path(
-    get, path = "/graphql", tag = "graphql",
-    responses(
-        (status = 200, description = "Without a WebSocket upgrade: the GraphiQL page (HTML, no data, no token needed).",
-            content_type = "text/html"),
-        (status = 101, description = "A WebSocket upgrade with the subprotocol graphql-transport-ws (or graphql-ws) \
-            for subscriptions; the token goes in `Authorization` or in the `connection_init` payload."),
-        (status = 400, description = "`request.invalid_query`: an upgrade without a GraphQL subprotocol.",
-            body = ErrorBody),
-    ),
-)]
-async fn graphql_get(
-    State(http): State<Http>,
-    headers: HeaderMap,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    protocol: Result<GraphQLProtocol, StatusCode>,
-) -> Response {
-    let Ok(ws) = ws else {
-        return crate::graphiql::page();
-    };
-    let Ok(protocol) = protocol else {
-        return AppError::refused(
-            ApiCode::InvalidQuery,
-            "the WebSocket needs the subprotocol graphql-transport-ws (or graphql-ws)",
-        )
-        .into_response();
-    };
-    let header_token = match token_of(&headers) {
-        Ok(t) => t.map(str::to_owned),
-        Err(e) => return e.into_response(),
-    };
-    let state = http.state.clone();
-    let schema = http.schema.clone();
-    let mut shutdown = state.shutdown_signal();
-    ws.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
-        let (mut sink, stream) = socket.split();
-        // Ending the client's stream at shutdown closes the connection, so a
-        // subscriber cannot hold the server open.
-        let stopping = shutdown.clone();
-        let stream = stream.take_until(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        });
-        GraphQLWebSocket::new_with_pair(&mut sink, stream, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let token = header_token.or_else(|| init_token(&payload));
-                let principal = state.authenticate(token.as_deref()).await.map_err(AppError::into_graphql)?;
-                let mut data = async_graphql::Data::default();
-                data.insert(principal);
-                Ok(data)
-            })
-            .serve()
-            .await;
-        if *stopping.borrow() {
-            // "Going away" (RFC 6455, 1001): the client should reconnect, to this
-            // server once it is back or to another replica.
-            let frame = CloseFrame { code: 1001, reason: "the server is shutting down; reconnect".into() };
-            let _ = sink.send(Message::Close(Some(frame))).await;
-        }
-        let _ = sink.close().await;
-    })
-}
-
-/// The bearer token in a `connection_init` payload: `Authorization` (any case) or `token`.
-fn init_token(payload: &serde_json::Value) -> Option<String> {
-    let obj = payload.as_object()?;
-    obj.iter().find_map(|(k, v)| {
-        let v = v.as_str()?;
-        if k.eq_ignore_ascii_case("authorization") {
-            bearer(v).map(str::to_owned)
-        } else if k == "token" {
-            Some(v.to_owned())
-        } else {
-            None
-        }
-    })
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -705,8 +513,8 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
             `{\"error\": {\"code\", \"field\", \"index\", \"message\"}}` with a stable code. GraphQL is at /graphql; its \
             SDL is schema/govledger.graphql."
     ),
-    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json, graphql_post, graphql_get,
-        crate::graphiql::file),
+    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json,
+        crate::graphql_http::graphql_post, crate::graphql_http::graphql_get, crate::graphiql::file),
     components(schemas(
         WireEvent, SubmittedEnvelope, AppendedBatch, EventsPage, WireHead, WireVerifyReport, WireFinding, ErrorBody,
         crate::error::ErrorDetail, crate::seq::Seq

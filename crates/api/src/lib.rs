@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 mod graphiql;
 pub mod graphql;
+mod graphql_http;
 pub mod http;
 pub mod metrics;
 pub mod proofs;
