@@ -18,7 +18,8 @@ use crate::support::{Client, Fixture};
 
 /// Runs `schemathesis run LOCATION` with the token; fails loudly (never
 /// skips) when schemathesis is missing. Returns (exit code, output).
-fn schemathesis(location: &str, token: &str, max_examples: u32) -> (Option<i32>, String) {
+/// Runs in `workdir`, where schemathesis keeps its cache (`.schemathesis/`), not in the source tree.
+fn schemathesis(workdir: &Path, location: &str, token: &str, max_examples: u32) -> (Option<i32>, String) {
     let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fuzz");
     let out = Command::new("python3")
         .args(["-m", "schemathesis.cli", "run", location])
@@ -28,6 +29,7 @@ fn schemathesis(location: &str, token: &str, max_examples: u32) -> (Option<i32>,
         .args(["--request-timeout", "10", "--no-color"])
         .env("PYTHONPATH", &hooks)
         .env("SCHEMATHESIS_HOOKS", "govledger_scalars")
+        .current_dir(workdir)
         .output()
         .unwrap_or_else(|e| panic!("cannot run python3 ({e}); CI runs `pip install schemathesis`"));
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -45,10 +47,10 @@ async fn schemathesis_finds_nothing_over_openapi_and_graphql() {
     let server = fx.serve(&[]);
     let before = Client::new(&server, Some(&fx.token("regulator", "auditor"))).head_seq().await;
 
-    let (code, text) = schemathesis(&server.url("/openapi.json"), &token, 25);
+    let (code, text) = schemathesis(fx.root.path(), &server.url("/openapi.json"), &token, 25);
     assert_eq!(code, Some(0), "schemathesis over /openapi.json found problems:\n{text}");
     assert!(!text.contains("Failures:") && text.contains("passed"), "{text}");
-    let (code, text) = schemathesis(&server.url("/graphql"), &token, 8);
+    let (code, text) = schemathesis(fx.root.path(), &server.url("/graphql"), &token, 8);
     assert_eq!(code, Some(0), "schemathesis over /graphql found problems:\n{text}");
     assert!(!text.contains("Failures:") && text.contains("passed"), "{text}");
 
