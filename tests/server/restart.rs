@@ -148,3 +148,53 @@ fn the_server_process_runs_with_transparent_huge_pages_off() {
     let thp = status.lines().find_map(|l| l.strip_prefix("THP_enabled:")).map(str::trim);
     assert_eq!(thp, Some("0"), "{status}");
 }
+
+/// Issue 18: `serve` saves the validation state's snapshot at its interval
+/// while the head moves, so that even after a kill -9 the next start folds
+/// only the events after it; a graceful stop saves it at the head.
+#[tokio::test]
+async fn a_restart_folds_only_the_events_after_the_state_snapshot() {
+    let fx = Fixture::new();
+    let token = fx.token("bank-3", "agency");
+    let server = fx.serve(&["--snapshot-interval-s", "1"]);
+    assert!(server.log().contains("snapshot_seq=0"), "the first start folds the whole log:\n{}", server.log());
+    let writer = Client::new(&server, Some(&token));
+    let first = writer.append(&publicity("bank-3", "PUB-snap-1", None)).await;
+    let saved_seq = first.body["seq"].as_u64().expect("stored");
+    // The interval's save: poll the server's log for it (bounded).
+    let saved = format!("seq={saved_seq} ");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !server.log().lines().any(|l| l.contains("saved the state snapshot") && l.contains(&saved)) {
+        assert!(std::time::Instant::now() < deadline, "no snapshot saved at seq {saved_seq}:\n{}", server.log());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(fx.data().join("state.snapshot")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the snapshot is the owner's only");
+    let second = writer.append(&publicity("bank-3", "PUB-snap-2", None)).await;
+    assert_eq!(second.status.as_u16(), 201, "{}", second.text);
+
+    // No clean stop: the snapshot on disk is the interval's.
+    let pid = server.pid();
+    assert!(std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+    drop(server);
+    let server = fx.serve(&[]);
+    let log = server.log();
+    let opened = log.lines().find(|l| l.contains("opened the ledger")).unwrap_or_else(|| panic!("{log}"));
+    assert!(opened.contains(&format!("snapshot_seq={saved_seq} ")), "{opened}");
+    assert!(opened.contains("folded=1 "), "only the event after the snapshot is folded: {opened}");
+    // The state is whole: the rules still know both activities, and the chain goes on.
+    let writer = Client::new(&server, Some(&token));
+    let again = writer.append(&publicity("bank-3", "PUB-snap-1", None)).await;
+    assert_eq!(again.code(), "publicity.already_exists", "the activity id is known to the rules: {}", again.text);
+    let third = writer.append(&publicity("bank-3", "PUB-snap-3", None)).await;
+    assert_eq!(third.body["prev_hash"], second.body["hash"], "{}", third.text);
+
+    // A graceful stop saves the snapshot at the head: the next start folds nothing.
+    let (status, _) = server.stop();
+    assert!(status.success());
+    let server = fx.serve(&[]);
+    let head = third.body["seq"].as_u64().unwrap();
+    assert!(server.log().contains(&format!("snapshot_seq={head} folded=0 ")), "{}", server.log());
+}

@@ -10,6 +10,7 @@ mod projection;
 mod proofs;
 mod report;
 mod serve;
+mod snapshots;
 mod store;
 mod token;
 
@@ -233,8 +234,11 @@ fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
 }
 
 /// Appends `items` as one atomic import, with a progress bar on a terminal,
-/// then closes the ledger (finishing its writer) so the command can exit.
+/// saves the state snapshot of `dir` when it stored anything (so that the
+/// next start folds nothing), then closes the ledger (finishing its writer)
+/// so the command can exit.
 fn import_with_progress(
+    dir: &Path,
     ledger: &Ledger,
     items: impl Iterator<Item = ImportItem> + Send + 'static,
     what: &str,
@@ -243,6 +247,9 @@ fn import_with_progress(
     let shown = bar.clone();
     let outcome = ledger.import_blocking(items, move |n| shown.set_position(n));
     bar.finish_and_clear();
+    if outcome.as_ref().is_ok_and(|summary| summary.appended > 0) {
+        snapshots::save_state(&store::snapshot_path(dir), ledger);
+    }
     ledger.close();
     outcome
 }
@@ -288,7 +295,7 @@ fn import(dir: &Path, file: &Path) -> Result<ExitCode> {
     };
     let ledger = open_ledger(dir)?;
     let items = ndjson_items(BufReader::with_capacity(1 << 20, input));
-    match import_with_progress(&ledger, items, "importing") {
+    match import_with_progress(dir, &ledger, items, "importing") {
         Ok(summary) => {
             let head = summary.head.map(|h| format!("head seq {} hash {}", h.seq, h.hash)).unwrap_or_default();
             println!("imported {} events ({} already stored); {head}", summary.appended, summary.replayed);
@@ -407,7 +414,7 @@ fn demo(dir: &Path, seed: u64, scale: f64, until: Option<&str>) -> Result<ExitCo
     }
     let config = govledger_demo::DemoConfig { seed, scale, until };
     let items = govledger_demo::events(&config).enumerate().map(|(i, s)| Ok((i as u64 + 1, s)));
-    match import_with_progress(&ledger, items, "writing demo city") {
+    match import_with_progress(dir, &ledger, items, "writing demo city") {
         Ok(summary) => {
             let head = summary.head.map(|h| format!("head seq {} hash {}", h.seq, h.hash)).unwrap_or_default();
             println!("demo city written: {} events; {head}", summary.appended);

@@ -74,6 +74,11 @@ pub struct ServeArgs {
     /// never in the process's arguments.
     #[arg(long, env = "GOVLEDGER_METRICS_TOKEN_FILE")]
     pub(crate) metrics_token_file: Option<std::path::PathBuf>,
+    /// While the head moves, save the validation state's snapshot and the
+    /// projection's checkpoint at most this often (seconds), so that a restart
+    /// folds only the events since; they are also saved at a clean stop.
+    #[arg(long, default_value_t = 300, env = "GOVLEDGER_SNAPSHOT_INTERVAL_S")]
+    pub(crate) snapshot_interval_s: u64,
 }
 
 impl ServeArgs {
@@ -157,17 +162,18 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     let assessor = std::sync::Arc::new(govledger_api::Assessor::new(projection, model));
     let log = std::sync::Arc::new(log);
-    let derived = Derived { assessor: assessor.clone(), log, scrape_token };
+    let derived = Derived { assessor: assessor.clone(), log, scrape_token, dir: dir.to_owned() };
     let served = runtime.block_on(run(ledger.clone(), tokens, limits, &args, demo_token, follow, derived));
-    // Every request has finished or been abandoned; `close` completes the
-    // appends already queued and waits for the writer, so each one that was
-    // accepted is durable before the process exits.
-    ledger.close();
-    // The checkpoint at the final head, so that the next start folds nothing.
+    // Every request has finished or been abandoned. The snapshots at the
+    // final head, so that the next start folds nothing (appends still queued
+    // are folded then); then `close` completes those appends and waits for
+    // the writer, so each one that was accepted is durable before the
+    // process exits.
     if let Err(e) = assessor.catch_up(&ledger, ledger.head().seq) {
         tracing::warn!(error = ?e, "cannot bring the projection to the head; saving it where it is");
     }
-    crate::projection::save(dir, &assessor.checkpoint());
+    crate::snapshots::save(dir, &ledger, &assessor);
+    ledger.close();
     runtime.shutdown_timeout(Duration::from_secs(1));
     served?;
     let head = ledger.head();
@@ -182,6 +188,8 @@ struct Derived {
     log: std::sync::Arc<govledger_api::Transparency>,
     /// The `/metrics` scrape token, if configured (not derived from the log; kept with what the state is built from).
     scrape_token: Option<govledger_api::ScrapeToken>,
+    /// The data directory, where the state snapshot and the projection checkpoint are kept.
+    dir: std::path::PathBuf,
 }
 
 async fn run(
@@ -193,7 +201,7 @@ async fn run(
     follow: Option<watch::Receiver<u64>>,
     derived: Derived,
 ) -> Result<()> {
-    let Derived { assessor, log, scrape_token } = derived;
+    let Derived { assessor, log, scrape_token, dir } = derived;
     let (stop_tx, stop_rx) = watch::channel(false);
     if let Some(known) = follow {
         let interval = Duration::from_millis(args.follow_interval_ms.max(10));
@@ -207,7 +215,11 @@ async fn run(
         Some(token) => state.with_scrape_token(token),
         None => state,
     };
-    tokio::spawn(govledger_api::assess::follow(ledger.clone(), assessor, stop_rx.clone()));
+    tokio::spawn(govledger_api::assess::follow(ledger.clone(), assessor.clone(), stop_rx.clone()));
+    if args.snapshot_interval_s > 0 {
+        let interval = Duration::from_secs(args.snapshot_interval_s);
+        tokio::spawn(crate::snapshots::keep(dir, ledger.clone(), assessor, interval, stop_rx.clone()));
+    }
     tokio::spawn(govledger_api::transparency::follow(
         log,
         ledger.clone(),

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use govledger_ledger::{Ledger, LogReader};
+use govledger_ledger::{Ledger, LedgerOptions, LogReader};
 use govledger_store_kurrentdb::{KurrentConfig, KurrentStore};
 use tokio::sync::watch;
 
@@ -63,17 +63,30 @@ pub struct Opened {
 pub fn open(dir: &Path) -> Result<Opened> {
     match selected() {
         Selection::Embedded => {
-            let ledger = govledger_store_embedded::open_ledger(dir)
+            let (writer, reader) = govledger_store_embedded::open(dir)
+                .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
+            let ledger = Ledger::open_with(Box::new(writer), reader, options(dir))
                 .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
             Ok(Opened { ledger, follow: None })
         }
         Selection::Kurrent(config) => {
             let store = connect(config)?;
-            let ledger = Ledger::open(Box::new(store.writer()), store.reader())
+            let ledger = Ledger::open_with(Box::new(store.writer()), store.reader(), options(dir))
                 .with_context(|| format!("cannot open the ledger in KurrentDB stream {:?}", config.stream))?;
             Ok(Opened { ledger, follow: Some(store.watch()) })
         }
     }
+}
+
+/// The ledger's options: it starts from the state snapshot in `dir`, if
+/// there is a usable one (`serve` keeps it, see `serve.rs`).
+fn options(dir: &Path) -> LedgerOptions {
+    LedgerOptions { snapshot: Some(snapshot_path(dir)), ..LedgerOptions::default() }
+}
+
+/// Where the data directory keeps the validation state's snapshot.
+pub fn snapshot_path(dir: &Path) -> std::path::PathBuf {
+    dir.join(govledger_ledger::SNAPSHOT_FILE)
 }
 
 /// Opens the ledger, for commands that only append.

@@ -98,7 +98,7 @@ macro_rules! payloads {
         )+
 
         /// The type of an event, as written in the envelope's `type`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum EventType { $($name),+ }
 
         impl EventType {

@@ -20,10 +20,14 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::catalog::{AgencyKind, EventType};
+
+mod snapshot;
+pub use snapshot::SnapshotError;
 
 /// An interned identifier (agency or entity id).
 pub type Sym = u32;
@@ -181,7 +185,7 @@ impl PartialEq for Entities {
 }
 
 /// The namespaces of entity ids: a task and a freeze may share an id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EntityKind {
     Meeting,
     Task,
@@ -196,14 +200,14 @@ pub enum EntityKind {
 }
 
 /// An entity: its namespace and interned id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EntityKey {
     pub kind: EntityKind,
     pub sym: Sym,
 }
 
 /// What an event touches, recorded so that a retraction can undo it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ref {
     /// The event is a step of this entity's lifecycle.
     Entity(EntityKey),
@@ -214,7 +218,7 @@ pub enum Ref {
 }
 
 /// A registered agency.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgencyRec {
     pub kind: AgencyKind,
     pub coordinator: bool,
@@ -225,7 +229,7 @@ pub struct AgencyRec {
 }
 
 /// A meeting's lifecycle state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingState {
     pub convener: Sym,
     pub convened_at: i64,
@@ -234,7 +238,7 @@ pub struct MeetingState {
 }
 
 /// Whether a task is still open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaskStatus {
     Open,
     Completed,
@@ -242,7 +246,7 @@ pub enum TaskStatus {
 }
 
 /// A task's lifecycle state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskState {
     pub assignee: Sym,
     pub assigner: Sym,
@@ -253,7 +257,7 @@ pub struct TaskState {
 }
 
 /// How a bank answered a freeze request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FreezeAnswer {
     Pending,
     Executed { at: i64, amount_frozen_minor: u64 },
@@ -261,7 +265,7 @@ pub enum FreezeAnswer {
 }
 
 /// A freeze's lifecycle state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FreezeState {
     pub requester: Sym,
     pub bank: Sym,
@@ -274,7 +278,7 @@ pub struct FreezeState {
 /// The state of a two-step entity: created by `from`, answered by `to` (a
 /// clue and its feedback, a warning and its dissuasion, a penalty and its
 /// revocation, a case and its freezes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairState {
     pub from: Sym,
     pub to: Sym,
@@ -283,7 +287,7 @@ pub struct PairState {
 }
 
 /// The state of an entity after one of its events.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntityState {
     Meeting(MeetingState),
     Task(TaskState),
@@ -295,7 +299,7 @@ pub enum EntityState {
 }
 
 /// An entity's non-retracted events, oldest first, with the state after each.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntityRec {
     stack: Vec<(u64, Option<EntityState>)>,
 }
@@ -316,7 +320,7 @@ impl EntityRec {
 pub type Refs = SmallVec<[Ref; 2]>;
 
 /// What the state remembers of each event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventMeta {
     pub id: Uuid,
     pub event_type: EventType,

@@ -210,11 +210,14 @@ pub struct LedgerOptions {
     pub clock: Clock,
     /// Retries after losing a race on a shared store.
     pub retry: RetryPolicy,
+    /// A snapshot of the validation state to start from, if there is a
+    /// usable one there (see `snapshot.rs`); `None` folds the whole log.
+    pub snapshot: Option<std::path::PathBuf>,
 }
 
 impl Default for LedgerOptions {
     fn default() -> Self {
-        LedgerOptions { clock: Arc::new(Timestamp::now), retry: RetryPolicy::default() }
+        LedgerOptions { clock: Arc::new(Timestamp::now), retry: RetryPolicy::default(), snapshot: None }
     }
 }
 
@@ -234,6 +237,10 @@ enum Command {
     },
     CatchUp {
         reply: oneshot::Sender<Result<Head, StoreError>>,
+    },
+    /// A copy of the state at the head, if it holds only committed events.
+    Snapshot {
+        reply: oneshot::Sender<Option<(State, Head)>>,
     },
 }
 
@@ -276,7 +283,7 @@ impl Ledger {
         reader: Arc<dyn LogReader>,
         options: LedgerOptions,
     ) -> Result<Self, StoreError> {
-        let (state, head) = load_state(reader.as_ref())?;
+        let (state, head) = load_state(reader.as_ref(), options.snapshot.as_deref())?;
         let (head_tx, head_rx) = watch::channel(head.clone());
         let (sender, receiver) = mpsc::channel();
         let last_recorded = Timestamp::parse(&head.recorded_at).ok();
@@ -644,12 +651,20 @@ fn closed_store() -> StoreError {
 }
 
 /// Folds the whole stored log into a fresh validation state.
-fn load_state(reader: &dyn LogReader) -> Result<(State, Head), StoreError> {
-    let mut state = State::new();
-    let mut head = Head::genesis();
+/// The state at the store's head: from the snapshot at `snapshot` if there
+/// is a usable one, plus the events after it.
+fn load_state(reader: &dyn LogReader, snapshot: Option<&std::path::Path>) -> Result<(State, Head), StoreError> {
+    let loaded = match snapshot {
+        Some(path) => snapshot::load(path, reader)?,
+        None => None,
+    };
+    let (mut state, mut head) = loaded.unwrap_or_else(|| (State::new(), Head::genesis()));
+    let from = head.seq;
     // Opening trusts the store's bytes (`verify` checks them); a follower
     // checks what other writers appended.
-    fold_from(reader, &mut state, &mut head, false)?;
+    let folded = fold_from(reader, &mut state, &mut head, false)?;
+    // `snapshot_seq` 0: no usable snapshot, the whole log was folded.
+    tracing::info!(snapshot_seq = from, folded, head_seq = head.seq, "opened the ledger");
     Ok((state, head))
 }
 
@@ -1091,6 +1106,9 @@ impl Core {
             }
             Command::CatchUp { reply } => {
                 let _ = reply.send(self.writer.catch_up().map(|_| self.writer.head.clone()));
+            }
+            Command::Snapshot { reply } => {
+                let _ = reply.send(snapshot::copy(&self.writer.state, &self.writer.head));
             }
         }
         true
@@ -1561,6 +1579,9 @@ impl Writer {
         }
     }
 }
+
+mod snapshot;
+pub use snapshot::{SNAPSHOT_FILE, SnapshotError};
 
 #[cfg(test)]
 mod tests;

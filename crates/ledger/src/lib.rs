@@ -16,6 +16,6 @@ pub use backend::{LogReader, LogWriter, RawRow, StoreError};
 pub use event::{Encoded, GENESIS_HASH, Head, StoredEvent, Tail, sha256_hex};
 pub use ledger::{
     AppendError, Appended, Clock, ImportError, ImportItem, ImportSummary, Ledger, LedgerOptions, LedgerStats,
-    RetryPolicy,
+    RetryPolicy, SNAPSHOT_FILE, SnapshotError,
 };
 pub use verify::{Finding, Problem, Stretch, Verifier, VerifyReport, check_stretch, verify, verify_sharded};

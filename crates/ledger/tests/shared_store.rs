@@ -92,7 +92,7 @@ fn open_interloped(
 ) -> (Ledger, Arc<AtomicU32>) {
     let commits = Arc::new(AtomicU32::new(0));
     let writer = Interloper { inner: log.writer(), commits: commits.clone(), before_commit: Box::new(before_commit) };
-    let options = LedgerOptions { clock: ticking_clock(), retry };
+    let options = LedgerOptions { clock: ticking_clock(), retry, ..LedgerOptions::default() };
     (Ledger::open_with(Box::new(writer), log.clone(), options).unwrap(), commits)
 }
 
