@@ -111,6 +111,34 @@ impl AgencyIndex {
         }
     }
 
+    /// Starts an index that has folded nothing at `at`, from the seqs of the
+    /// registrations standing there (`Projection::standing_registrations` of
+    /// a projection at `at`): it reads only those events, instead of every
+    /// event up to `at`, and `catch_up` goes on from `at`. An index that has
+    /// folded anything already is left as it is.
+    pub fn seed(&self, reader: &dyn LogReader, standing: &[u64], at: u64) -> Result<(), StoreError> {
+        let mut folded = self.folded.lock().unwrap_or_else(|e| e.into_inner());
+        if folded.seq != 0 {
+            return Ok(());
+        }
+        let mut seeded = Folded::default();
+        for &seq in standing.iter().filter(|&&seq| seq >= 1 && seq <= at) {
+            let mut outcome = Err(StoreError::Corrupt { seq, reason: "no stored event at this seq".into() });
+            reader.scan_raw(seq - 1, &mut |row| {
+                outcome = if row.seq == seq {
+                    fold_row(&mut seeded, row.seq, row.body, row.hash)
+                } else {
+                    Err(StoreError::Corrupt { seq, reason: "no stored event at this seq".into() })
+                };
+                false
+            })?;
+            outcome?;
+        }
+        seeded.seq = at;
+        *folded = seeded;
+        Ok(())
+    }
+
     /// The agency, if it is registered.
     pub fn get(&self, agency_id: &str) -> Option<AgencyInfo> {
         self.folded.lock().unwrap_or_else(|e| e.into_inner()).by_id.get(agency_id).cloned()
@@ -204,5 +232,75 @@ mod tests {
         assert_eq!(index.get("bank-a"), None);
         assert_eq!(index.all().len(), 1);
         assert_eq!(index.seq(), 3);
+    }
+
+    /// Issue 18: an index started from a projection's standing registrations
+    /// at any seq, then caught up, equals one that folded the whole log.
+    #[test]
+    fn an_index_seeded_from_the_projection_equals_the_folded_one_at_every_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = govledger_store_embedded::open_ledger(dir.path()).unwrap();
+        let office = json!({"agency_id": "office", "name": "Office", "kind": "government", "roles": ["coordinator"]});
+        let retract = |id: u32, of: u32| {
+            sub(
+                id,
+                "EventRetracted",
+                "office",
+                json!({"event_id": format!("00000000-0000-4000-8000-{of:012}"), "reason": "typo"}),
+            )
+        };
+        let events = vec![
+            sub(1, "AgencyRegistered", "office", office),
+            sub(2, "AgencyRegistered", "office", json!({"agency_id": "bank-a", "name": "Bank A", "kind": "bank"})),
+            sub(3, "AgencyRegistered", "office", json!({"agency_id": "bank-b", "name": "Bank B", "kind": "bank"})),
+            retract(4, 2),
+            sub(
+                5,
+                "AgencyRegistered",
+                "office",
+                json!({"agency_id": "bank-a", "name": "Bank A (again)", "kind": "bank",
+                "jurisdiction": "north"}),
+            ),
+            sub(6, "PublicityDelivered", "bank-b", json!({"activity_id": "P1", "audience": "residents", "reach": 3})),
+            sub(
+                7,
+                "AgencyRegistered",
+                "office",
+                json!({"agency_id": "psb", "name": "PSB", "kind": "public_security",
+                "roles": ["evaluator"]}),
+            ),
+            retract(8, 7),
+        ];
+        for e in events {
+            ledger.append_blocking(vec![e]).unwrap();
+        }
+        let reader = ledger.reader();
+        let stored = reader.read(0, 100).unwrap();
+        let full = AgencyIndex::new();
+        full.catch_up(reader.as_ref()).unwrap();
+        for at in 0..=stored.len() {
+            let mut projection = govledger_assess::Projection::new();
+            for e in &stored[..at] {
+                projection.apply(e).unwrap();
+            }
+            let seeded = AgencyIndex::new();
+            seeded.seed(reader.as_ref(), &projection.standing_registrations(), at as u64).unwrap();
+            assert_eq!(seeded.seq(), at as u64);
+            // The whole log folded up to `at`.
+            let folded_to_at = AgencyIndex::new();
+            reader
+                .scan_raw(0, &mut |row| {
+                    let mut f = folded_to_at.folded.lock().unwrap();
+                    row.seq <= at as u64 && fold_row(&mut f, row.seq, row.body, row.hash).is_ok()
+                })
+                .unwrap();
+            assert_eq!(seeded.all(), folded_to_at.all(), "at seq {at}");
+            seeded.catch_up(reader.as_ref()).unwrap();
+            assert_eq!(seeded.all(), full.all(), "seeded at seq {at}, then caught up");
+        }
+        assert_eq!(
+            full.all().iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+            ["Bank A (again)", "Bank B", "Office"]
+        );
     }
 }

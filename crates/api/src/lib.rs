@@ -173,6 +173,16 @@ impl AppState {
     /// with the caller to save it at shutdown) in place of its empty one.
     /// Call before the state is cloned.
     pub fn with_assessor(mut self, assessor: Arc<Assessor>) -> Self {
+        // The agency index starts from the projection's registrations
+        // instead of reading the whole log (issue 18); if that fails it
+        // folds the log as usual at the first request.
+        let (standing, at) = {
+            let projection = assessor.read();
+            (projection.standing_registrations(), projection.head_seq())
+        };
+        if let Err(e) = self.inner.agencies.seed(self.inner.ledger.reader().as_ref(), &standing, at) {
+            tracing::warn!(error = %e, "cannot start the agency index from the projection; folding the log");
+        }
         match Arc::get_mut(&mut self.inner) {
             Some(shared) => shared.assessor = assessor,
             // Already shared: keep the state as it is, but fold the loaded

@@ -185,6 +185,21 @@ impl Projection {
         self.ids.len() as u64
     }
 
+    /// The seqs of the `AgencyRegistered` events that stand at the head (not
+    /// retracted), ascending: the registered agencies, as of `head_seq`.
+    pub fn standing_registrations(&self) -> Vec<u64> {
+        let head = self.head_seq();
+        let mut seqs: Vec<u64> = self
+            .agencies
+            .iter()
+            .flat_map(|a| &a.registrations)
+            .filter(|r| r.life.live(head))
+            .map(|r| r.life.seq)
+            .collect();
+        seqs.sort_unstable();
+        seqs
+    }
+
     /// The hash of the last event folded in, lowercase hex; `None` when none.
     pub fn head_hash(&self) -> Option<String> {
         self.hashes.last().map(hex::encode)
