@@ -248,7 +248,8 @@ fn import_with_progress(
     let outcome = ledger.import_blocking(items, move |n| shown.set_position(n));
     bar.finish_and_clear();
     if outcome.as_ref().is_ok_and(|summary| summary.appended > 0) {
-        snapshots::save_state(&store::snapshot_path(dir), ledger);
+        // A failure is logged; the next start then folds the log.
+        let _ = snapshots::save_state(&store::snapshot_path(dir), ledger);
     }
     ledger.close();
     outcome

@@ -172,7 +172,7 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     if let Err(e) = assessor.catch_up(&ledger, ledger.head().seq) {
         tracing::warn!(error = ?e, "cannot bring the projection to the head; saving it where it is");
     }
-    crate::snapshots::save(dir, &ledger, &assessor);
+    let _ = crate::snapshots::save(dir, &ledger, &assessor);
     ledger.close();
     runtime.shutdown_timeout(Duration::from_secs(1));
     served?;

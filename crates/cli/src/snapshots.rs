@@ -17,21 +17,30 @@ use tokio::sync::watch;
 
 /// Saves the state snapshot and the projection checkpoint of `dir` now
 /// (blocking). Failures are logged, not fatal: they only cost time at the
-/// next start.
-pub fn save(dir: &Path, ledger: &Ledger, assessor: &Assessor) {
-    save_state(&crate::store::snapshot_path(dir), ledger);
+/// next start. Returns whether the state snapshot was saved.
+pub fn save(dir: &Path, ledger: &Ledger, assessor: &Assessor) -> bool {
+    let saved = save_state(&crate::store::snapshot_path(dir), ledger);
     crate::projection::save(dir, &assessor.checkpoint());
+    saved
 }
 
 /// Saves the state snapshot at `path` now (blocking); a failure is logged.
-pub fn save_state(path: &Path, ledger: &Ledger) {
+/// Returns whether it was saved.
+pub fn save_state(path: &Path, ledger: &Ledger) -> bool {
     match ledger.save_snapshot(path) {
-        Ok(head) => tracing::info!(seq = head.seq, path = %path.display(), "saved the state snapshot"),
+        Ok(head) => {
+            tracing::info!(seq = head.seq, path = %path.display(), "saved the state snapshot");
+            true
+        }
         // The next round tries again.
         Err(SnapshotError::Busy) => {
-            tracing::debug!("the ledger was committing; the state snapshot waits for the next round")
+            tracing::debug!("the ledger was committing; the state snapshot waits for the next round");
+            false
         }
-        Err(e) => tracing::warn!(error = %e, "cannot save the state snapshot; the next start folds more of the log"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot save the state snapshot; the next start folds more of the log");
+            false
+        }
     }
 }
 
@@ -55,7 +64,8 @@ pub async fn keep(
         }
         let (dir, ledger, assessor) = (dir.clone(), ledger.clone(), assessor.clone());
         match tokio::task::spawn_blocking(move || save(&dir, &ledger, &assessor)).await {
-            Ok(()) => saved_at = head,
+            Ok(true) => saved_at = head,
+            Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "the snapshot task failed"),
         }
     }

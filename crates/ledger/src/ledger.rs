@@ -650,7 +650,6 @@ fn closed_store() -> StoreError {
     StoreError::Io("the ledger is closed".into())
 }
 
-/// Folds the whole stored log into a fresh validation state.
 /// The state at the store's head: from the snapshot at `snapshot` if there
 /// is a usable one, plus the events after it.
 fn load_state(reader: &dyn LogReader, snapshot: Option<&std::path::Path>) -> Result<(State, Head), StoreError> {

@@ -84,6 +84,15 @@ fn reopen(log: &Arc<MemoryLog>, path: Option<&Path>) -> (State, Head, u64) {
     (state, head, rows)
 }
 
+/// A log holding `events`, recorded by a clock starting at `clock`.
+fn log_of(events: &[Submission], clock: &str) -> Arc<MemoryLog> {
+    let log = MemoryLog::new();
+    let ledger = open(&log, log.clone(), None, fixed_clock(clock));
+    import(&ledger, events);
+    ledger.close();
+    log
+}
+
 /// A log holding `events`, with a snapshot taken after the first `cut`.
 fn log_with_snapshot(events: &[Submission], cut: usize, path: &Path) -> Arc<MemoryLog> {
     let log = MemoryLog::new();
@@ -127,10 +136,7 @@ fn a_snapshot_of_another_log_is_ignored() {
     let path = dir.path().join("state.snapshot");
     log_with_snapshot(&events, 1_000, &path);
     // The same events recorded at other times: other hashes at every seq.
-    let other = MemoryLog::new();
-    let ledger = open(&other, other.clone(), None, fixed_clock("2026-11-03T00:00:00Z"));
-    import(&ledger, &events);
-    ledger.close();
+    let other = log_of(&events, "2026-11-03T00:00:00Z");
     let (rebuilt, full_head, _) = reopen(&other, None);
     let (state, head, rows) = reopen(&other, Some(&path));
     // The stored event at the snapshot's seq (another one), then all of them.
@@ -147,10 +153,7 @@ fn a_snapshot_beyond_the_log_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.snapshot");
     log_with_snapshot(&events, 1_200, &path);
-    let shorter = MemoryLog::new();
-    let ledger = open(&shorter, shorter.clone(), None, fixed_clock("2026-11-01T00:00:00Z"));
-    import(&ledger, &events[..1_000]);
-    ledger.close();
+    let shorter = log_of(&events[..1_000], "2026-11-01T00:00:00Z");
     let (rebuilt, _, _) = reopen(&shorter, None);
     let (state, head, rows) = reopen(&shorter, Some(&path));
     assert_eq!((rows, head.seq), (1_000, 1_000));
