@@ -343,7 +343,9 @@ fn status_for(appended: &[Appended]) -> StatusCode {
         (status = 415, description = "`request.unsupported_media_type`.", body = ErrorBody),
         (status = 422, description = "The ledger's rules refuse it (e.g. `lifecycle.out_of_order`); nothing stored.",
             body = ErrorBody),
-        (status = 503, description = "`server.unavailable`: nothing stored; retry.", body = ErrorBody),
+        (status = 503, description = "`server.unavailable`: nothing stored; retry. `store.ambiguous`: the store did not \
+            say whether it kept the events; send them again with the same ids (stored ones are answered as stored).",
+            body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
