@@ -87,6 +87,10 @@ api_codes! {
         "This server runs without a transparency log (no log key), so it signs and proves nothing.",
     Unavailable => "server.unavailable", SERVICE_UNAVAILABLE:
         "The store failed or the server is shutting down; nothing was stored; retry later.",
+    StoreAmbiguous => "store.ambiguous", SERVICE_UNAVAILABLE:
+        "The store did not say whether it kept the events (a timeout or a lost connection after they were sent); \
+         send the same events again with the same ids: those already stored are answered as stored, the others \
+         are stored once.",
     Internal => "server.internal", INTERNAL_SERVER_ERROR: "An unexpected server fault; it is logged.",
 }
 
@@ -107,6 +111,8 @@ pub enum AppError {
     BatchTooLarge { events: usize, limit: usize },
     /// The store failed or the ledger is closing: nothing was stored; retry later.
     Unavailable(String),
+    /// The store may or may not have kept the events: retry with the same ids.
+    Ambiguous(String),
     /// A server fault: logged, answered with a generic sentence.
     Internal(String),
 }
@@ -124,6 +130,7 @@ impl AppError {
             AppError::Refused { code, .. } => code.as_str(),
             AppError::BatchTooLarge { .. } => ErrorCode::BatchTooLarge.as_str(),
             AppError::Unavailable(_) => ApiCode::Unavailable.as_str(),
+            AppError::Ambiguous(_) => ApiCode::StoreAmbiguous.as_str(),
             AppError::Internal(_) => ApiCode::Internal.as_str(),
         }
     }
@@ -134,7 +141,7 @@ impl AppError {
             AppError::Rejected { rejection, .. } => status_of(rejection.code),
             AppError::Refused { code, .. } => code.status(),
             AppError::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Ambiguous(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -161,6 +168,18 @@ impl AppError {
                     None,
                     None,
                     "the ledger is unavailable (storage failure or shutting down); nothing was stored; retry later"
+                        .into(),
+                )
+            }
+            AppError::Ambiguous(detail) => {
+                tracing::warn!(detail = %detail, "request failed: the store did not say whether it kept the events");
+                (
+                    None,
+                    None,
+                    "the store did not confirm whether it kept the events (a timeout or a lost connection after \
+                     they were sent); send the same events again with the same event ids: events already stored are \
+                     answered with their seq and hash, the others are stored once. Events sent without an id may \
+                     have been stored: look for them (GET /v1/events) before sending them again"
                         .into(),
                 )
             }
@@ -316,6 +335,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict { .. } | StoreError::Locked(_) | StoreError::Io(_) => {
                 AppError::Unavailable(e.to_string())
             }
+            StoreError::Ambiguous(_) => AppError::Ambiguous(e.to_string()),
         }
     }
 }
@@ -383,6 +403,13 @@ mod tests {
         let body = serde_json::to_string(&e.body()).unwrap();
         assert!(!body.contains("/secret/path"), "{body}");
         assert!(body.contains("server.unavailable"), "{body}");
+        let e = AppError::from(AppendError::Store(StoreError::Ambiguous(
+            "deadline exceeded at kurrentdb://admin:secret@node1:2113".into(),
+        )));
+        assert_eq!((e.status(), e.code()), (StatusCode::SERVICE_UNAVAILABLE, "store.ambiguous"));
+        let body = serde_json::to_string(&e.body()).unwrap();
+        assert!(!body.contains("secret"), "{body}");
+        assert!(body.contains("same event ids"), "{body}");
         let e = AppError::Internal("stack trace here".into());
         assert!(!serde_json::to_string(&e.body()).unwrap().contains("stack trace"));
     }

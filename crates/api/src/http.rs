@@ -1,12 +1,13 @@
 //! The axum router (SPEC 4): `POST /v1/events`, `GET /v1/events`,
-//! `GET /v1/verify`, `/healthz`, `/metrics`, `/openapi.json`, and GraphQL at
+//! `GET /v1/verify`, `/healthz` (liveness), `/readyz` (readiness, in
+//! `crate::readiness`), `/metrics`, `/openapi.json`, and GraphQL at
 //! `/graphql` (POST: queries and mutations; GET: GraphiQL, or a
 //! graphql-transport-ws WebSocket for subscriptions; its handlers are in
 //! `crate::graphql_http`), and the OpenAPI document of them all.
 //!
 //! [`app`] builds the whole router from an [`AppState`]; tests drive it with
-//! `tower::ServiceExt::oneshot`, no socket needed. Every route but `/healthz`
-//! (and the static GraphiQL page, which holds no data) needs a bearer token.
+//! `tower::ServiceExt::oneshot`, no socket needed. Every route but `/healthz`,
+//! `/readyz` (and the static GraphiQL page, which holds no data) needs a bearer token.
 //! Requests are logged (method, route, status, latency, error code; never a
 //! header, so never a token) and measured. Answers to read-only GraphQL
 //! documents are kept per ledger head (`crate::response_cache`), after the
@@ -56,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi_json))
         .route("/graphql", post(crate::graphql_http::graphql_post).get(crate::graphql_http::graphql_get))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(crate::readiness::readyz))
         // The files of the GraphiQL page (no data, no token), served here rather than from a CDN.
         .route("/graphiql/{file}", get(crate::graphiql::file))
         // The live dashboard (`/`, `/dashboard/head`), over its own state.
@@ -343,7 +345,9 @@ fn status_for(appended: &[Appended]) -> StatusCode {
         (status = 415, description = "`request.unsupported_media_type`.", body = ErrorBody),
         (status = 422, description = "The ledger's rules refuse it (e.g. `lifecycle.out_of_order`); nothing stored.",
             body = ErrorBody),
-        (status = 503, description = "`server.unavailable`: nothing stored; retry.", body = ErrorBody),
+        (status = 503, description = "`server.unavailable`: nothing stored; retry. `store.ambiguous`: the store did not \
+            say whether it kept the events; send them again with the same ids (stored ones are answered as stored).",
+            body = ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -492,7 +496,9 @@ async fn metrics(State(http): State<Http>, headers: HeaderMap) -> Result<Respons
             http.state.metrics().transparency(chain_ok, size);
         }
     }
-    let text = http.state.metrics().render(http.state.ledger().head().seq);
+    let head = http.state.ledger().head();
+    http.state.metrics().head_hash(&head.hash);
+    let text = http.state.metrics().render(head.seq);
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], text)
         .into_response())
 }
@@ -513,7 +519,7 @@ async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
             `{\"error\": {\"code\", \"field\", \"index\", \"message\"}}` with a stable code. GraphQL is at /graphql; its \
             SDL is schema/govledger.graphql."
     ),
-    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json,
+    paths(post_events, get_events, get_verify, healthz, crate::readiness::readyz, metrics, openapi_json,
         crate::graphql_http::graphql_post, crate::graphql_http::graphql_get, crate::graphiql::file),
     components(schemas(
         WireEvent, SubmittedEnvelope, AppendedBatch, EventsPage, WireHead, WireVerifyReport, WireFinding, ErrorBody,

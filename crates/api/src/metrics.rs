@@ -23,6 +23,7 @@ pub struct Metrics {
     append_latency_s: Histogram,
     http_latency_s: HistogramVec,
     head_seq: IntGauge,
+    head_hash48: IntGauge,
     group_commits: IntCounter,
     writer_seconds: CounterVec,
     lost_races: IntCounter,
@@ -60,6 +61,11 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let head_seq = IntGauge::with_opts(Opts::new("govledger_head_seq", "The seq of the ledger's head."))?;
+        let head_hash48 = IntGauge::with_opts(Opts::new(
+            "govledger_head_hash48",
+            "The first 48 bits of the head's hash, as a number: replicas at one head seq must show the same value \
+             (a fork otherwise).",
+        ))?;
         let chain_ok = IntGauge::with_opts(Opts::new(
             "govledger_chain_ok",
             "1 while the chain verifies as far as checked (SPEC 6); 0 when it is broken or a witness refused a checkpoint.",
@@ -98,6 +104,7 @@ impl Metrics {
         registry.register(Box::new(append_latency_s.clone()))?;
         registry.register(Box::new(http_latency_s.clone()))?;
         registry.register(Box::new(head_seq.clone()))?;
+        registry.register(Box::new(head_hash48.clone()))?;
         registry.register(Box::new(group_commits.clone()))?;
         registry.register(Box::new(writer_seconds.clone()))?;
         registry.register(Box::new(lost_races.clone()))?;
@@ -113,6 +120,7 @@ impl Metrics {
             append_latency_s,
             http_latency_s,
             head_seq,
+            head_hash48,
             group_commits,
             writer_seconds,
             lost_races,
@@ -172,6 +180,12 @@ impl Metrics {
         self.http_latency_s.with_label_values(&[method, route, &status.to_string()]).observe(latency_s);
     }
 
+    /// Records the head's hash (its first 48 bits, for the fork alert).
+    pub fn head_hash(&self, hash: &str) {
+        let bits = hash.get(..12).and_then(|h| i64::from_str_radix(h, 16).ok()).unwrap_or(0);
+        self.head_hash48.set(bits);
+    }
+
     /// The text exposition, with the head seq as of now.
     pub fn render(&self, head_seq: u64) -> String {
         self.head_seq.set(i64::try_from(head_seq).unwrap_or(i64::MAX));
@@ -195,7 +209,9 @@ mod tests {
         m.appended(3, 1, 0.002);
         m.rejected("freeze.already_answered");
         m.rejected("freeze.already_answered");
+        m.head_hash("0000000000ff9e5d7c0f2c8c8ab1a22eb6b0b2b06c4f0f5a4f3c8f1f2e3d4c5b");
         let text = m.render(42);
+        assert!(text.contains("govledger_head_hash48 255"), "{text}");
         assert!(text.contains("govledger_appended_events_total 3"), "{text}");
         assert!(text.contains("govledger_replayed_events_total 1"), "{text}");
         assert!(text.contains("govledger_rejections_total{code=\"freeze.already_answered\"} 2"), "{text}");

@@ -6,6 +6,7 @@
 mod backup;
 mod config;
 mod listen;
+mod migrate;
 mod projection;
 mod proofs;
 mod report;
@@ -100,6 +101,8 @@ enum Command {
         #[command(subcommand)]
         command: token::TokenCommand,
     },
+    /// Move a ledger between stores (a data directory or a KurrentDB URL) keeping every seq, recorded_at and hash.
+    Migrate(migrate::MigrateArgs),
     /// Back up the data directory while it is in use (ledger and tokens) into a new directory, verified.
     Backup(backup::BackupArgs),
     /// Restore a backup into a new, empty data directory (--data-dir), verified before it is put in place.
@@ -203,6 +206,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => report::run(dir, args),
         Command::Serve(args) => serve::serve(dir, args),
         Command::Token { command } => token::run(dir, command),
+        Command::Migrate(args) => migrate::run(&args),
         Command::Backup(args) => backup::backup(dir, args),
         Command::Restore(args) => backup::restore(dir, args),
         Command::Key(args) => proofs::key(dir, args),

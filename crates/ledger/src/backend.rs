@@ -22,6 +22,31 @@ pub enum StoreError {
     /// Disk, database or network failure; the operation may be retried.
     #[error("storage failure: {0}")]
     Io(String),
+    /// The store may or may not have kept the transaction (a timeout or a
+    /// lost connection after the append was sent); retry with the same ids.
+    #[error("the outcome of the append is unknown: {0}")]
+    Ambiguous(String),
+}
+
+/// The largest transaction a store can write in one piece (KurrentDB: one
+/// append, under the server's `MaxAppendSize`). The ledger never hands a
+/// store a larger one: it commits a group of requests that would exceed it
+/// as several transactions, never splitting a request, and refuses a request
+/// (or an import) that alone exceeds it, whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionLimit {
+    /// Most bytes in one transaction, counted by [`TransactionLimit::bytes_of`].
+    pub max_bytes: usize,
+    /// The settings that raise the limit, for the refusal's message.
+    pub raise_with: String,
+}
+
+impl TransactionLimit {
+    /// Bytes one event takes in a transaction: its canonical body, its hash
+    /// and type, and an allowance for the store's framing of an event.
+    pub fn bytes_of(e: &Encoded) -> usize {
+        e.body.len() + e.event.hash.len() + e.event.event_type.len() + 64
+    }
 }
 
 /// One stored row, as the store keeps it.
@@ -61,11 +86,16 @@ pub trait LogWriter: Send {
     /// [`LogWriter::end_request`].
     fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError>;
 
-    /// Ends the events of one request of a group commit. A store that must
-    /// split a transaction into several appends splits only here, so that a
-    /// failure between appends never splits a request (see
-    /// `govledger-store-kurrentdb`); the others need not do anything.
+    /// Ends the events of one request of a group commit. A marker only: no
+    /// store splits a transaction (one that does not fit is refused, see
+    /// [`LogWriter::transaction_limit`]).
     fn end_request(&mut self) {}
+
+    /// The largest transaction this store can write in one piece; `None`
+    /// (the default) when it has no such limit.
+    fn transaction_limit(&self) -> Option<TransactionLimit> {
+        None
+    }
 
     /// Makes the transaction durable and visible, with `head` as the new
     /// anchor. When this returns Ok the events survive a crash.

@@ -37,10 +37,13 @@ use govledger_domain::{Capacity, Detached, ErrorCode, Rejection, State, Submissi
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
-use crate::backend::{LogReader, LogWriter, StoreError};
+use crate::backend::{LogReader, LogWriter, StoreError, TransactionLimit};
 use crate::event::{Encoded, Head, StoredEvent, sha256_hex};
 use crate::seal::Presealed;
 use crate::verify::{VerifyReport, verify_with_progress};
+
+mod room;
+use room::Room;
 
 /// Most events in one group commit; a larger queue is split.
 const MAX_GROUP_EVENTS: usize = 8_192;
@@ -289,6 +292,7 @@ impl Ledger {
         let last_recorded = Timestamp::parse(&head.recorded_at).ok();
         let stats = Arc::new(StatCounters::default());
         let worker = Writer {
+            limit: writer.transaction_limit(),
             stats: stats.clone(),
             state: Arc::new(Mutex::new(state)),
             writer,
@@ -771,6 +775,8 @@ struct Writer {
     retry: RetryPolicy,
     last_recorded: Option<Timestamp>,
     stats: Arc<StatCounters>,
+    /// The store's largest transaction, if it has one.
+    limit: Option<TransactionLimit>,
 }
 
 /// What checking one submission gave: its place in the request's reply.
@@ -1177,8 +1183,14 @@ fn serve(core: &Mutex<Core>, doorbell: &Doorbell) {
 /// The answer to each request of a group, in order.
 type Outcomes = Vec<Result<Vec<Appended>, AppendError>>;
 
-/// Why an attempt at a group commit stored nothing and may be retried.
-struct LostRace(StoreError);
+/// Why an attempt at a group commit is not the answer.
+enum Again {
+    /// Another writer appended first (`Conflict`), or the store may or may
+    /// not have kept the group (`Ambiguous`): catch up and check again.
+    Lost(StoreError),
+    /// The group does not fit in one store transaction: nothing was written.
+    TooLarge(Room),
+}
 
 impl Writer {
     /// `recorded_at` for the next transaction: the clock, never going back.
@@ -1230,9 +1242,9 @@ impl Writer {
         recorded_at: Timestamp,
         capacity: Capacity,
     ) -> Result<Slot, Failure> {
-        if let Some(id) = sub.id
-            && let Some(seq) = txn.seq_of(&id)
-        {
+        // By the event's id, the client's or the one the server assigned
+        // (an attempt whose outcome was unknown may have stored it).
+        if let Some(seq) = txn.seq_of(&id) {
             let conflict = || {
                 Failure::Rejected(Rejection::at(
                     ErrorCode::IdConflict,
@@ -1266,15 +1278,46 @@ impl Writer {
         let batches: Vec<(Arc<Preparation>, Capacity)> =
             group.iter().map(|(batch, capacity, _)| (batch.clone(), *capacity)).collect();
         let mut attempt = 1;
-        let outcomes = loop {
+        // The head before the first attempt whose outcome was unknown.
+        let mut unsure_since = None;
+        let mut outcomes = loop {
             let recorded = Recorded::new(self.tick());
             let lost = match self.attempt_group(&batches, &recorded, helper) {
                 Ok(outcomes) => break outcomes,
-                Err(LostRace(e)) => e,
+                Err(Again::TooLarge(room)) if group.len() > 1 => {
+                    // Never split a request; a group of several is committed
+                    // as two smaller groups, in order.
+                    tracing::debug!(
+                        requests = group.len(),
+                        bytes = room.used(),
+                        "group too large for one store transaction"
+                    );
+                    let mut group = group;
+                    let second = group.split_off(group.len() / 2);
+                    self.commit_group(group, helper);
+                    self.commit_group(second, helper);
+                    return;
+                }
+                Err(Again::TooLarge(room)) => {
+                    break vec![Err(AppendError::Rejected { index: 0, rejection: room.refusal("the batch") })];
+                }
+                Err(Again::Lost(e)) => e,
             };
-            self.stats.lost_races.fetch_add(1, Ordering::Relaxed);
+            let unknown = matches!(lost, StoreError::Ambiguous(_));
+            if unknown {
+                unsure_since.get_or_insert(self.head.seq);
+                tracing::warn!(error = %lost, "the store did not say whether it kept a group commit; reading it back");
+            } else {
+                self.stats.lost_races.fetch_add(1, Ordering::Relaxed);
+            }
             attempt += 1;
             let Some(pause) = self.retry.backoff(attempt, jitter()) else {
+                if unknown {
+                    break batches
+                        .iter()
+                        .map(|_| Err(AppendError::Store(StoreError::Ambiguous(lost.to_string()))))
+                        .collect();
+                }
                 self.stats.retries_exhausted.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(attempts = attempt - 1, error = %lost, "group commit kept losing the race to other writers");
                 let message = format!(
@@ -1285,13 +1328,38 @@ impl Writer {
             };
             tracing::debug!(attempt, error = %lost, pause_ms = pause.as_secs_f64() * 1e3, "lost a race; catching up");
             std::thread::sleep(pause);
-            // Another writer appended first: fold its events in, then check
-            // every request again against the state that includes them.
+            // Another writer appended first, or the store may have kept the
+            // group: fold in what is stored, then check every request again
+            // against the state that includes it (a request stored by the
+            // unknown attempt is then found by its ids, with its stored seq
+            // and hash).
             if let Err(e) = self.catch_up() {
-                let message = format!("cannot catch up with the shared store: {e}; nothing was stored: retry");
-                break batches.iter().map(|_| Err(AppendError::Store(StoreError::Io(message.clone())))).collect();
+                let error = if unknown {
+                    StoreError::Ambiguous(format!("{lost}; reading the store back failed too: {e}"))
+                } else {
+                    StoreError::Io(format!("cannot catch up with the shared store: {e}; nothing was stored: retry"))
+                };
+                let message = error.to_string();
+                break batches
+                    .iter()
+                    .map(|_| {
+                        Err(AppendError::Store(match error {
+                            StoreError::Ambiguous(_) => StoreError::Ambiguous(message.clone()),
+                            _ => StoreError::Io(message.clone()),
+                        }))
+                    })
+                    .collect();
             }
         };
+        if let Some(since) = unsure_since {
+            // Stored by an attempt of this very commit: new to the client.
+            let ids: HashSet<Uuid> = batches.iter().flat_map(|(batch, _)| batch.ids.iter().copied()).collect();
+            for appended in outcomes.iter_mut().flatten().flatten() {
+                if appended.replayed && appended.event.seq > since && ids.contains(&appended.event.id) {
+                    appended.replayed = false;
+                }
+            }
+        }
         for ((_, _, reply), outcome) in group.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
         }
@@ -1317,14 +1385,14 @@ impl Writer {
         batches: &[(Arc<Preparation>, Capacity)],
         recorded: &Recorded,
         helper: Option<&Doorbell>,
-    ) -> Result<Outcomes, LostRace> {
-        let Writer { state, writer, reader, head: committed, head_tx, stats, .. } = self;
+    ) -> Result<Outcomes, Again> {
+        let Writer { state, writer, reader, head: committed, head_tx, stats, limit, .. } = self;
         let started = Instant::now();
         let events: usize = batches.iter().map(|(batch, _)| batch.len()).sum();
         let beside = helper.filter(|_| events >= SHARED_PREPARE_MIN).map(|doorbell| {
             let job = Arc::new(CheckJob::new(batches, recorded.at, state.clone(), reader.clone()));
             doorbell.ring_with(|bell| bell.checks.push(job.clone()));
-            let ahead = Self::write_ahead(writer.as_mut(), batches, committed, recorded);
+            let ahead = Self::write_ahead(writer.as_mut(), batches, committed, recorded, &mut Room::new(limit));
             let wrote = started.elapsed();
             let (checked, change, took) = job.wait_or_run();
             (ahead, wrote, checked, change, took)
@@ -1361,7 +1429,7 @@ impl Writer {
                     Ok(anchor) => {
                         let found = anchor.map_or(0, |a| a.seq);
                         if found != committed.seq {
-                            return Err(LostRace(StoreError::Conflict { expected: committed.seq, found }));
+                            return Err(Again::Lost(StoreError::Conflict { expected: committed.seq, found }));
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "cannot read the store's head to confirm a refusal"),
@@ -1370,6 +1438,7 @@ impl Writer {
             fill_outcomes(&mut outcomes, accepted);
             return Ok(outcomes);
         }
+        let mut room = Room::new(limit);
         let (written, mut accepted, head) = match ahead {
             Some((written, head)) => {
                 stats.written_ahead.fetch_add(1, Ordering::Relaxed);
@@ -1382,7 +1451,7 @@ impl Writer {
                 head.recorded_at.clone_from(&recorded.text);
                 let written = writer.begin(committed.seq).and_then(|()| {
                     accepted.iter_mut().try_for_each(|a| {
-                        Self::seal_and_write(writer.as_mut(), &batches[a.batch].0, a, &mut head, recorded)
+                        Self::seal_and_write(writer.as_mut(), &batches[a.batch].0, a, &mut head, recorded, &mut room)
                     })
                 });
                 write_time += writing.elapsed();
@@ -1403,8 +1472,11 @@ impl Writer {
                 writer.rollback();
                 // Dropping the `Txn` puts the state back as it was.
                 drop(txn);
-                if let StoreError::Conflict { .. } = e {
-                    return Err(LostRace(e));
+                if room.exceeded() {
+                    return Err(Again::TooLarge(room));
+                }
+                if let StoreError::Conflict { .. } | StoreError::Ambiguous(_) = e {
+                    return Err(Again::Lost(e));
                 }
                 tracing::error!(error = %e, "group commit failed; nothing of it was stored");
                 let message = e.to_string();
@@ -1424,6 +1496,7 @@ impl Writer {
         batches: &[(Arc<Preparation>, Capacity)],
         committed: &Head,
         recorded: &Recorded,
+        room: &mut Room,
     ) -> Result<(Vec<Accepted>, Head), StoreError> {
         let mut head = committed.clone();
         head.recorded_at.clone_from(&recorded.text);
@@ -1440,7 +1513,7 @@ impl Writer {
                 })
                 .collect();
             let mut request = Accepted { outcome: i, batch: i, slots, sealed: Vec::new() };
-            Self::seal_and_write(writer, batch, &mut request, &mut head, recorded)?;
+            Self::seal_and_write(writer, batch, &mut request, &mut head, recorded, room)?;
             written.push(request);
         }
         Ok((written, head))
@@ -1448,13 +1521,15 @@ impl Writer {
 
     /// Seals an accepted request's new events (of `batch`) after `head`,
     /// moving it along, and writes them chunk by chunk as their preparations
-    /// become ready.
+    /// become ready. Fails, writing no more, when they do not fit in the
+    /// `room` left in the store's transaction.
     fn seal_and_write(
         writer: &mut dyn LogWriter,
         batch: &Preparation,
         request: &mut Accepted,
         head: &mut Head,
         recorded: &Recorded,
+        room: &mut Room,
     ) -> Result<(), StoreError> {
         let Accepted { slots, sealed, .. } = request;
         sealed.clear();
@@ -1469,6 +1544,7 @@ impl Writer {
                 }
             });
             if sealed.len() > start {
+                room.take(&sealed[start..])?;
                 writer.write(&sealed[start..])?;
             }
         }
@@ -1506,6 +1582,7 @@ impl Writer {
         // Client ids of the chunk not yet written: `writer.by_id` cannot see
         // them, and a retry of one of them later in the file must be found.
         let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
+        let mut room = Room::new(&self.limit);
         let mut state = lock_state(&self.state);
         let mut txn = state.begin();
         let result = (|| {
@@ -1525,6 +1602,9 @@ impl Writer {
                 ) {
                     Ok(Slot::New { seq, id }) => {
                         let enc = seal_next(&Presealed::new(&sub, id), &sub, seq, &recorded, &mut head);
+                        if room.take(std::slice::from_ref(&enc)).is_err() {
+                            return Err(ImportError::Rejected { line, rejection: room.refusal("the import") });
+                        }
                         if sub.id.is_some() {
                             unwritten.insert(id, enc.event.clone());
                         }
@@ -1567,10 +1647,12 @@ impl Writer {
                 drop(txn);
                 drop(state);
                 self.writer.rollback();
-                if let ImportError::Store(StoreError::Conflict { .. }) = e {
+                if let ImportError::Store(StoreError::Conflict { .. } | StoreError::Ambiguous(_)) = e {
                     // Another writer of a shared store appended during the
-                    // import: nothing of it was stored. Follow the store so
-                    // that a rerun is checked against what is there now.
+                    // import (nothing of it was stored), or the store may
+                    // have kept it: follow the store so that a rerun is
+                    // checked against what is there now (a rerun of the same
+                    // file then finds its events stored, by their ids).
                     let _ = self.catch_up();
                 }
                 Err(e)

@@ -12,7 +12,7 @@ pub mod memory;
 mod seal;
 pub mod verify;
 
-pub use backend::{LogReader, LogWriter, RawRow, StoreError};
+pub use backend::{LogReader, LogWriter, RawRow, StoreError, TransactionLimit};
 pub use event::{Encoded, GENESIS_HASH, Head, StoredEvent, Tail, sha256_hex};
 pub use ledger::{
     AppendError, Appended, Clock, ImportError, ImportItem, ImportSummary, Ledger, LedgerOptions, LedgerStats,

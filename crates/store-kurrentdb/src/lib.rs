@@ -14,12 +14,14 @@
 //! subscription) to keep its state current.
 //!
 //! What KurrentDB does not give, and what this store does instead:
-//! - no multi-append transaction: a commit is one append when it fits in
-//!   `max_append_bytes` (keep it below the server's maximum append size);
-//!   larger ones (big imports) are split between requests, then between
-//!   events, and a failure between two appends leaves the earlier ones
-//!   stored (the error says up to which seq). A rejected event of an import
-//!   still stores nothing: events are buffered until the commit.
+//! - no multi-append transaction: a commit is exactly one append, never
+//!   split. The store reports `max_append_bytes` as its
+//!   [`TransactionLimit`] (keep it below the server's `MaxAppendSize`), so
+//!   the ledger commits a large group of requests as several transactions
+//!   and refuses a single request or import that does not fit, whole.
+//! - an append whose answer never came (a timeout, a lost connection, after
+//!   the bounded retries) may or may not be stored:
+//!   `StoreError::Ambiguous`; the ledger reads the stream back to learn which.
 //! - no lookup by event id: each store keeps an id → seq index in memory,
 //!   filled as it reads the stream (about 40 bytes per event).
 //! - no separate anchor: the head is the stream's last event; a KurrentDB
@@ -39,17 +41,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use govledger_ledger::{Encoded, Head, LogReader, LogWriter, RawRow, StoreError, StoredEvent};
+use govledger_ledger::{Encoded, Head, LogReader, LogWriter, RawRow, StoreError, StoredEvent, TransactionLimit};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::mapping::{append_error, expected_revision, from_row, head_seq, plan_appends, to_outgoing};
-use crate::stream::{OutgoingEvent, RecordedRow, Stream, StreamError};
+use crate::mapping::{LedgerRow, append_error, expected_revision, from_row, head_seq, to_outgoing};
+use crate::stream::{OutgoingEvent, Stream, StreamError};
 
 /// The stream the ledger lives in unless the URL names another.
 pub const DEFAULT_STREAM: &str = "govledger-ledger";
-/// Payload bytes per append unless the URL says otherwise: under the
-/// server's default maximum append size (1 MiB).
+/// Bytes per append unless the URL says otherwise (counted as
+/// [`TransactionLimit::bytes_of`], which is more than the server counts):
+/// under the server's default `MaxAppendSize` (1 MiB).
 pub const DEFAULT_MAX_APPEND_BYTES: usize = 1_000_000;
 /// Events per read request.
 const PAGE: usize = 4_096;
@@ -61,7 +64,7 @@ pub struct KurrentConfig {
     pub connection: String,
     /// The stream holding the ledger.
     pub stream: String,
-    /// Largest append, in payload and metadata bytes.
+    /// Largest append (one transaction), in [`TransactionLimit::bytes_of`].
     pub max_append_bytes: usize,
 }
 
@@ -216,11 +219,13 @@ impl Shared {
         self.index.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn read_rows(&self, from: u64, max: usize) -> Result<Vec<RecordedRow>, StoreError> {
+    /// Up to `max` rows from stream revision `from` on (ledger seq `from + 1`), checked.
+    fn read_rows(&self, from: u64, max: usize) -> Result<Vec<LedgerRow>, StoreError> {
         let rows = self.retry.run("read", || self.stream.read(from, max)).map_err(read_error)?;
+        let rows = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
         let mut index = self.index();
         for row in &rows {
-            index.note(row.revision + 1, row.id);
+            index.note(row.seq, row.id);
         }
         Ok(rows)
     }
@@ -239,12 +244,9 @@ impl Shared {
         };
         let row = self.read_rows(seq - 1, 1)?.into_iter().next();
         match row {
-            Some(row) if row.id == *id => {
-                let (seq, body, hash) = from_row(row)?;
-                StoredEvent::from_body(&body, &hash)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt { seq, reason: e.to_string() })
-            }
+            Some(row) if row.id == *id => StoredEvent::from_body(&row.body, &row.hash)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt { seq, reason: e.to_string() }),
             _ => Err(StoreError::Corrupt { seq, reason: format!("event {id} is indexed at seq {seq} but not there") }),
         }
     }
@@ -275,8 +277,9 @@ impl KurrentStore {
             shared: self.shared.clone(),
             max_append_bytes: self.max_append_bytes,
             expected: None,
-            writes: Vec::new(),
-            open_request: false,
+            events: Vec::new(),
+            ids: Vec::new(),
+            bytes: 0,
             pending: HashMap::new(),
         }
     }
@@ -303,7 +306,7 @@ impl LogReader for KurrentReader {
     fn anchor(&self) -> Result<Option<Head>, StoreError> {
         let last = self.shared.retry.run("read the last event", || self.shared.stream.last()).map_err(read_error)?;
         let Some(row) = last else { return Ok(None) };
-        let (seq, body, hash) = from_row(row)?;
+        let LedgerRow { seq, body, hash, .. } = from_row(row)?;
         let event =
             StoredEvent::from_body(&body, &hash).map_err(|e| StoreError::Corrupt { seq, reason: e.to_string() })?;
         Ok(Some(Head { seq, hash, recorded_at: event.recorded_at }))
@@ -316,8 +319,7 @@ impl LogReader for KurrentReader {
             let want = (limit - out.len()).min(PAGE);
             let rows = self.shared.read_rows(from, want)?;
             let got = rows.len();
-            for row in rows {
-                let (seq, body, hash) = from_row(row)?;
+            for LedgerRow { seq, body, hash, .. } in rows {
                 out.push(
                     StoredEvent::from_body(&body, &hash)
                         .map_err(|e| StoreError::Corrupt { seq, reason: e.to_string() })?,
@@ -337,11 +339,10 @@ impl LogReader for KurrentReader {
             let rows = self.shared.read_rows(from, PAGE)?;
             let got = rows.len();
             for row in rows {
-                let (seq, body, hash) = from_row(row)?;
-                if !visit(RawRow { seq, body: &body, hash: &hash }) {
+                if !visit(RawRow { seq: row.seq, body: &row.body, hash: &row.hash }) {
                     return Ok(());
                 }
-                from = seq;
+                from = row.seq;
             }
             if got < PAGE {
                 return Ok(());
@@ -355,19 +356,33 @@ impl LogReader for KurrentReader {
 }
 
 /// Writes the ledger's stream: buffers a transaction and appends it at
-/// `commit` with the expected revision of the head it was begun at.
+/// `commit`, whole, in one append with the expected revision of the head it
+/// was begun at.
 pub struct KurrentWriter {
     shared: Arc<Shared>,
     max_append_bytes: usize,
     /// The ledger head the open transaction appends after.
     expected: Option<u64>,
-    /// The transaction's events, one entry per request (the `write` calls
-    /// up to an `end_request`), which `commit` keeps in one append when it fits.
-    writes: Vec<Vec<OutgoingEvent>>,
-    /// Whether the last entry of `writes` is a request still being written.
-    open_request: bool,
+    /// The transaction's events, and their ledger ids in the same order.
+    events: Vec<OutgoingEvent>,
+    ids: Vec<Uuid>,
+    /// Their size, in [`TransactionLimit::bytes_of`].
+    bytes: usize,
     /// The transaction's events by id, for `by_id`.
     pending: HashMap<Uuid, StoredEvent>,
+}
+
+impl KurrentWriter {
+    fn limit(&self) -> TransactionLimit {
+        TransactionLimit {
+            max_bytes: self.max_append_bytes,
+            raise_with: format!(
+                "one KurrentDB append holds at most {} bytes (max_append_bytes in the store URL); raise \
+                 MaxAppendSize on every KurrentDB node (default 1 MiB) and max_append_bytes below it",
+                self.max_append_bytes
+            ),
+        }
+    }
 }
 
 impl LogWriter for KurrentWriter {
@@ -387,63 +402,71 @@ impl LogWriter for KurrentWriter {
         if self.expected.is_none() {
             return Err(StoreError::Io("write outside a transaction".into()));
         }
-        if events.is_empty() {
-            return Ok(());
-        }
-        match self.writes.last_mut() {
-            Some(request) if self.open_request => request.extend(events.iter().map(to_outgoing)),
-            _ => self.writes.push(events.iter().map(to_outgoing).collect()),
-        }
-        self.open_request = true;
+        self.bytes += events.iter().map(TransactionLimit::bytes_of).sum::<usize>();
+        self.events.extend(events.iter().map(to_outgoing));
+        self.ids.extend(events.iter().map(|e| e.event.id));
         self.pending.extend(events.iter().map(|e| (e.event.id, e.event.clone())));
         Ok(())
     }
 
-    fn end_request(&mut self) {
-        self.open_request = false;
+    fn transaction_limit(&self) -> Option<TransactionLimit> {
+        Some(self.limit())
     }
 
     fn commit(&mut self, head: &Head) -> Result<(), StoreError> {
         let Some(expected_head) = self.expected.take() else {
             return Err(StoreError::Io("commit outside a transaction".into()));
         };
-        let writes = std::mem::take(&mut self.writes);
-        self.open_request = false;
+        let events = std::mem::take(&mut self.events);
+        let ids = std::mem::take(&mut self.ids);
+        let bytes = std::mem::take(&mut self.bytes);
         self.pending.clear();
-        let total: u64 = writes.iter().map(|w| w.len() as u64).sum();
+        let total = events.len() as u64;
         if expected_head + total != head.seq {
             return Err(StoreError::Io(format!(
                 "the transaction holds {total} events after seq {expected_head}, but its head is seq {}",
                 head.seq
             )));
         }
-        let mut stored: u64 = 0;
-        for append in plan_appends(&writes, self.max_append_bytes) {
-            let expected = expected_revision(expected_head + stored);
-            let last = self
-                .shared
-                .retry
-                .run("append", || self.shared.stream.append(expected, &append))
-                .map_err(|e| append_error(e, expected_head, stored))?;
-            stored += append.len() as u64;
-            if last + 1 != expected_head + stored {
-                return Err(StoreError::Io(format!(
-                    "KurrentDB stored the append at revision {last}, expected {}",
-                    expected_head + stored - 1
-                )));
-            }
-            let mut index = self.shared.index();
-            for (e, seq) in append.iter().zip(expected_head + stored - append.len() as u64 + 1..) {
-                index.note(seq, e.id);
-            }
+        if events.is_empty() {
+            return Ok(());
+        }
+        // The ledger never writes more than the limit; should anything else,
+        // it is refused whole here rather than split.
+        if bytes > self.max_append_bytes {
+            return Err(StoreError::Io(format!(
+                "a transaction of {bytes} bytes does not fit in one append: {}",
+                self.limit().raise_with
+            )));
+        }
+        let expected = expected_revision(expected_head);
+        let mut attempts = 0;
+        let last = self
+            .shared
+            .retry
+            .run("append", || {
+                attempts += 1;
+                self.shared.stream.append(expected, &events)
+            })
+            .map_err(|e| append_error(e, expected_head, attempts))?;
+        if last + 1 != head.seq {
+            return Err(StoreError::Ambiguous(format!(
+                "KurrentDB stored the append at revision {last}, expected {}",
+                head.seq - 1
+            )));
+        }
+        let mut index = self.shared.index();
+        for (id, seq) in ids.into_iter().zip(expected_head + 1..) {
+            index.note(seq, id);
         }
         Ok(())
     }
 
     fn rollback(&mut self) {
         self.expected = None;
-        self.writes.clear();
-        self.open_request = false;
+        self.events.clear();
+        self.ids.clear();
+        self.bytes = 0;
         self.pending.clear();
     }
 

@@ -1,16 +1,22 @@
 //! The mapping between the ledger's stored events and KurrentDB events, and
-//! the plan of a commit's appends. Pure functions, tested without a server.
+//! the store errors of a failed append. Pure functions, tested without a
+//! server.
 //!
 //! - ledger `seq` N is stream revision N − 1; a ledger whose head is `seq`
 //!   H appends with expected revision H − 1 (no stream when H = 0);
-//! - the KurrentDB event id is the ledger event's `id`, the event type its
-//!   `type`;
+//! - the KurrentDB event id is derived from the sealed event's hash
+//!   ([`content_id`]), not the ledger's id: KurrentDB's idempotency compares
+//!   event ids only, so only a byte-identical retry may count as the stored
+//!   append; an event sealed again (another `recorded_at`, another hash) is
+//!   another KurrentDB event and meets a wrong expected revision;
+//! - the event type is the ledger event's `type`;
 //! - the JSON payload is the canonical body (RFC 8785) byte for byte — SPEC
-//!   2.2 hashes exactly those bytes;
+//!   2.2 hashes exactly those bytes; the ledger's id is in it;
 //! - the user metadata is `{"hash":"<sha-256 hex>"}`.
 
 use govledger_ledger::{Encoded, StoreError, Tail};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::stream::{OutgoingEvent, RecordedRow, StreamError};
 
@@ -31,10 +37,20 @@ pub fn head_seq(last_revision: Option<u64>) -> u64 {
     last_revision.map_or(0, |r| r + 1)
 }
 
+/// The KurrentDB event id of the event whose hash is `hash` (64 lowercase
+/// hex digits): its first 128 bits as a version 8 (custom) UUID. Two events
+/// share it only when their hashes share 122 bits.
+pub fn content_id(hash: &str) -> Option<Uuid> {
+    let bits = u128::from_str_radix(hash.get(..32)?, 16).ok()?;
+    Some(uuid::Builder::from_custom_bytes(bits.to_be_bytes()).into_uuid())
+}
+
 /// The KurrentDB event for a sealed ledger event.
 pub fn to_outgoing(e: &Encoded) -> OutgoingEvent {
     OutgoingEvent {
-        id: e.event.id,
+        // The ledger's hashes are SHA-256 hex; the ledger id is the fallback
+        // only for a hash that is not (which the ledger never produces).
+        id: content_id(&e.event.hash).unwrap_or(e.event.id),
         event_type: e.event.event_type.clone(),
         data: e.body.clone(),
         // A struct of one string field always serializes.
@@ -42,10 +58,21 @@ pub fn to_outgoing(e: &Encoded) -> OutgoingEvent {
     }
 }
 
-/// A row as the ledger keeps it: `(seq, canonical body, hash)`. Checks that
-/// the row is a ledger event at the position its body names, with the id
-/// and type its body names; anything else is a corrupt store.
-pub fn from_row(row: RecordedRow) -> Result<(u64, Vec<u8>, String), StoreError> {
+/// A stored row as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub seq: u64,
+    /// The ledger event's id (from its body).
+    pub id: Uuid,
+    /// The canonical body.
+    pub body: Vec<u8>,
+    pub hash: String,
+}
+
+/// A row as the ledger keeps it. Checks that the row is a ledger event at
+/// the position its body names, with the type its body names and the
+/// KurrentDB id its hash gives; anything else is a corrupt store.
+pub fn from_row(row: RecordedRow) -> Result<LedgerRow, StoreError> {
     let seq = row.revision + 1;
     let corrupt = |reason: String| StoreError::Corrupt { seq, reason };
     let metadata: Metadata = serde_json::from_slice(&row.metadata)
@@ -57,67 +84,35 @@ pub fn from_row(row: RecordedRow) -> Result<(u64, Vec<u8>, String), StoreError> 
     if tail.seq != seq {
         return Err(corrupt(format!("stream revision {} holds the event of seq {}", row.revision, tail.seq)));
     }
-    if tail.id != row.id.to_string() {
-        return Err(corrupt(format!("KurrentDB event id {} carries ledger event {}", row.id, tail.id)));
+    let id = Uuid::parse_str(tail.id).map_err(|_| corrupt(format!("the event's id {:?} is not a UUID", tail.id)))?;
+    if content_id(&metadata.hash) != Some(row.id) {
+        return Err(corrupt(format!("KurrentDB event id {} is not the one of hash {}", row.id, metadata.hash)));
     }
     if tail.event_type != row.event_type {
         return Err(corrupt(format!("KurrentDB event type {} carries a {} event", row.event_type, tail.event_type)));
     }
-    Ok((seq, row.data, metadata.hash))
+    Ok(LedgerRow { seq, id, body: row.data, hash: metadata.hash })
 }
 
-/// Splits a commit into appends of at most `max_bytes` of payload and
-/// metadata each. Each `write` call of the transaction (one request of a
-/// group commit) stays in one append when it fits, so that a failure
-/// between appends never splits a request; a write larger than the limit
-/// is split by events (an import), and one event larger than the limit goes
-/// alone (the server then refuses it).
-pub fn plan_appends(writes: &[Vec<OutgoingEvent>], max_bytes: usize) -> Vec<Vec<OutgoingEvent>> {
-    let size = |e: &OutgoingEvent| e.data.len() + e.metadata.len() + e.event_type.len() + 16;
-    let mut appends: Vec<Vec<OutgoingEvent>> = Vec::new();
-    let mut current: Vec<OutgoingEvent> = Vec::new();
-    let mut current_bytes = 0;
-    for write in writes {
-        let write_bytes: usize = write.iter().map(size).sum();
-        if current_bytes + write_bytes > max_bytes && !current.is_empty() {
-            appends.push(std::mem::take(&mut current));
-            current_bytes = 0;
-        }
-        for e in write {
-            let bytes = size(e);
-            if current_bytes + bytes > max_bytes && !current.is_empty() {
-                appends.push(std::mem::take(&mut current));
-                current_bytes = 0;
-            }
-            current.push(e.clone());
-            current_bytes += bytes;
-        }
-    }
-    if !current.is_empty() {
-        appends.push(current);
-    }
-    appends
-}
-
-/// The store error for a failed append of the commit that expected ledger
-/// head `expected_head`, when `stored_before` of its events were already
-/// stored by earlier appends of the same commit.
-pub fn append_error(e: StreamError, expected_head: u64, stored_before: u64) -> StoreError {
+/// The store error for an append after ledger head `expected_head` that
+/// failed with `e` after `attempts` attempts. A wrong expected revision is
+/// a conflict even after earlier attempts whose answer was lost: had one of
+/// them been stored, the same ids would sit after the expected revision and
+/// the server would have answered "idempotent success". Any other failure
+/// after an attempt whose answer was lost leaves the outcome unknown.
+pub fn append_error(e: StreamError, expected_head: u64, attempts: u32) -> StoreError {
     match e {
-        StreamError::WrongExpectedRevision { current } if stored_before == 0 => {
+        StreamError::WrongExpectedRevision { current } => {
             StoreError::Conflict { expected: expected_head, found: head_seq(current) }
         }
-        StreamError::WrongExpectedRevision { current } => StoreError::Io(format!(
-            "another writer appended in the middle of a commit too large for one append: events up to seq {} \
-             are stored, the rest is not (the log is at seq {}); retry the rest",
-            expected_head + stored_before,
-            head_seq(current)
+        StreamError::Unavailable(_) => StoreError::Ambiguous(format!(
+            "{e}; the append may have been stored before the connection failed; \
+             read the stream back (catch up) to learn whether it was"
         )),
-        other if stored_before > 0 => StoreError::Io(format!(
-            "{other}; events up to seq {} are stored, the rest of the commit is not; retry the rest",
-            expected_head + stored_before
+        StreamError::Failed(_) if attempts > 1 => StoreError::Ambiguous(format!(
+            "{e}, after an attempt whose answer was lost; read the stream back (catch up) to learn whether it was stored"
         )),
-        other => StoreError::Io(other.to_string()),
+        StreamError::Failed(_) => StoreError::Io(e.to_string()),
     }
 }
 
@@ -151,13 +146,14 @@ mod tests {
     fn an_event_travels_as_its_exact_canonical_bytes_and_comes_back() {
         let enc = sealed(7);
         let out = to_outgoing(&enc);
-        assert_eq!(out.id, enc.event.id);
+        assert_eq!(out.id, content_id(&enc.event.hash).unwrap());
+        assert_ne!(out.id, enc.event.id, "the KurrentDB id is the content's, not the ledger's");
         assert_eq!(out.event_type, "PublicityDelivered");
         assert_eq!(out.data, enc.body, "the payload is the hashed bytes, unchanged");
         assert_eq!(out.metadata, format!("{{\"hash\":\"{}\"}}", enc.event.hash).into_bytes());
-        let (seq, body, hash) = from_row(RecordedRow::recorded(6, &out)).unwrap();
-        assert_eq!((seq, &body, &hash), (7, &enc.body, &enc.event.hash));
-        assert_eq!(StoredEvent::from_body(&body, &hash).unwrap(), enc.event);
+        let row = from_row(RecordedRow::recorded(6, &out)).unwrap();
+        assert_eq!((row.seq, row.id, &row.body, &row.hash), (7, enc.event.id, &enc.body, &enc.event.hash));
+        assert_eq!(StoredEvent::from_body(&row.body, &row.hash).unwrap(), enc.event);
     }
 
     #[test]
@@ -172,7 +168,11 @@ mod tests {
         assert_eq!(seq, 10);
         assert!(reason.contains("holds the event of seq 7"), "{reason}");
         let (_, reason) = corrupt(RecordedRow { id: Uuid::now_v7(), ..good.clone() });
-        assert!(reason.contains("carries ledger event"), "{reason}");
+        assert!(reason.contains("is not the one of hash"), "{reason}");
+        // The ledger's own id as the KurrentDB id (a re-sealed retry could
+        // not be told from it) is not a row this store writes.
+        let (_, reason) = corrupt(RecordedRow { id: enc.event.id, ..good.clone() });
+        assert!(reason.contains("is not the one of hash"), "{reason}");
         let (_, reason) = corrupt(RecordedRow { event_type: "FreezeExecuted".into(), ..good.clone() });
         assert!(reason.contains("carries a PublicityDelivered event"), "{reason}");
         let (_, reason) = corrupt(RecordedRow { metadata: b"{}".to_vec(), ..good.clone() });
@@ -183,44 +183,37 @@ mod tests {
         assert!(reason.contains("not a canonical ledger event"), "{reason}");
     }
 
-    fn event(bytes: usize) -> OutgoingEvent {
-        OutgoingEvent { id: Uuid::now_v7(), event_type: String::new(), data: vec![b' '; bytes - 16], metadata: vec![] }
+    #[test]
+    fn the_kurrentdb_id_follows_the_content_so_a_resealed_event_gets_another() {
+        let a = sealed(7);
+        let b = StoredEvent::seal(
+            7,
+            a.event.id,
+            &a.event.submission().unwrap(),
+            Timestamp::parse("2026-03-01T00:00:01Z").unwrap(),
+            GENESIS_HASH,
+        );
+        assert_eq!(a.event.id, b.event.id);
+        assert_ne!(to_outgoing(&a).id, to_outgoing(&b).id, "another recorded_at, another KurrentDB id");
+        assert_eq!(to_outgoing(&a).id, to_outgoing(&a.clone()).id, "the same bytes, the same id");
+        let id = content_id(&a.event.hash).unwrap();
+        assert_eq!(id.get_version_num(), 8);
+        assert_eq!(content_id("xyz"), None);
     }
 
     #[test]
-    fn appends_split_between_requests_and_only_split_a_request_too_large_for_one() {
-        let ids = |plan: &[Vec<OutgoingEvent>]| plan.iter().map(|a| a.len()).collect::<Vec<_>>();
-        // Three requests of 40, 40 and 30 bytes under a 100-byte limit: the
-        // third does not fit beside the first two and starts an append.
-        let writes = vec![vec![event(20), event(20)], vec![event(40)], vec![event(30)]];
-        assert_eq!(ids(&plan_appends(&writes, 100)), vec![3, 1]);
-        // A request of 5 × 30 bytes alone exceeds the limit: split by events.
-        let writes = vec![vec![event(30)], (0..5).map(|_| event(30)).collect()];
-        assert_eq!(ids(&plan_appends(&writes, 100)), vec![1, 3, 2]);
-        // An event larger than the limit goes alone.
-        let writes = vec![vec![event(20), event(500), event(20)]];
-        assert_eq!(ids(&plan_appends(&writes, 100)), vec![1, 1, 1]);
-        // Order is kept.
-        let writes = vec![vec![event(20), event(20)], vec![event(90)]];
-        let flat: Vec<Uuid> = writes.iter().flatten().map(|e| e.id).collect();
-        let planned: Vec<Uuid> = plan_appends(&writes, 100).iter().flatten().map(|e| e.id).collect();
-        assert_eq!(planned, flat);
-        assert!(plan_appends(&[], 100).is_empty());
-    }
-
-    #[test]
-    fn a_wrong_expected_revision_is_a_conflict_only_before_anything_was_stored() {
+    fn a_failed_append_is_a_conflict_a_refusal_or_of_unknown_outcome() {
         let wrong = StreamError::WrongExpectedRevision { current: Some(9) };
-        assert!(matches!(append_error(wrong.clone(), 5, 0), StoreError::Conflict { expected: 5, found: 10 }));
+        assert!(matches!(append_error(wrong.clone(), 5, 1), StoreError::Conflict { expected: 5, found: 10 }));
+        assert!(matches!(append_error(wrong, 5, 3), StoreError::Conflict { expected: 5, found: 10 }));
         let none = StreamError::WrongExpectedRevision { current: None };
-        assert!(matches!(append_error(none, 5, 0), StoreError::Conflict { expected: 5, found: 0 }));
-        match append_error(wrong, 5, 3) {
-            StoreError::Io(m) => assert!(m.contains("up to seq 8 are stored"), "{m}"),
-            other => panic!("expected Io, got {other:?}"),
+        assert!(matches!(append_error(none, 5, 1), StoreError::Conflict { expected: 5, found: 0 }));
+        match append_error(StreamError::Unavailable("deadline exceeded".into()), 5, 5) {
+            StoreError::Ambiguous(m) => assert!(m.contains("deadline exceeded"), "{m}"),
+            other => panic!("expected Ambiguous, got {other:?}"),
         }
-        match append_error(StreamError::Unavailable("no leader".into()), 5, 0) {
-            StoreError::Io(m) => assert!(m.contains("no leader"), "{m}"),
-            other => panic!("expected Io, got {other:?}"),
-        }
+        let denied = StreamError::Failed("access denied".into());
+        assert!(matches!(append_error(denied.clone(), 5, 1), StoreError::Io(_)), "refused at once: nothing stored");
+        assert!(matches!(append_error(denied, 5, 2), StoreError::Ambiguous(_)), "after a lost answer: unknown");
     }
 }

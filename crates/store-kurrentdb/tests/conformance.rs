@@ -14,7 +14,7 @@ use std::sync::Arc;
 use govledger_ledger::StoreError;
 use govledger_store_conformance::{Harness, Opened};
 use govledger_store_kurrentdb::emulated::EmulatedStream;
-use govledger_store_kurrentdb::{KurrentConfig, KurrentStore, TransientRetry};
+use govledger_store_kurrentdb::{DEFAULT_MAX_APPEND_BYTES, KurrentConfig, KurrentStore, TransientRetry};
 
 mod emulated {
     use super::*;
@@ -24,9 +24,9 @@ mod emulated {
 
     impl Harness for Emulated {
         fn open(&self) -> Result<Opened, StoreError> {
-            // A small append limit, so that commits of several requests are
-            // split into several appends in these cases too.
-            let store = KurrentStore::on_stream(self.0.clone(), 4_096, TransientRetry::default());
+            // The default append limit, under the emulated server's default
+            // `MaxAppendSize`: every commit of these cases is one append.
+            let store = KurrentStore::on_stream(self.0.clone(), DEFAULT_MAX_APPEND_BYTES, TransientRetry::default());
             Ok((Box::new(store.writer()), store.reader()))
         }
     }

@@ -1,6 +1,7 @@
 //! The KurrentDB store's own behaviour, without a server: retries of a lost
-//! acknowledgement and of an unreachable cluster, commits split into several
-//! appends, a rejected import that appends nothing, a stream holding foreign
+//! acknowledgement and of an unreachable cluster, a transaction as exactly
+//! one append (refused whole when too large), a rejected import that
+//! appends nothing, a stream holding foreign
 //! events, the watch that tells a replica to catch up, and the real gRPC
 //! client failing cleanly when nothing listens (127.0.0.1, port 1).
 
@@ -66,16 +67,17 @@ fn a_lost_acknowledgement_is_retried_and_stores_the_events_once() {
 }
 
 #[test]
-fn an_unreachable_cluster_fails_the_append_after_bounded_retries_and_stores_nothing() {
+fn an_unreachable_cluster_answers_ambiguous_after_bounded_retries_and_stores_nothing() {
     let stream = Arc::new(EmulatedStream::new());
     let (ledger, _) = ledger_on(&stream, 1 << 20);
     ledger.append_blocking(city()).unwrap();
-    stream.inject(&[Fault::Unavailable, Fault::Unavailable, Fault::Unavailable]);
+    // Three attempts at the append and three at reading the stream back.
+    stream.inject(&[Fault::Unavailable; 6]);
     match ledger.append_blocking(vec![publicity("P1")]) {
-        Err(AppendError::Store(StoreError::Io(m))) => {
+        Err(AppendError::Store(StoreError::Ambiguous(m))) => {
             assert!(m.contains("unavailable") && m.contains("after 3 attempts"), "{m}")
         }
-        other => panic!("expected a store error, got {other:?}"),
+        other => panic!("expected an unknown outcome, got {other:?}"),
     }
     assert_eq!(ledger.read(0, 100).unwrap().len(), 2);
     // The cluster is back: the same request goes through, at the next seq.
@@ -83,22 +85,32 @@ fn an_unreachable_cluster_fails_the_append_after_bounded_retries_and_stores_noth
 }
 
 #[test]
-fn a_large_commit_is_split_into_appends_and_a_rejected_import_appends_nothing() {
+fn an_import_too_large_for_one_append_is_refused_whole_and_one_that_fits_is_one_append() {
+    let items = || {
+        city()
+            .into_iter()
+            .chain((0..30).map(|i| publicity(&format!("P{i}"))))
+            .enumerate()
+            .map(|(i, s)| Ok((i as u64 + 1, s)))
+            .collect::<Vec<_>>()
+    };
     let stream = Arc::new(EmulatedStream::new());
     // About three events per append.
     let (ledger, _) = ledger_on(&stream, 1_500);
-    let items: Vec<_> = city()
-        .into_iter()
-        .chain((0..30).map(|i| publicity(&format!("P{i}"))))
-        .enumerate()
-        .map(|(i, s)| Ok((i as u64 + 1, s)))
-        .collect();
-    let summary = ledger.import_blocking(items.into_iter(), |_| {}).unwrap();
+    match ledger.import_blocking(items().into_iter(), |_| {}) {
+        Err(ImportError::Rejected { rejection, .. }) => {
+            assert_eq!(rejection.code, ErrorCode::BatchTooLarge);
+            assert!(rejection.message.contains("MaxAppendSize"), "{}", rejection.message);
+        }
+        other => panic!("expected the import refused whole, got {other:?}"),
+    }
+    assert_eq!(appends(&stream), 0, "nothing of it was appended");
+    let (ledger, _) = ledger_on(&stream, 1 << 20);
+    let summary = ledger.import_blocking(items().into_iter(), |_| {}).unwrap();
     assert_eq!(summary.appended, 32);
-    assert!(appends(&stream) >= 8, "{} appends for 32 events under a 1,500-byte limit", appends(&stream));
+    assert_eq!(appends(&stream), 1, "one import, one append");
     assert!(verify(ledger.reader().as_ref()).unwrap().ok());
     // A file whose last line breaks a rule: nothing is appended at all.
-    let before = appends(&stream);
     let bad = (0..20)
         .map(|i| publicity(&format!("Q{i}")))
         .chain([publicity("P0")]) // P0 is already used
@@ -110,16 +122,13 @@ fn a_large_commit_is_split_into_appends_and_a_rejected_import_appends_nothing() 
         }
         other => panic!("expected a rejection, got {other:?}"),
     }
-    assert_eq!(appends(&stream), before, "events are buffered until the commit");
+    assert_eq!(appends(&stream), 1, "events are buffered until the commit");
     assert_eq!(ledger.head().seq, 32);
 }
 
 #[test]
-fn a_request_written_in_several_calls_stays_in_one_append() {
-    use govledger_ledger::{Encoded, GENESIS_HASH, Head, LogWriter, StoredEvent};
-    use govledger_store_kurrentdb::mapping::to_outgoing;
-    // Six events in a chain, as the ledger seals them (the store does not
-    // check rules, so they need no registered agencies).
+fn a_transaction_written_in_several_calls_is_one_append_and_one_too_large_is_refused_not_split() {
+    use govledger_ledger::{Encoded, GENESIS_HASH, Head, LogWriter, StoredEvent, TransactionLimit};
     let recorded_at = govledger_domain::Timestamp::parse("2026-03-01T00:00:00Z").unwrap();
     let mut prev = GENESIS_HASH.to_owned();
     let events: Vec<Encoded> = (1..=6u64)
@@ -129,32 +138,32 @@ fn a_request_written_in_several_calls_stays_in_one_append() {
             e
         })
         .collect();
-    // The size `plan_appends` counts; the six differ by a few bytes at most.
-    let size = |e: &Encoded| {
-        let o = to_outgoing(e);
-        o.data.len() + o.metadata.len() + o.event_type.len() + 16
-    };
-    let largest = events.iter().map(size).max().unwrap();
-    assert!(events.iter().map(size).min().unwrap() * 10 > largest * 9);
-    // Room for four events, not five.
-    let limit = largest * 9 / 2;
-    let stream = Arc::new(EmulatedStream::new());
-    let store = KurrentStore::on_stream(stream.clone(), limit, fast());
-    let mut writer = store.writer();
-    writer.begin(0).unwrap();
-    // Requests A (1 event), B (4 events, written in two calls) and C (1 event).
-    writer.write(&events[0..1]).unwrap();
-    writer.end_request();
-    writer.write(&events[1..3]).unwrap();
-    writer.write(&events[3..5]).unwrap();
-    writer.end_request();
-    writer.write(&events[5..6]).unwrap();
-    writer.end_request();
     let last = &events[5].event;
-    writer.commit(&Head { seq: 6, hash: last.hash.clone(), recorded_at: last.recorded_at.clone() }).unwrap();
-    // A, B, C: three appends. Had B's two calls counted as two requests, the
-    // plan would have packed A with B's first half, and C with its second.
-    assert_eq!(appends(&stream), 3);
+    let head = Head { seq: 6, hash: last.hash.clone(), recorded_at: last.recorded_at.clone() };
+    let total: usize = events.iter().map(TransactionLimit::bytes_of).sum();
+    let write_all = |writer: &mut dyn LogWriter| {
+        writer.begin(0).unwrap();
+        writer.write(&events[0..1]).unwrap();
+        writer.write(&events[1..5]).unwrap();
+        writer.write(&events[5..6]).unwrap();
+    };
+    // One byte short: refused whole, nothing appended.
+    let stream = Arc::new(EmulatedStream::new());
+    let store = KurrentStore::on_stream(stream.clone(), total - 1, fast());
+    let mut writer = store.writer();
+    assert_eq!(writer.transaction_limit().map(|l| l.max_bytes), Some(total - 1));
+    write_all(&mut writer);
+    match writer.commit(&head) {
+        Err(StoreError::Io(m)) => assert!(m.contains("does not fit in one append"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(appends(&stream), 0);
+    // Exactly the limit: one append.
+    let store = KurrentStore::on_stream(stream.clone(), total, fast());
+    let mut writer = store.writer();
+    write_all(&mut writer);
+    writer.commit(&head).unwrap();
+    assert_eq!(appends(&stream), 1);
     assert_eq!(store.reader().read(0, 10).unwrap().len(), 6);
     assert!(verify(store.reader().as_ref()).unwrap().ok());
 }

@@ -165,3 +165,81 @@ fn a_group_written_ahead_of_its_check_is_written_again_without_a_refused_request
     assert_eq!(log.read(0, 1000).unwrap().len(), 149);
     assert!(crate::verify::verify(log.as_ref()).unwrap().ok());
 }
+
+/// A memory store whose transactions hold at most `max_bytes`, counting
+/// the transactions it commits.
+struct Limited {
+    inner: crate::memory::MemoryWriter,
+    max_bytes: usize,
+    used: usize,
+    commits: Arc<AtomicU64>,
+}
+
+impl LogWriter for Limited {
+    fn begin(&mut self, expected_head: u64) -> Result<(), StoreError> {
+        self.used = 0;
+        self.inner.begin(expected_head)
+    }
+    fn write(&mut self, events: &[Encoded]) -> Result<(), StoreError> {
+        self.used += events.iter().map(TransactionLimit::bytes_of).sum::<usize>();
+        assert!(self.used <= self.max_bytes, "the ledger wrote {} bytes into one transaction", self.used);
+        self.inner.write(events)
+    }
+    fn commit(&mut self, head: &Head) -> Result<(), StoreError> {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.inner.commit(head)
+    }
+    fn rollback(&mut self) {
+        self.inner.rollback()
+    }
+    fn by_id(&mut self, id: &Uuid) -> Result<Option<StoredEvent>, StoreError> {
+        self.inner.by_id(id)
+    }
+    fn transaction_limit(&self) -> Option<TransactionLimit> {
+        Some(TransactionLimit { max_bytes: self.max_bytes, raise_with: "raise THE_SETTING".into() })
+    }
+}
+
+/// A group of requests too large for one store transaction is committed as
+/// several, no request split; a request too large on its own is refused
+/// whole and its neighbours are stored.
+#[test]
+fn a_group_too_large_for_one_transaction_is_committed_in_several_and_never_splits_a_request() {
+    let log = crate::memory::MemoryLog::new();
+    let commits = Arc::new(AtomicU64::new(0));
+    // Room for about twelve events per transaction.
+    let writer = Limited { inner: log.writer(), max_bytes: 12 * 450, used: 0, commits: commits.clone() };
+    let ledger = Ledger::open(Box::new(writer), log.clone()).unwrap();
+    ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
+    let publicities =
+        |prefix: &str, n: usize| -> Vec<Submission> { (0..n).map(|i| publicity(&format!("{prefix}{i}"))).collect() };
+    let mut core = lock_core(&ledger.inner.core);
+    let replies: Vec<_> = [publicities("A", 8), publicities("B", 8), publicities("C", 40), publicities("D", 8)]
+        .into_iter()
+        .map(|batch| {
+            let (reply, rx) = oneshot::channel();
+            assert!(ledger.hand_over(batch, Capacity::FULL, reply).is_some());
+            rx
+        })
+        .collect();
+    let before = commits.load(Ordering::Relaxed);
+    assert!(core.run_one(None));
+    drop(core);
+    let outcomes: Vec<_> = replies.into_iter().map(|mut rx| rx.try_recv().unwrap()).collect();
+    let seqs = |o: &Result<Vec<Appended>, AppendError>| -> Vec<u64> {
+        o.as_ref().unwrap().iter().map(|a| a.event.seq).collect()
+    };
+    assert_eq!(seqs(&outcomes[0]), (4..12).collect::<Vec<_>>());
+    assert_eq!(seqs(&outcomes[1]), (12..20).collect::<Vec<_>>());
+    match &outcomes[2] {
+        Err(AppendError::Rejected { rejection, .. }) => {
+            assert_eq!(rejection.code, ErrorCode::BatchTooLarge);
+            assert!(rejection.message.contains("raise THE_SETTING"), "{}", rejection.message);
+        }
+        other => panic!("the 40-event request should be refused whole: {other:?}"),
+    }
+    assert_eq!(seqs(&outcomes[3]), (20..28).collect::<Vec<_>>());
+    assert!(commits.load(Ordering::Relaxed) - before >= 2, "one group, several transactions");
+    assert_eq!(log.read(0, 1000).unwrap().len(), 27);
+    assert!(crate::verify::verify(log.as_ref()).unwrap().ok());
+}
