@@ -54,7 +54,7 @@ const PAGE: usize = 4_096;
 const RELISTEN_PAUSE: Duration = Duration::from_secs(1);
 
 /// Where the store is: a libpq-style URL plus options of ours.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PgConfig {
     /// The client's configuration (host, port, user, password, database …).
     pub pg: tokio_postgres::Config,
