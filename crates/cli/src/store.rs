@@ -24,8 +24,8 @@ pub enum Selection {
     Embedded,
     /// A stream on a KurrentDB cluster.
     Kurrent(KurrentConfig),
-    /// A schema in a PostgreSQL database.
-    Postgres(PgConfig),
+    /// A schema in a PostgreSQL database (boxed: the client's configuration is large).
+    Postgres(Box<PgConfig>),
 }
 
 static SELECTED: OnceLock<Selection> = OnceLock::new();
@@ -38,7 +38,7 @@ impl Selection {
         match url.map(str::trim) {
             None | Some("") | Some("embedded") => Ok(Selection::Embedded),
             Some(url) if KurrentConfig::is_kurrentdb_url(url) => Ok(Selection::Kurrent(KurrentConfig::parse(url)?)),
-            Some(url) if PgConfig::is_postgres_url(url) => Ok(Selection::Postgres(PgConfig::parse(url)?)),
+            Some(url) if PgConfig::is_postgres_url(url) => Ok(Selection::Postgres(Box::new(PgConfig::parse(url)?))),
             Some(other) => bail!(
                 "--store {other:?}: use `embedded` (the data directory, the default), a KurrentDB URL such as \
                  kurrentdb://127.0.0.1:2113?tls=false or a PostgreSQL URL such as \

@@ -161,7 +161,8 @@ pub(crate) fn describe(e: &tokio_postgres::Error, config: &PgConfig) -> StoreErr
         ))
     } else if *code == SqlState::LOCK_NOT_AVAILABLE {
         StoreError::Io(format!(
-            "another writer held the ledger in {target} for longer than the lock timeout (a long import?); retry"
+            "another writer held the ledger in {target} for longer than the lock timeout (a long import, or a commit \
+             waiting for a synchronous standby that is down: see pg_stat_replication); retry"
         ))
     } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
         StoreError::Io(format!(
