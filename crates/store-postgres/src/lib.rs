@@ -50,6 +50,8 @@ pub const DEFAULT_COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Rows per `INSERT … unnest(…)` and per page read.
 pub const FLUSH_ROWS: usize = 1_024;
 const PAGE: usize = 4_096;
+/// The `application_name` of the connection that follows the ledger.
+pub const LISTENER_NAME: &str = "govledger follower";
 /// Pause before the listener connects again after losing its connection.
 const RELISTEN_PAUSE: Duration = Duration::from_secs(1);
 
@@ -262,8 +264,10 @@ impl PgStore {
 async fn listen(shared: std::sync::Weak<Shared>) {
     loop {
         let Some(s) = shared.upgrade() else { return };
-        let (config, heads) = (s.config.clone(), s.heads.clone());
+        let (mut config, heads) = (s.config.clone(), s.heads.clone());
         drop(s);
+        // Named, so that a DBA sees it in pg_stat_activity for what it is.
+        config.pg.application_name(LISTENER_NAME);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let listened = async {
             let client = conn::connect(&config, Notices::default(), Some(tx)).await?;
