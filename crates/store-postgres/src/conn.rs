@@ -43,14 +43,35 @@ impl Rt {
         &self,
         future: impl Future<Output = Result<T, StoreError>> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let Some(runtime) = &self.0 else {
-            return Err(StoreError::Io("the PostgreSQL client is shut down".into()));
-        };
+        self.submit(future).wait()
+    }
+
+    /// Starts `future` on the runtime; its output is waited for later.
+    pub(crate) fn submit<T: Send + 'static>(
+        &self,
+        future: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Pending<T> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            let _ = tx.send(future.await);
-        });
-        rx.recv().map_err(|_| StoreError::Io("the PostgreSQL client stopped".into()))?
+        match &self.0 {
+            Some(runtime) => {
+                runtime.spawn(async move {
+                    let _ = tx.send(future.await);
+                });
+            }
+            None => {
+                let _ = tx.send(Err(StoreError::Io("the PostgreSQL client is shut down".into())));
+            }
+        }
+        Pending(rx)
+    }
+}
+
+/// The output of a future started with [`Rt::submit`].
+pub(crate) struct Pending<T>(std::sync::mpsc::Receiver<Result<T, StoreError>>);
+
+impl<T> Pending<T> {
+    pub(crate) fn wait(self) -> Result<T, StoreError> {
+        self.0.recv().map_err(|_| StoreError::Io("the PostgreSQL client stopped".into()))?
     }
 }
 

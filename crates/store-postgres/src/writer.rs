@@ -4,17 +4,19 @@
 //! `begin` locks the anchor row (`SELECT … FOR UPDATE`) and compares its seq
 //! with the ledger's head, so writers of several replicas take turns and a
 //! stale one gets `StoreError::Conflict` before it writes anything. Events
-//! are buffered and inserted [`FLUSH_ROWS`] at a time; `commit` sends the
-//! last rows, the anchor, the `NOTIFY` and `COMMIT` in one round trip.
+//! are buffered and inserted [`FLUSH_ROWS`] at a time, without waiting for
+//! the insert (at most [`IN_FLIGHT`] under way), so the ledger seals the
+//! next rows meanwhile; `commit` waits for them, then sends the last rows,
+//! the anchor, the `NOTIFY` and `COMMIT` in one round trip.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use govledger_ledger::{Encoded, Head, LogWriter, StoreError, StoredEvent};
 use tokio_postgres::{Client, Statement};
 use uuid::Uuid;
 
-use crate::conn::{Notices, describe, is_unique_violation};
+use crate::conn::{Notices, Pending, describe, is_unique_violation};
 use crate::{FLUSH_ROWS, PgConfig, Shared, decode};
 
 const LOCK_ANCHOR: &str = "SELECT seq FROM anchor WHERE one = 1 FOR UPDATE";
@@ -70,12 +72,24 @@ pub struct PgWriter {
     session: Option<Arc<Session>>,
     in_txn: bool,
     buffer: Buffer,
+    /// Inserts sent and not yet answered (at most [`IN_FLIGHT`]): the
+    /// ledger seals the next rows while PostgreSQL inserts these.
+    in_flight: VecDeque<Pending<()>>,
 }
+
+/// Inserts of one transaction that may be under way at once.
+const IN_FLIGHT: usize = 2;
 
 impl PgWriter {
     pub(crate) fn connect(shared: Arc<Shared>) -> Result<Self, StoreError> {
         let session = open_session(&shared)?;
-        Ok(PgWriter { shared, session: Some(session), in_txn: false, buffer: Buffer::default() })
+        Ok(PgWriter {
+            shared,
+            session: Some(session),
+            in_txn: false,
+            buffer: Buffer::default(),
+            in_flight: VecDeque::new(),
+        })
     }
 
     fn session(&mut self) -> Result<Arc<Session>, StoreError> {
@@ -89,19 +103,41 @@ impl PgWriter {
         }
     }
 
-    /// Sends the buffered rows into the open transaction.
+    /// Sends the buffered rows into the open transaction without waiting
+    /// for the answer (but for the oldest insert when [`IN_FLIGHT`] are).
     fn flush(&mut self) -> Result<(), StoreError> {
         if self.buffer.len() == 0 {
             return Ok(());
         }
+        if self.in_flight.len() >= IN_FLIGHT
+            && let Some(oldest) = self.in_flight.pop_front()
+            && let Err(e) = oldest.wait()
+        {
+            self.settle().ok();
+            self.forget_if_closed();
+            return Err(e);
+        }
         let session = self.session.clone().ok_or_else(|| lost(&self.shared.config))?;
         let rows = self.buffer.take();
-        let result = self.shared.rt.block({
-            let config = self.shared.config.clone();
-            async move { insert(&session, &config, rows).await }
-        });
+        let config = self.shared.config.clone();
+        self.in_flight.push_back(self.shared.rt.submit(async move { insert(&session, &config, rows).await }));
+        Ok(())
+    }
+
+    /// Waits for every insert under way; the first failure, if any. Called
+    /// before anything else is sent on the connection, so that nothing
+    /// overtakes an insert (in particular, not the `COMMIT`).
+    fn settle(&mut self) -> Result<(), StoreError> {
+        let mut first = Ok(());
+        while let Some(pending) = self.in_flight.pop_front() {
+            if let Err(e) = pending.wait()
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
+        }
         self.forget_if_closed();
-        result
+        first
     }
 
     fn forget_if_closed(&mut self) {
@@ -235,6 +271,10 @@ impl LogWriter for PgWriter {
         if !self.in_txn {
             return Err(StoreError::Io("commit outside a transaction".into()));
         }
+        if let Err(e) = self.settle() {
+            self.rollback();
+            return Err(e);
+        }
         let session = self.session.clone().ok_or_else(|| lost(&self.shared.config))?;
         let rows = self.buffer.take();
         let config = self.shared.config.clone();
@@ -307,6 +347,7 @@ impl LogWriter for PgWriter {
 
     fn rollback(&mut self) {
         self.buffer.take();
+        let _ = self.settle();
         if !self.in_txn {
             return;
         }
@@ -325,6 +366,7 @@ impl LogWriter for PgWriter {
         if let Some(e) = self.buffer.events.get(id) {
             return Ok(Some(e.clone()));
         }
+        self.settle()?;
         let session = self.session()?;
         let (config, id) = (self.shared.config.clone(), *id);
         let found = self.shared.rt.block(async move { by_id(&session.client, &config, id).await });
