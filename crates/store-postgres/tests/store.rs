@@ -7,7 +7,10 @@
 //! - `sealed_events_copied_through_the_writer_keep_seq_recorded_at_and_hash`:
 //!   the store as a migration target — events read from one ledger and
 //!   written as they are (`Encoded`) through `LogWriter` into another schema
-//!   keep their seq, `recorded_at`, bytes and hash, and the copy verifies.
+//!   keep their seq, `recorded_at`, bytes and hash, and the copy verifies;
+//! - `a_refused_row_in_a_large_transaction_stores_nothing`: an insert that
+//!   PostgreSQL refuses while later rows are already under way fails the
+//!   commit, and nothing of the transaction is stored.
 //!
 //! PostgreSQL must be installed (CI installs it); `GOVLEDGER_SKIP_POSTGRES=1` skips.
 
@@ -98,4 +101,43 @@ fn sealed_events_copied_through_the_writer_keep_seq_recorded_at_and_hash() {
     let next = copy.append_blocking(vec![publicity("after")]).unwrap();
     assert_eq!(next[0].event.seq, head.seq + 1);
     assert_eq!(next[0].event.prev_hash, head.hash);
+}
+
+#[test]
+fn a_refused_row_in_a_large_transaction_stores_nothing() {
+    let Some(pg) = PgServer::start_or_skip("the refused-row test") else { return };
+    let source = ledger(&store(&pg, "refused"));
+    source.append_blocking(city()).unwrap();
+    let head = source.head();
+    let stored = source.read(0, 1).unwrap().remove(0);
+    // 3,000 events after the head, the 10th reusing a stored event's id
+    // (something only another program could write: the ledger checks ids).
+    let mut batch: Vec<Encoded> = Vec::new();
+    let mut tip = head.clone();
+    for k in 0..3_000 {
+        let id = if k == 9 { stored.id } else { uuid::Uuid::now_v7() };
+        let recorded_at = govledger_domain::Timestamp::parse("2026-03-01T00:00:00Z").unwrap();
+        let e =
+            govledger_ledger::StoredEvent::seal(tip.seq + 1, id, &publicity(&format!("x{k}")), recorded_at, &tip.hash);
+        tip = govledger_ledger::Head {
+            seq: e.event.seq,
+            hash: e.event.hash.clone(),
+            recorded_at: e.event.recorded_at.clone(),
+        };
+        batch.push(e);
+    }
+    let target = store(&pg, "refused");
+    let mut writer = target.writer().unwrap();
+    writer.begin(head.seq).unwrap();
+    let written = batch.chunks(500).try_for_each(|c| writer.write(c));
+    let result = written.and_then(|()| writer.commit(&tip));
+    let err = result.expect_err("a duplicate id is refused").to_string();
+    writer.rollback();
+    assert!(err.contains("already holds one of these events"), "{err}");
+    let reader = target.reader();
+    assert_eq!(reader.anchor().unwrap(), Some(head.clone()), "the head did not move");
+    assert_eq!(reader.read(0, usize::MAX).unwrap().len() as u64, head.seq, "nothing of it is stored");
+    // The writer goes on.
+    let next = ledger(&target).append_blocking(vec![publicity("after")]).unwrap();
+    assert_eq!(next[0].event.seq, head.seq + 1);
 }
