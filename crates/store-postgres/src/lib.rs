@@ -397,3 +397,39 @@ impl LogReader for PgReader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_urls_are_parsed_with_our_options_taken_out() {
+        let c =
+            PgConfig::parse("postgresql://gl:secret@db:5433/city?schema=ledger_2&commit_timeout=2.5&connect_timeout=3")
+                .unwrap();
+        assert_eq!((c.target().as_str(), c.schema.as_str()), ("db:5433/city", "ledger_2"));
+        assert_eq!(c.commit_timeout, Duration::from_millis(2_500));
+        assert_eq!(c.pg.get_connect_timeout(), Some(&Duration::from_secs(3)), "client options pass through");
+        assert_eq!(c.pg.get_options(), Some("-c search_path=ledger_2"));
+        let d = PgConfig::parse("postgres://gl@db/city").unwrap();
+        assert_eq!((d.schema.as_str(), d.commit_timeout), (DEFAULT_SCHEMA, DEFAULT_COMMIT_TIMEOUT));
+        assert_eq!(d.pg.get_connect_timeout(), Some(&Duration::from_secs(10)), "a connect timeout by default");
+        assert!(PgConfig::is_postgres_url("postgres://x") && !PgConfig::is_postgres_url("kurrentdb://x"));
+    }
+
+    #[test]
+    fn bad_store_urls_are_refused_without_their_password() {
+        for (url, says) in [
+            ("postgres://gl:secret@db/city?schema=Bad-Name", "schema \"Bad-Name\" must be"),
+            ("postgres://gl:secret@db/city?schema=1st", "not starting with a digit"),
+            ("postgres://gl:secret@db/city?schema=x%3Bdrop", "must be"),
+            ("postgres://gl:secret@db/city?commit_timeout=0", "commit_timeout \"0\" must be seconds"),
+            ("postgres://gl:secret@db/city?commit_timeout=soon", "must be seconds"),
+            ("postgres://gl:secret@db/city?no_such_option=1", "no_such_option"),
+        ] {
+            let err = PgConfig::parse(url).unwrap_err().to_string();
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(!err.contains("secret") && err.contains("gl:***@db"), "{url}: the password is hidden: {err}");
+        }
+    }
+}
