@@ -276,7 +276,7 @@ async fn listen(shared: std::sync::Weak<Shared>) {
                 .query_one("SELECT seq FROM anchor WHERE one = 1", &[])
                 .await
                 .map_err(|e| describe(&e, &config))?;
-            heads.send_if_modified(|h| raise(h, row.get::<_, i64>(0)));
+            heads.send_if_modified(|h| raise(h, col::<i64>(&row, 0).unwrap_or(0)));
             Ok::<_, StoreError>(client)
         }
         .await;
@@ -329,9 +329,24 @@ impl PgReader {
                 .await
                 .map_err(fail)?;
             let rows = client.query(&stmt, &[&after, &limit]).await.map_err(fail)?;
-            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+            rows.iter().map(|r| Ok((col(r, 0)?, col(r, 1)?, col(r, 2)?))).collect()
         })
     }
+}
+
+/// Column `i` of a row of the ledger's tables, or `Corrupt` when a table
+/// was changed outside govledger (never a panic).
+pub(crate) fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    i: usize,
+) -> Result<T, StoreError> {
+    row.try_get(i).map_err(|e| StoreError::Corrupt {
+        seq: 0,
+        reason: format!(
+            "column {:?} of the ledger's tables cannot be read ({e}); were they changed outside govledger?",
+            row.columns().get(i).map_or("?", |c| c.name())
+        ),
+    })
 }
 
 fn decode(seq: i64, body: &str, hash: &str) -> Result<StoredEvent, StoreError> {
@@ -347,8 +362,11 @@ impl LogReader for PgReader {
                 .query_one("SELECT seq, hash, recorded_at FROM anchor WHERE one = 1", &[])
                 .await
                 .map_err(|e| describe(&e, &config))?;
-            let seq: i64 = row.get(0);
-            Ok((seq > 0).then(|| Head { seq: seq as u64, hash: row.get(1), recorded_at: row.get(2) }))
+            let seq: i64 = col(&row, 0)?;
+            if seq <= 0 {
+                return Ok(None);
+            }
+            Ok(Some(Head { seq: seq as u64, hash: col(&row, 1)?, recorded_at: col(&row, 2)? }))
         })
     }
 

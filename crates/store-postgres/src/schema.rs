@@ -18,8 +18,8 @@ use tokio_postgres::Client;
 
 use govledger_ledger::StoreError;
 
-use crate::PgConfig;
 use crate::conn::describe;
+use crate::{PgConfig, col};
 
 /// The newest layout this build writes and reads.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -68,7 +68,7 @@ async fn upgrade(client: &Client, config: &PgConfig) -> Result<(), StoreError> {
         .query_one(&format!("SELECT version FROM {schema}.govledger_schema WHERE one = 1"), &[])
         .await
         .map_err(|e| describe(&e, config))?;
-    let found: i32 = row.get(0);
+    let found: i32 = col(&row, 0)?;
     check_version(found, config)?;
     for (from, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         client
@@ -110,12 +110,14 @@ pub(crate) async fn check_existing(client: &Client, config: &PgConfig) -> Result
         )
         .await
         .map_err(|e| describe(&e, config))?;
-    let version = match row {
-        Some(_) => client
-            .query_one(&format!("SELECT version FROM {schema}.govledger_schema WHERE one = 1"), &[])
-            .await
-            .map_err(|e| describe(&e, config))?
-            .get(0),
+    let version: i32 = match row {
+        Some(_) => {
+            let row = client
+                .query_one(&format!("SELECT version FROM {schema}.govledger_schema WHERE one = 1"), &[])
+                .await
+                .map_err(|e| describe(&e, config))?;
+            col(&row, 0)?
+        }
         None => 0,
     };
     if version == 0 {

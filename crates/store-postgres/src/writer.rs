@@ -17,7 +17,7 @@ use tokio_postgres::{Client, Statement};
 use uuid::Uuid;
 
 use crate::conn::{Notices, Pending, describe, is_unique_violation};
-use crate::{FLUSH_ROWS, PgConfig, Shared, decode};
+use crate::{FLUSH_ROWS, PgConfig, Shared, col, decode};
 
 const LOCK_ANCHOR: &str = "SELECT seq FROM anchor WHERE one = 1 FOR UPDATE";
 const INSERT: &str = "INSERT INTO events (seq, id, body, hash)
@@ -211,7 +211,7 @@ pub(crate) async fn by_id(client: &Client, config: &PgConfig, id: Uuid) -> Resul
         .query_opt("SELECT seq, body, hash FROM events WHERE id = $1", &[&id])
         .await
         .map_err(|e| describe(&e, config))?;
-    row.map(|r| decode(r.get(0), r.get(1), r.get(2))).transpose()
+    row.map(|r| decode(col(&r, 0)?, col(&r, 1)?, col(&r, 2)?)).transpose()
 }
 
 impl LogWriter for PgWriter {
@@ -226,7 +226,7 @@ impl LogWriter for PgWriter {
                 session.client.query_one(&session.lock_anchor, &[])
             )
             .map_err(fail)?;
-            Ok(row.get::<_, i64>(0))
+            col::<i64>(&row, 0)
         });
         self.forget_if_closed();
         let found = match found {

@@ -1,6 +1,7 @@
 //! What an operator is told when the store cannot be used, on a real
 //! server: nothing listening, a wrong password, a read-only standby as the
-//! writer's target, a schema written by a newer govledger. Each is a
+//! writer's target, a schema written by a newer govledger, a table altered
+//! by hand (an error, not a crash). Each is a
 //! sentence that names the server and says what to do; none stores anything.
 //!
 //! PostgreSQL must be installed (CI installs it); `GOVLEDGER_SKIP_POSTGRES=1` skips.
@@ -83,4 +84,20 @@ fn a_schema_from_a_newer_govledger_is_refused_and_left_alone() {
     assert!(err.contains("schema version 99") && err.contains("knows versions up to 1"), "{err}");
     assert!(err.contains("run a newer govledger"), "{err}");
     assert_eq!(pg.psql("SELECT version FROM future.govledger_schema").unwrap(), "99", "left as it was");
+}
+
+#[test]
+fn a_table_altered_by_hand_is_an_error_not_a_crash() {
+    let Some(pg) = PgServer::start_or_skip("a_table_altered_by_hand_is_an_error_not_a_crash") else { return };
+    let store = connect(&pg.url("altered")).unwrap();
+    let ledger = govledger_ledger::Ledger::open(Box::new(store.writer().unwrap()), store.reader()).unwrap();
+    ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
+    pg.psql("ALTER TABLE altered.anchor ALTER COLUMN seq TYPE integer").unwrap();
+    use govledger_ledger::LogReader;
+    match store.reader().anchor() {
+        Err(StoreError::Corrupt { reason, .. }) => {
+            assert!(reason.contains("\"seq\"") && reason.contains("changed outside govledger"), "{reason}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
 }
