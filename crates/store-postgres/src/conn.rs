@@ -170,7 +170,7 @@ pub(crate) fn describe(e: &tokio_postgres::Error, config: &PgConfig) -> StoreErr
     if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
         StoreError::Io(format!(
             "PostgreSQL at {target} refused the credentials of user {:?} ({}): check the user and password in the \
-             --store URL (or ~/.pgpass) and the server's pg_hba.conf",
+             --store URL and the server's pg_hba.conf",
             config.pg.get_user().unwrap_or(""),
             db.message()
         ))
