@@ -102,7 +102,9 @@ pub fn open_reader(dir: &Path) -> Result<Arc<dyn LogReader>> {
     match selected() {
         Selection::Embedded => Ok(govledger_store_embedded::open_reader(dir)?),
         Selection::Kurrent(config) => Ok(connect(config)?.reader()),
-        Selection::Postgres(config) => Ok(connect_postgres(config)?.reader()),
+        Selection::Postgres(config) => Ok(PgStore::connect_reader(config)
+            .with_context(|| format!("cannot use PostgreSQL at {}", config.target()))?
+            .reader()),
     }
 }
 

@@ -209,6 +209,16 @@ impl PgStore {
     /// (unless the server is a standby: then it must hold a ledger already),
     /// and refuses a schema of a newer govledger.
     pub fn connect(config: &PgConfig) -> Result<Self, StoreError> {
+        Self::connect_with(config, true)
+    }
+
+    /// Connects for reading only (`verify`, `export`, …): the schema must
+    /// hold a ledger already; nothing is created or upgraded.
+    pub fn connect_reader(config: &PgConfig) -> Result<Self, StoreError> {
+        Self::connect_with(config, false)
+    }
+
+    fn connect_with(config: &PgConfig, create: bool) -> Result<Self, StoreError> {
         let rt = Rt::new()?;
         let pool = {
             let _guard = rt.handle().map(|h| h.enter());
@@ -216,11 +226,11 @@ impl PgStore {
         };
         let shared =
             Arc::new(Shared { config: config.clone(), pool, heads: watch::channel(0).0, listening: Once::new(), rt });
-        shared.block(|pool, config| async move {
+        shared.block(move |pool, config| async move {
             let client = pooled(&pool, &config).await?;
             let standby: bool =
                 client.query_one("SELECT pg_is_in_recovery()", &[]).await.map_err(|e| describe(&e, &config))?.get(0);
-            if standby {
+            if standby || !create {
                 schema::check_existing(&client, &config).await
             } else {
                 schema::migrate(&client, &config).await

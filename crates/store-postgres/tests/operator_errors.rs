@@ -1,6 +1,7 @@
 //! What an operator is told when the store cannot be used, on a real
 //! server: nothing listening, a wrong password, a read-only standby as the
-//! writer's target, a schema written by a newer govledger, a table altered
+//! writer's target, a schema nobody wrote opened for reading, a schema
+//! written by a newer govledger, a table altered
 //! by hand (an error, not a crash). Each is a
 //! sentence that names the server and says what to do; none stores anything.
 //!
@@ -100,4 +101,16 @@ fn a_table_altered_by_hand_is_an_error_not_a_crash() {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
+}
+
+#[test]
+fn reading_a_schema_that_holds_no_ledger_says_so_and_creates_nothing() {
+    let Some(pg) = PgServer::start_or_skip("reading_a_schema_that_holds_no_ledger_says_so_and_creates_nothing") else {
+        return;
+    };
+    let err = message(PgStore::connect_reader(&PgConfig::parse(&pg.url("typo")).unwrap()));
+    assert!(err.contains("schema \"typo\"") && err.contains("holds no ledger"), "{err}");
+    assert_eq!(pg.psql("SELECT count(*) FROM pg_namespace WHERE nspname = 'typo'").unwrap(), "0");
+    drop(connect(&pg.url("typo")).unwrap());
+    assert!(PgStore::connect_reader(&PgConfig::parse(&pg.url("typo")).unwrap()).is_ok(), "once a writer created it");
 }
