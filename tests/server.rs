@@ -47,6 +47,9 @@
 //!   own meeting and tasks leave a rival bank's figures, score and rank
 //!   unchanged until the rival acknowledges a task; a coordinator's always
 //!   count.
+//! - `postgres`: two replicas on one PostgreSQL (issue 20) serve one chain:
+//!   every acknowledged event once, one winner per raced freeze, the same
+//!   events and assessment on both, `verify` passes.
 //! - `graphiql`: the GraphiQL page loads only files the server serves.
 //! - `fuzz`: a bounded schemathesis run over `/openapi.json` and `/graphql`.
 //! - `wire`: log positions beyond 2^31 in the `Seq` scalar, beyond 2^53-1
@@ -94,6 +97,8 @@ mod fuzz;
 #[path = "server/graphiql.rs"]
 mod graphiql;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
+#[path = "server/postgres.rs"]
+mod postgres;
 #[path = "server/proofs.rs"]
 mod proofs;
 #[path = "server/rewrite.rs"]

@@ -1,7 +1,8 @@
 //! Choosing the store: `--store` and the config file. A config file supplies
 //! the data directory (flags win); an unknown store or a config typo is a
 //! clear usage error; a KurrentDB store that cannot be reached (nothing
-//! listens on 127.0.0.1 port 1) fails cleanly, in bounded time; a new
+//! listens on 127.0.0.1 port 1) fails cleanly, in bounded time, and so does
+//! a PostgreSQL store with nothing listening (without printing its password); a new
 //! ledger file is its owner's only.
 
 use std::time::{Duration, Instant};
@@ -41,7 +42,7 @@ fn a_config_file_names_the_data_directory_and_store() {
 #[test]
 fn an_unknown_store_is_a_usage_error() {
     let fx = Fixture::with_city();
-    let run = fx.run(&["--store", "postgres://db/ledger", "verify"]).no_panic();
+    let run = fx.run(&["--store", "mysql://db/ledger", "verify"]).no_panic();
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("use `embedded`"), "{}", run.stderr);
 }
@@ -53,6 +54,23 @@ fn an_unreachable_kurrentdb_store_fails_cleanly() {
     let run = fx.run(&["--store", "kurrentdb://127.0.0.1:1?tls=false&maxDiscoverAttempts=1", "verify"]).no_panic();
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("unavailable"), "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+#[test]
+fn an_unreachable_postgres_store_fails_cleanly() {
+    let fx = Fixture::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let started = Instant::now();
+    let url = format!("postgres://govledger:secret@127.0.0.1:{port}/ledger");
+    let run = fx.run(&["--store", &url, "verify"]).no_panic();
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("connection refused") && run.stderr.contains("is the server running"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("secret"), "the password is not printed: {}", run.stderr);
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
 }
 

@@ -23,7 +23,7 @@ use crate::{Cli, Command};
 pub struct ConfigFile {
     /// `--data-dir`.
     pub data_dir: Option<PathBuf>,
-    /// `--store`: `embedded` or a KurrentDB URL.
+    /// `--store`: `embedded`, a KurrentDB URL or a PostgreSQL URL.
     pub store: Option<String>,
     #[serde(default)]
     pub serve: ServeConfig,

@@ -1,6 +1,7 @@
 //! The `govledger` command line: argument parsing and wiring only. Every
 //! command works on the embedded store in `--data-dir` (default `./data`),
-//! or on a KurrentDB cluster with `--store kurrentdb://…` (`store.rs`);
+//! on a KurrentDB cluster with `--store kurrentdb://…`, or on PostgreSQL with
+//! `--store postgres://…` (`store.rs`);
 //! `--config FILE` supplies defaults (`config.rs`).
 
 mod backup;
@@ -32,8 +33,9 @@ struct Cli {
     /// The data directory of the embedded store.
     #[arg(long, global = true, default_value = "./data", env = "GOVLEDGER_DATA_DIR")]
     data_dir: PathBuf,
-    /// Where the ledger is: `embedded` (the data directory; the default) or a KurrentDB
-    /// cluster, e.g. kurrentdb://127.0.0.1:2113?tls=false (also stream=NAME, max_append_bytes=N).
+    /// Where the ledger is: `embedded` (the data directory; the default), a KurrentDB
+    /// cluster, e.g. kurrentdb://127.0.0.1:2113?tls=false (also stream=NAME, max_append_bytes=N),
+    /// or PostgreSQL, e.g. postgres://govledger@db:5432/govledger (also schema=NAME, commit_timeout=SECONDS).
     #[arg(long, global = true, env = "GOVLEDGER_STORE")]
     store: Option<String>,
     /// A govledger.toml with data_dir, store and [serve] settings; flags and variables win over it.

@@ -1,10 +1,11 @@
 //! Which store the commands work on: the embedded store in `--data-dir`
-//! (the default) or a KurrentDB cluster (`--store kurrentdb://…`, or
-//! `store = "…"` in the config file). It is chosen once, before the command
-//! runs, and every command opens its ledger or reader through here.
+//! (the default), a KurrentDB cluster (`--store kurrentdb://…`) or a
+//! PostgreSQL database (`--store postgres://…`), or `store = "…"` in the
+//! config file. It is chosen once, before the command runs, and every
+//! command opens its ledger or reader through here.
 //!
-//! With a KurrentDB store the data directory still holds what is local to
-//! one server: the token store and the projection checkpoint.
+//! With a shared store the data directory still holds what is local to one
+//! server: the token store and the projection checkpoint.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -13,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use govledger_ledger::{Ledger, LedgerOptions, LogReader};
 use govledger_store_kurrentdb::{KurrentConfig, KurrentStore};
+use govledger_store_postgres::{PgConfig, PgStore};
 use tokio::sync::watch;
 
 /// The selected store.
@@ -22,6 +24,8 @@ pub enum Selection {
     Embedded,
     /// A stream on a KurrentDB cluster.
     Kurrent(KurrentConfig),
+    /// A schema in a PostgreSQL database (boxed: the client's configuration is large).
+    Postgres(Box<PgConfig>),
 }
 
 static SELECTED: OnceLock<Selection> = OnceLock::new();
@@ -29,14 +33,16 @@ static SELECTED: OnceLock<Selection> = OnceLock::new();
 impl Selection {
     /// Parses a `--store` value: absent or `embedded` for the embedded
     /// store, a `kurrentdb://` (or `esdb://`, `kdb://`, `+discover`) URL for
-    /// a cluster.
+    /// a cluster, a `postgres://` or `postgresql://` URL for PostgreSQL.
     pub fn parse(url: Option<&str>) -> Result<Self> {
         match url.map(str::trim) {
             None | Some("") | Some("embedded") => Ok(Selection::Embedded),
             Some(url) if KurrentConfig::is_kurrentdb_url(url) => Ok(Selection::Kurrent(KurrentConfig::parse(url)?)),
+            Some(url) if PgConfig::is_postgres_url(url) => Ok(Selection::Postgres(Box::new(PgConfig::parse(url)?))),
             Some(other) => bail!(
-                "--store {other:?}: use `embedded` (the data directory, the default) or a KurrentDB URL such as \
-                 kurrentdb://127.0.0.1:2113?tls=false"
+                "--store {other:?}: use `embedded` (the data directory, the default), a KurrentDB URL such as \
+                 kurrentdb://127.0.0.1:2113?tls=false or a PostgreSQL URL such as \
+                 postgres://govledger@127.0.0.1:5432/govledger"
             ),
         }
     }
@@ -75,6 +81,16 @@ pub fn open(dir: &Path) -> Result<Opened> {
                 .with_context(|| format!("cannot open the ledger in KurrentDB stream {:?}", config.stream))?;
             Ok(Opened { ledger, follow: Some(store.watch()) })
         }
+        Selection::Postgres(config) => {
+            let store = connect_postgres(config)?;
+            let open = || -> Result<Ledger, govledger_ledger::StoreError> {
+                Ledger::open(Box::new(store.writer()?), store.reader())
+            };
+            let ledger = open().with_context(|| {
+                format!("cannot open the ledger in PostgreSQL schema {:?} at {}", config.schema, config.target())
+            })?;
+            Ok(Opened { ledger, follow: Some(store.watch()) })
+        }
     }
 }
 
@@ -99,6 +115,9 @@ pub fn open_reader(dir: &Path) -> Result<Arc<dyn LogReader>> {
     match selected() {
         Selection::Embedded => Ok(govledger_store_embedded::open_reader(dir)?),
         Selection::Kurrent(config) => Ok(connect(config)?.reader()),
+        Selection::Postgres(config) => Ok(PgStore::connect_reader(config)
+            .with_context(|| format!("cannot use PostgreSQL at {}", config.target()))?
+            .reader()),
     }
 }
 
@@ -110,11 +129,19 @@ pub fn require_embedded(command: &str) -> Result<()> {
             "`{command}` works on the embedded store only; a KurrentDB cluster is backed up and restored with \
              KurrentDB's own tools (see ops/RUNBOOK.md)"
         ),
+        Selection::Postgres(_) => bail!(
+            "`{command}` works on the embedded store only; a PostgreSQL database is backed up and restored with \
+             pg_basebackup and WAL archiving (see ops/RUNBOOK.md)"
+        ),
     }
 }
 
 fn connect(config: &KurrentConfig) -> Result<KurrentStore> {
     KurrentStore::connect(config).with_context(|| format!("cannot connect to KurrentDB at {}", config.connection))
+}
+
+fn connect_postgres(config: &PgConfig) -> Result<PgStore> {
+    PgStore::connect(config).with_context(|| format!("cannot use PostgreSQL at {}", config.target()))
 }
 
 /// Keeps a replica's ledger current with what other replicas append: catches
@@ -159,7 +186,16 @@ mod tests {
             }
             other => panic!("expected KurrentDB, got {other:?}"),
         }
-        let err = Selection::parse(Some("postgres://x")).unwrap_err().to_string();
+        match Selection::parse(Some("postgresql://gl:pw@db:5433/city?schema=ledger&commit_timeout=5")).unwrap() {
+            Selection::Postgres(c) => {
+                assert_eq!((c.target().as_str(), c.schema.as_str()), ("db:5433/city", "ledger"));
+                assert_eq!(c.commit_timeout, Duration::from_secs(5));
+            }
+            other => panic!("expected PostgreSQL, got {other:?}"),
+        }
+        let err = Selection::parse(Some("postgres://db/x?schema=Bad-Name")).unwrap_err().to_string();
+        assert!(err.contains("schema \"Bad-Name\" must be"), "{err}");
+        let err = Selection::parse(Some("mysql://x")).unwrap_err().to_string();
         assert!(err.contains("use `embedded`"), "{err}");
     }
 

@@ -1,0 +1,118 @@
+//! Two `govledger serve` replicas on one PostgreSQL database (issue 20),
+//! over real HTTP: 16 clients append through both at once and race the
+//! same freeze answers through both. Every acknowledged event is stored
+//! once, at the seq its client was told; exactly one answer per freeze
+//! wins; both replicas follow each other (LISTEN/NOTIFY, within a bounded
+//! wait) to the same head, serve the same events and the same assessment,
+//! and `govledger verify --store postgres://…` passes.
+//!
+//! Needs PostgreSQL's binaries (CI installs Debian's `postgresql`); the test
+//! starts its own server on 127.0.0.1. `GOVLEDGER_SKIP_POSTGRES=1` skips it.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use govledger_store_postgres::test_server::PgServer;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const FREEZES: usize = 30;
+const PUBLICITY_PER_CLIENT: usize = 15;
+
+fn token_on(data: &Path, url: &str, agency: &str, role: &str) -> String {
+    let (code, stdout, stderr) =
+        govledger(data, &["--store", url, "token", "issue", "--agency", agency, "--role", role]);
+    assert_eq!(code, Some(0), "token issue {agency} {role}: {stderr}");
+    stdout.trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_postgres_serve_one_chain() {
+    let Some(pg) = PgServer::start_or_skip("two_replicas_on_one_postgres_serve_one_chain") else { return };
+    let url = pg.url("replicas");
+    let root = tempfile::tempdir().unwrap();
+    let (data_a, data_b) = (root.path().join("a"), root.path().join("b"));
+    let city_file = root.path().join("city.ndjson");
+    std::fs::write(&city_file, ndjson(&city())).unwrap();
+    let (code, _, stderr) = govledger(&data_a, &["--store", &url, "import", city_file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "import into PostgreSQL: {stderr}");
+
+    let a = Server::start(&data_a, root.path(), &["--store", &url, "--follow-interval-ms", "500"]);
+    let b = Server::start(&data_b, root.path(), &["--store", &url, "--follow-interval-ms", "500"]);
+    let police = Client::new(&a, Some(&token_on(&data_a, &url, "police", "agency")));
+    let bank_a = Client::new(&a, Some(&token_on(&data_a, &url, "bank-0", "agency")));
+    let bank_b = Client::new(&b, Some(&token_on(&data_b, &url, "bank-0", "agency")));
+    let requests: Vec<Value> = (0..FREEZES).map(|n| freeze_request(&format!("PG-{n}"), "bank-0", None)).collect();
+    let r = police.append_batch(&requests).await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+
+    // 8 publicity clients per replica, and one answerer per replica racing on every freeze.
+    let mut tasks = Vec::new();
+    for (replica, server) in [(0, &a), (1, &b)] {
+        let data = if replica == 0 { &data_a } else { &data_b };
+        for i in 0..8 {
+            let actor = BANKS[i % BANKS.len()];
+            let client = Client::new(server, Some(&token_on(data, &url, actor, "agency")));
+            tasks.push(tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for k in 0..PUBLICITY_PER_CLIENT {
+                    let r = client.append(&publicity(actor, &format!("pg-{replica}-{i}-{k}"), None)).await;
+                    assert!(r.status.is_success(), "replica {replica} client {i}: {:?}", r.body);
+                    acked.push(r.body.clone());
+                }
+                acked
+            }));
+        }
+    }
+    let answer = |client: Client, execute: bool| {
+        tokio::spawn(async move {
+            let mut won = Vec::new();
+            for n in 0..FREEZES {
+                let r = client.append(&freeze_answer(&format!("PG-{n}"), "bank-0", execute, None)).await;
+                if r.status.is_success() {
+                    won.push(r.body.clone());
+                } else {
+                    assert_eq!(r.code(), "freeze.already_answered", "{:?}", r.body);
+                }
+            }
+            won
+        })
+    };
+    tasks.push(answer(bank_a, true));
+    tasks.push(answer(bank_b, false));
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.expect("a client task"));
+    }
+    assert_eq!(acked.len(), 16 * PUBLICITY_PER_CLIENT + FREEZES, "one winner per freeze");
+
+    // Both replicas reach the head (followed, not appended to, by the other).
+    let head = CITY_EVENTS + FREEZES as u64 + acked.len() as u64;
+    let reader_a = Client::new(&a, Some(&token_on(&data_a, &url, "regulator", "auditor")));
+    let reader_b = Client::new(&b, Some(&token_on(&data_b, &url, "regulator", "auditor")));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reader_a.head_seq().await != head || reader_b.head_seq().await != head {
+        assert!(Instant::now() < deadline, "the replicas did not reach head {head}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (events_a, events_b) = (reader_a.all_events().await, reader_b.all_events().await);
+    assert_eq!(events_a, events_b, "both replicas serve the same events");
+    assert_eq!(events_a.len() as u64, head);
+    let stored: HashMap<&str, &Value> = events_a.iter().map(|e| (e["id"].as_str().unwrap(), e)).collect();
+    assert_eq!(stored.len() as u64, head, "every event once");
+    for ack in &acked {
+        let id = ack["id"].as_str().unwrap();
+        assert_eq!(stored.get(id).map(|e| (&e["seq"], &e["hash"])), Some((&ack["seq"], &ack["hash"])), "{id}");
+    }
+    let query = "query { assessment(from: \"2024-01-01T00:00:00Z\", to: \"2025-01-01T00:00:00Z\") { asOfSeq headHash agencies { agencyId score indicators { id numerator denominator } } } }";
+    let (doc_a, doc_b) = (reader_a.graphql(query, json!({})).await, reader_b.graphql(query, json!({})).await);
+    assert!(doc_a.body["errors"].is_null(), "{:?}", doc_a.body);
+    assert_eq!(doc_a.body, doc_b.body, "both replicas serve the same assessment");
+    assert_eq!(doc_a.body["data"]["assessment"]["asOfSeq"], json!(head));
+
+    let (code, stdout, stderr) = govledger(&data_a, &["--store", &url, "verify"]);
+    assert_eq!(code, Some(0), "verify: {stdout}{stderr}");
+    assert!(stdout.contains(&format!("ok: {head} events")), "{stdout}");
+}
