@@ -48,6 +48,9 @@
 //!   unchanged until the rival acknowledges a task; a coordinator's always
 //!   count.
 //! - `graphiql`: the GraphiQL page loads only files the server serves.
+//! - `publish`: an evaluator publishes a report while the server runs (HTTP
+//!   and `report --publish --server`), the file written only once the event
+//!   is stored; refused for other tokens and on a chain that does not verify.
 //! - `fuzz`: a bounded schemathesis run over `/openapi.json` and `/graphql`.
 //! - `wire`: log positions beyond 2^31 in the `Seq` scalar, beyond 2^53-1
 //!   refused alike over REST and GraphQL; GraphQL errors classified.
@@ -93,6 +96,9 @@ mod fuzz;
 // Issue 17: GraphiQL with no internet.
 #[path = "server/graphiql.rs"]
 mod graphiql;
+// Issue 17: publishing a report through the running server.
+#[path = "server/publish.rs"]
+mod publish;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
 #[path = "server/proofs.rs"]
 mod proofs;

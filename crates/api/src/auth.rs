@@ -114,55 +114,63 @@ pub fn capacity(role: TokenRole) -> Option<govledger_domain::Capacity> {
 /// ledger's rules run. The first refused event is named by its index.
 pub fn authorize_append(principal: &Principal, batch: &[Submission]) -> Result<(), AppError> {
     if principal.role == TokenRole::Auditor {
-        return Err(AppError::refused(
-            ApiCode::ReadOnly,
-            "this token has the auditor role: it reads everything and appends nothing",
-        ));
+        return Err(read_only());
     }
     for (index, sub) in batch.iter().enumerate() {
-        let refuse = |code, field: Option<&str>, message: String| AppError::Refused {
-            code,
-            index: Some(index),
-            field: field.map(str::to_owned),
-            message,
-        };
-        if sub.actor.as_str() != principal.agency {
-            return Err(refuse(
-                ApiCode::ActorMismatch,
-                Some("actor"),
-                format!(
-                    "this token acts as {:?}; it cannot append an event whose actor is {:?}",
-                    principal.agency,
-                    sub.actor.as_str()
-                ),
-            ));
-        }
-        let ty = sub.event_type();
-        let needed = match ty {
-            EventType::AgencyRegistered => Some(TokenRole::Coordinator),
-            EventType::AssessmentPublished => Some(TokenRole::Evaluator),
-            _ if principal.role == TokenRole::Evaluator => {
-                return Err(refuse(
-                    ApiCode::RoleForbidden,
-                    Some("type"),
-                    format!("an evaluator token appends only AssessmentPublished, not {}", ty.as_str()),
-                ));
-            }
-            _ => None,
-        };
-        if let Some(needed) = needed
-            && principal.role != needed
-        {
+        authorize_event(principal, Some(index), sub.actor.as_str(), sub.event_type())?;
+    }
+    Ok(())
+}
+
+/// Checks that `principal` may publish a report (append `AssessmentPublished`
+/// as its agency), before the server spends time rendering it.
+pub fn authorize_publication(principal: &Principal) -> Result<(), AppError> {
+    authorize_event(principal, None, &principal.agency, EventType::AssessmentPublished)
+}
+
+fn read_only() -> AppError {
+    AppError::refused(ApiCode::ReadOnly, "this token has the auditor role: it reads everything and appends nothing")
+}
+
+/// Whether `principal` may append one event of type `ty` whose actor is
+/// `actor` (the one statement of the table in the module docs).
+fn authorize_event(principal: &Principal, index: Option<usize>, actor: &str, ty: EventType) -> Result<(), AppError> {
+    if principal.role == TokenRole::Auditor {
+        return Err(read_only());
+    }
+    let refuse = |code, field: Option<&str>, message: String| AppError::Refused {
+        code,
+        index,
+        field: field.map(str::to_owned),
+        message,
+    };
+    if actor != principal.agency {
+        return Err(refuse(
+            ApiCode::ActorMismatch,
+            Some("actor"),
+            format!("this token acts as {:?}; it cannot append an event whose actor is {actor:?}", principal.agency),
+        ));
+    }
+    let needed = match ty {
+        EventType::AgencyRegistered => Some(TokenRole::Coordinator),
+        EventType::AssessmentPublished => Some(TokenRole::Evaluator),
+        _ if principal.role == TokenRole::Evaluator => {
             return Err(refuse(
                 ApiCode::RoleForbidden,
                 Some("type"),
-                format!(
-                    "{} needs a token with the {needed} role; this token has the {} role",
-                    ty.as_str(),
-                    principal.role
-                ),
+                format!("an evaluator token appends only AssessmentPublished, not {}", ty.as_str()),
             ));
         }
+        _ => None,
+    };
+    if let Some(needed) = needed
+        && principal.role != needed
+    {
+        return Err(refuse(
+            ApiCode::RoleForbidden,
+            Some("type"),
+            format!("{} needs a token with the {needed} role; this token has the {} role", ty.as_str(), principal.role),
+        ));
     }
     Ok(())
 }
@@ -548,6 +556,13 @@ mod tests {
 
         assert_eq!(code(ok(&principal("office", TokenRole::Evaluator), &assessment)), None);
         assert_eq!(code(ok(&principal("office", TokenRole::Coordinator), &assessment)), Some("auth.role_forbidden"));
+
+        // Publishing a report through the server: the evaluator token only, checked before rendering.
+        let publish = |role| code(authorize_publication(&principal("office", role)));
+        assert_eq!(publish(TokenRole::Evaluator), None);
+        assert_eq!(publish(TokenRole::Coordinator), Some("auth.role_forbidden"));
+        assert_eq!(publish(TokenRole::Agency), Some("auth.role_forbidden"));
+        assert_eq!(publish(TokenRole::Auditor), Some("auth.read_only"));
 
         // The first refused event of a batch is named by its index.
         let err =

@@ -1,5 +1,5 @@
 //! The axum router (SPEC 4): `POST /v1/events`, `GET /v1/events`,
-//! `GET /v1/verify`, `/healthz`, `/metrics`, `/openapi.json`, and GraphQL at
+//! `GET /v1/verify`, `POST /v1/publications` (`crate::publish`), `/healthz`, `/metrics`, `/openapi.json`, and GraphQL at
 //! `/graphql` (POST: queries and mutations; GET: GraphiQL, or a
 //! graphql-transport-ws WebSocket for subscriptions; its handlers are in
 //! `crate::graphql_http`), and the OpenAPI document of them all.
@@ -52,6 +52,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/v1/events", post(post_events).get(get_events))
         .route("/v1/verify", get(get_verify))
+        // Publishing a report while the server holds the data directory (evaluator tokens).
+        .route("/v1/publications", post(crate::publish::post_publication))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
         .route("/graphql", post(crate::graphql_http::graphql_post).get(crate::graphql_http::graphql_get))
@@ -513,11 +515,11 @@ async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
             `{\"error\": {\"code\", \"field\", \"index\", \"message\"}}` with a stable code. GraphQL is at /graphql; its \
             SDL is schema/govledger.graphql."
     ),
-    paths(post_events, get_events, get_verify, healthz, metrics, openapi_json,
+    paths(post_events, get_events, get_verify, crate::publish::post_publication, healthz, metrics, openapi_json,
         crate::graphql_http::graphql_post, crate::graphql_http::graphql_get, crate::graphiql::file),
     components(schemas(
         WireEvent, SubmittedEnvelope, AppendedBatch, EventsPage, WireHead, WireVerifyReport, WireFinding, ErrorBody,
-        crate::error::ErrorDetail, crate::seq::Seq
+        crate::error::ErrorDetail, crate::seq::Seq, crate::publish::PublishRequest, crate::publish::Publication
     )),
     modifiers(&BearerAuth),
 )]

@@ -23,6 +23,7 @@ mod graphql_http;
 pub mod http;
 pub mod metrics;
 pub mod proofs;
+pub mod publish;
 mod response_cache;
 pub mod scope;
 pub mod seq;

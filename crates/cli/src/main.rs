@@ -8,6 +8,7 @@ mod config;
 mod listen;
 mod projection;
 mod proofs;
+mod publish;
 mod report;
 mod serve;
 mod store;
