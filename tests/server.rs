@@ -51,6 +51,8 @@
 //! - `publish`: an evaluator publishes a report while the server runs (HTTP
 //!   and `report --publish --server`), the file written only once the event
 //!   is stored; refused for other tokens and on a chain that does not verify.
+//! - `ops`: an empty ledger is not served but explained, `init` bootstraps
+//!   it; every serve flag has a variable; JSON logs; process metrics.
 //! - `fuzz`: a bounded schemathesis run over `/openapi.json` and `/graphql`.
 //! - `wire`: log positions beyond 2^31 in the `Seq` scalar, beyond 2^53-1
 //!   refused alike over REST and GraphQL; GraphQL errors classified.
@@ -99,6 +101,9 @@ mod graphiql;
 // Issue 17: publishing a report through the running server.
 #[path = "server/publish.rs"]
 mod publish;
+// Issue 17: the operator's side of serve (bootstrap, variables, logs, process metrics).
+#[path = "server/ops.rs"]
+mod ops;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
 #[path = "server/proofs.rs"]
 mod proofs;

@@ -5,6 +5,7 @@
 
 mod backup;
 mod config;
+mod init;
 mod listen;
 mod projection;
 mod proofs;
@@ -93,6 +94,8 @@ enum Command {
     },
     /// Write an assessment report (html, md, csv, json), optionally publish its hash; `report verify FILE` checks one.
     Report(report::ReportArgs),
+    /// Bootstrap an empty ledger: register the first coordinator and print its token (once).
+    Init(init::InitArgs),
     /// Serve HTTP and GraphQL on the data directory (SPEC 4); `--demo` starts on a demo city.
     Serve(serve::ServeArgs),
     /// Manage bearer tokens: issue (printed once), list, revoke.
@@ -201,6 +204,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Assess { period, format } => assess(dir, &period, format),
         Command::Scorecard { agency, period } => scorecard(dir, &agency, &period),
         Command::Report(args) => report::run(dir, args),
+        Command::Init(args) => init::init(dir, args),
         Command::Serve(args) => serve::serve(dir, args),
         Command::Token { command } => token::run(dir, command),
         Command::Backup(args) => backup::backup(dir, args),

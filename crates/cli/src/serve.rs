@@ -129,7 +129,13 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     // A bad model stops the start before anything is written.
     let model = crate::load_model(args.model.as_deref())?;
     let mut demo_token = None;
-    if args.demo && !crate::store::open_reader(dir).is_ok_and(|r| r.anchor().is_ok_and(|a| a.is_some())) {
+    let empty = crate::store::holds_no_event(dir)?;
+    if empty && !args.demo {
+        // Served as it is, an empty ledger refuses every request: say how to begin instead.
+        eprintln!("error: {}", crate::init::how_to_bootstrap(dir));
+        return Ok(ExitCode::from(2));
+    }
+    if args.demo && empty {
         // The same path as `govledger demo`: every event through the ledger's rules.
         let code = crate::demo(dir, 2026, 1.0, None)?;
         if code != ExitCode::SUCCESS {
