@@ -52,3 +52,67 @@ async fn an_empty_ledger_is_not_served_but_explained_and_init_bootstraps_it() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert!(server.stop().0.success());
 }
+
+/// Polls `server.log()` until `done(log)`, for at most 20 s; returns the log.
+fn wait_for_log(server: &Server, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let log = server.log();
+        if done(&log) {
+            return log;
+        }
+        assert!(std::time::Instant::now() < deadline, "the log shows no {what}:\n{log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_a_line_with_the_request_fields() {
+    let fx = crate::support::Fixture::new();
+    let server = fx.serve(&["--log-format", "json"]);
+    let r = Client::new(&server, None).get("/healthz").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let log = wait_for_log(&server, "request line", |log| log.contains("\"/healthz\""));
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let listening = lines.iter().find(|l| l["message"] == "listening").expect("the listening line");
+    assert_eq!(listening["level"], "INFO", "{listening}");
+    assert!(listening["address"].as_str().is_some_and(|a| server.base.ends_with(a)), "{listening}");
+    let request = lines.iter().find(|l| l["message"] == "request" && l["route"] == "/healthz").expect("a request line");
+    assert_eq!(request["method"], "GET", "{request}");
+    assert_eq!(request["status"], 200, "{request}");
+    assert!(request["latency_ms"].is_f64(), "{request}");
+    assert!(request["target"].as_str().is_some_and(|t| t.starts_with("govledger_api")), "{request}");
+    let at = request["timestamp"].as_str().expect("a timestamp");
+    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+    assert!(server.stop().0.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_flags_come_from_govledger_variables_and_flags_win() {
+    let fx = crate::support::Fixture::new();
+    let token = fx.token("police", "agency");
+    let env = [("GOVLEDGER_MAX_BATCH_EVENTS", "2"), ("GOVLEDGER_MAX_BODY_BYTES", "1000000")];
+    let server = Server::start_with_env(&fx.data(), fx.root.path(), &["--max-body-bytes", "600"], &env);
+    let client = Client::new(&server, Some(&token));
+    let three: Vec<_> = (0..3).map(|i| crate::support::publicity("police", &format!("P{i}"), None)).collect();
+    let r = client.append_batch(&three).await;
+    assert_eq!((r.status, r.code()), (StatusCode::PAYLOAD_TOO_LARGE, "batch.too_large"), "{}", r.text);
+    assert!(r.text.contains("limit is 2"), "{}", r.text);
+    // The flag wins over its variable: 600 bytes, not 1,000,000.
+    let big = crate::support::envelope(
+        None,
+        "PublicityDelivered",
+        "police",
+        "2024-02-01T00:00:00Z",
+        serde_json::json!({"activity_id": "P-BIG", "audience": "x".repeat(700), "reach": 1}),
+    );
+    let r = client.append(&big).await;
+    assert_eq!((r.status, r.code()), (StatusCode::PAYLOAD_TOO_LARGE, "request.too_large"), "{}", r.text);
+    let r = client.append_batch(&three[..2]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert!(server.stop().0.success());
+}

@@ -39,6 +39,11 @@ struct Cli {
     /// A govledger.toml with data_dir, store and [serve] settings; flags and variables win over it.
     #[arg(long, global = true, env = "GOVLEDGER_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines on standard error as `text` (for people) or `json` (one object a line: timestamp,
+    /// level, target, message and the event's fields). Which lines: GOVLEDGER_LOG, an EnvFilter
+    /// directive such as `info` or `warn,govledger_api=debug` (default: info for serve, warn otherwise).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "GOVLEDGER_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -140,6 +145,12 @@ struct PeriodArgs {
     model: Option<PathBuf>,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum AssessFormat {
     Json,
@@ -174,13 +185,18 @@ fn main() -> ExitCode {
     }
     // A server logs its requests by default; one-shot commands only warnings.
     let default_log = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GOVLEDGER_LOG").unwrap_or_else(|_| default_log.into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GOVLEDGER_LOG");
+    let bad_filter =
+        filter.as_ref().err().filter(|_| std::env::var_os("GOVLEDGER_LOG").is_some()).map(|e| e.to_string());
+    let filter = filter.unwrap_or_else(|_| default_log.into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
+    }
+    if let Some(e) = bad_filter {
+        tracing::warn!(error = %e, default = default_log, "GOVLEDGER_LOG is not a valid filter; logging at the default level");
+    }
     if let Err(e) = thp {
         tracing::warn!(error = %e, "cannot turn transparent huge pages off; appends may stall now and then");
     }
