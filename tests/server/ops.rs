@@ -116,3 +116,25 @@ async fn serve_flags_come_from_govledger_variables_and_flags_win() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert!(server.stop().0.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_include_the_server_process() {
+    let fx = crate::support::Fixture::new();
+    let token = fx.token("office", "coordinator");
+    let server = fx.serve(&[]);
+    let r = Client::new(&server, Some(&token)).get("/metrics").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for name in
+        ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds"]
+    {
+        let line = r
+            .text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name}:\n{}", r.text));
+        let value: f64 = line[name.len() + 1..].trim().parse().unwrap();
+        // CPU time counts in clock ticks: a quiet server may not have used one yet.
+        assert!(value > 0.0 || name == "process_cpu_seconds_total" && value == 0.0, "{line}");
+    }
+    assert!(server.stop().0.success());
+}

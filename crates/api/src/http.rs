@@ -472,7 +472,9 @@ async fn healthz(State(http): State<Http>) -> Response {
 /// (`--metrics-token-file`).
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "appends, replays, rejections by code, latencies, head seq",
+    responses((status = 200, description = "appends, replays, rejections by code, latencies, head seq, and the \
+        process (`process_resident_memory_bytes`, `process_cpu_seconds_total`, `process_open_fds`, \
+        `process_start_time_seconds` …)",
         content_type = "text/plain; version=0.0.4"),
         (status = 401, description = "`auth.missing_token` or `auth.invalid_token` (a wrong scrape token too).",
             body = ErrorBody),
