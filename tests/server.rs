@@ -52,7 +52,8 @@
 //!   and `report --publish --server`), the file written only once the event
 //!   is stored; refused for other tokens and on a chain that does not verify.
 //! - `ops`: an empty ledger is not served but explained, `init` bootstraps
-//!   it; every serve flag has a variable; JSON logs; process metrics.
+//!   it; every serve flag has a variable; JSON logs; process metrics;
+//!   tokens with a label, an expiry (401 `auth.token_expired`) and a last use.
 //! - `fuzz`: a bounded schemathesis run over `/openapi.json` and `/graphql`.
 //! - `wire`: log positions beyond 2^31 in the `Seq` scalar, beyond 2^53-1
 //!   refused alike over REST and GraphQL; GraphQL errors classified.

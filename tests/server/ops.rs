@@ -1,7 +1,8 @@
 //! The operator's side of `serve` (issue 17): an empty ledger is not served
 //! but explained (`govledger init` bootstraps it and prints the first
 //! coordinator's token); every flag has its `GOVLEDGER_…` variable; logs as
-//! JSON lines; process metrics in `/metrics`.
+//! JSON lines; process metrics in `/metrics`; tokens with a label, an
+//! expiry and a last use.
 
 use reqwest::StatusCode;
 
@@ -136,5 +137,60 @@ async fn metrics_include_the_server_process() {
         // CPU time counts in clock ticks: a quiet server may not have used one yet.
         assert!(value > 0.0 || name == "process_cpu_seconds_total" && value == 0.0, "{line}");
     }
+    assert!(server.stop().0.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_has_a_label_an_expiry_and_a_last_use_and_expired_is_its_own_401() {
+    let fx = crate::support::Fixture::new();
+    let server = fx.serve(&[]);
+    let data = fx.data();
+    let issue = |extra: &[&str]| {
+        let mut args = vec!["token", "issue", "--agency", "police", "--role", "agency"];
+        args.extend(extra);
+        govledger(&data, &args)
+    };
+    // Expiries that cannot be: refused before anything is stored.
+    let (code, _, err) = issue(&["--expires-at", "2020-01-01T00:00:00Z"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not in the future"), "{err}");
+    let (code, _, err) = issue(&["--expires-in", "soon"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = issue(&["--expires-in", "1d", "--expires-at", "2030-01-01T00:00:00Z"]);
+    assert_eq!(code, Some(2), "{err}");
+
+    let (code, token, err) = issue(&["--label", "nightly upload", "--expires-in", "4s"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("expiring at"), "{err}");
+    let client = Client::new(&server, Some(token.trim()));
+    assert_eq!(client.get("/v1/verify").await.status, StatusCode::OK, "usable until it expires");
+    let listed = |id: Option<&str>| {
+        let (code, list, err) = govledger(&data, &["token", "list", "--json"]);
+        assert_eq!(code, Some(0), "{err}");
+        let entries: Vec<serde_json::Value> = list.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        entries.into_iter().find(|e| id.is_none_or(|id| e["id"] == id) && e["label"] == "nightly upload").unwrap()
+    };
+    let entry = listed(None);
+    let id = entry["id"].as_str().unwrap().to_owned();
+    assert!(entry["expires_at"].is_string() && entry["last_used_at"].is_string(), "{entry}");
+    assert_eq!(entry["status"], "active", "{entry}");
+    let (_, table, _) = govledger(&data, &["token", "list"]);
+    assert!(table.contains("nightly upload") && table.contains("last_used_at"), "{table}");
+
+    // Once the expiry passes: 401 with its own code (polled, with a deadline).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let refused = loop {
+        let r = client.get("/v1/verify").await;
+        if r.status != StatusCode::OK {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "the token did not expire");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "auth.token_expired"), "{}", refused.text);
+    assert!(refused.text.contains(&id), "{}", refused.text);
+    let r = client.graphql("{ head { seq } }", serde_json::json!({})).await;
+    assert_eq!(r.gql_code(), "auth.token_expired", "{}", r.text);
+    assert_eq!(listed(Some(&id))["status"], "expired");
     assert!(server.stop().0.success());
 }

@@ -23,7 +23,7 @@ use govledger_domain::{EventType, Submission};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use self::tokens::{IssuedToken, TokenError, TokenRecord, TokenStore};
+pub use self::tokens::{IssueOptions, IssuedToken, LAST_USE_EVERY, TokenError, TokenRecord, TokenStore};
 use crate::error::{ApiCode, AppError};
 
 /// The token database inside a data directory.

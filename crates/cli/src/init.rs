@@ -68,7 +68,7 @@ pub fn init(dir: &Path, args: InitArgs) -> Result<ExitCode> {
     match outcome {
         Ok(_) => {
             eprintln!("registered {} as the ledger's first coordinator", args.agency);
-            crate::token::issue(dir, &args.agency, TokenRole::Coordinator)
+            crate::token::issue(dir, &args.agency, TokenRole::Coordinator, &Default::default())
         }
         Err(govledger_ledger::AppendError::Rejected { rejection, .. }) => {
             eprintln!("error: the ledger refused the bootstrap: {rejection}; nothing was stored");
