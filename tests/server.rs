@@ -47,7 +47,8 @@
 //!   own meeting and tasks leave a rival bank's figures, score and rank
 //!   unchanged until the rival acknowledges a task; a coordinator's always
 //!   count.
-//! - `graphiql`: the GraphiQL page loads only files the server serves.
+//! - `graphiql`: the GraphiQL page loads only files the server serves, and
+//!   queries and subscribes with the dashboard's session cookie (same origin only).
 //! - `publish`: an evaluator publishes a report while the server runs (HTTP
 //!   and `report --publish --server`), the file written only once the event
 //!   is stored; refused for other tokens and on a chain that does not verify.

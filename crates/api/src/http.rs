@@ -90,14 +90,48 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// The bearer token of the request, if it sent one.
+/// The token of the request: its `Authorization: Bearer` header, else the
+/// dashboard's session cookie ([`cookie_token`]).
 pub(crate) fn token_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    Ok(header_token(headers)?.or_else(|| cookie_token(headers)))
+}
+
+/// The bearer token of the `Authorization` header, if the request sent one.
+pub(crate) fn header_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
     match headers.get(header::AUTHORIZATION) {
         None => Ok(None),
         Some(v) => v.to_str().ok().and_then(bearer).map(Some).ok_or_else(|| {
             AppError::refused(ApiCode::InvalidToken, "the Authorization header is not `Bearer <token>`")
         }),
     }
+}
+
+/// The dashboard's session cookie, set by `/?token=` (`crate::dashboard`):
+/// HttpOnly and SameSite=Strict, so the browser sends it with the page's own
+/// requests, GraphiQL's included (no token to paste).
+pub(crate) const SESSION_COOKIE: &str = "govledger_token";
+
+/// The token in the session cookie, when the request comes from a page of
+/// this server. SameSite=Strict keeps other sites' requests out, but not a
+/// page of the same site on another port or host name: a browser sends
+/// `Origin` with every cross-origin request (POST, WebSocket), so the cookie
+/// counts only when `Origin` is absent or names this very host.
+pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if let Some(origin) = text(header::ORIGIN) {
+        let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if text(header::HOST).is_none_or(|h| !h.eq_ignore_ascii_case(host)) {
+            return None;
+        }
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, v)| *k == SESSION_COOKIE && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 /// Logs and measures every routed request. Never logs headers.
