@@ -1,6 +1,6 @@
 //! Publishing a report while `serve` holds the data directory (issue 17):
-//! over HTTP (`POST /v1/publications`) and from the CLI (`report --publish
-//! --server URL`), the file written only after the publication is stored,
+//! over HTTP (`POST /v1/publications`, GraphQL `publishReport`) and from the
+//! CLI (`report --publish --server URL`), the file written only after the publication is stored,
 //! the same bytes `report verify` regenerates; refused for tokens that are
 //! not evaluators and on a chain that does not verify, with nothing stored
 //! and no file written.
@@ -189,5 +189,40 @@ async fn a_chain_that_does_not_verify_is_not_published_from() {
     assert!(stderr.contains("ledger.chain_broken"), "{stderr}");
     assert!(!out.exists(), "no file from a chain that does not verify");
     assert_eq!(client.head_seq().await, CITY_EVENTS, "nothing was appended");
+    assert!(server.stop().0.success());
+}
+
+const PUBLISH_REPORT: &str = "mutation($from: String!, $to: String!) {
+    published: publishReport(from: $from, to: $to, format: MD) { event { seq type actor } reportSha256 format content }
+}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_mutation_publishes_the_same_way() {
+    let fx = Fixture::new();
+    let server = fx.serve(&[]);
+    let coordinator = Client::new(&server, Some(&fx.token("office", "coordinator")));
+    let r = coordinator.graphql(PUBLISH_REPORT, json!({"from": FROM, "to": TO})).await;
+    assert_eq!(r.gql_code(), "auth.role_forbidden", "{}", r.text);
+    let r = coordinator.graphql(PUBLISH_REPORT, json!({"from": "2024-13-01", "to": TO})).await;
+    assert_eq!(r.gql_code(), "auth.role_forbidden", "the role is checked before anything else: {}", r.text);
+
+    let evaluator = Client::new(&server, Some(&fx.token("eval-bureau", "evaluator")));
+    let r = evaluator.graphql(PUBLISH_REPORT, json!({"from": "2024-13-01", "to": TO})).await;
+    assert_eq!(r.gql_code(), "time.invalid", "{}", r.text);
+    assert_eq!(r.body["errors"][0]["extensions"]["field"], "from", "{}", r.text);
+    let r = evaluator.graphql(PUBLISH_REPORT, json!({"from": FROM, "to": TO})).await;
+    assert!(r.body["errors"].is_null(), "{}", r.text);
+    let published = &r.body["data"]["published"];
+    assert_eq!(published["event"]["type"], "AssessmentPublished");
+    assert_eq!(published["event"]["seq"].as_u64(), Some(CITY_EVENTS + 1));
+    assert_eq!(published["format"], "MD");
+    let content = published["content"].as_str().unwrap();
+    assert_eq!(published["reportSha256"].as_str(), Some(sha256(content.as_bytes()).as_str()));
+    let stored = publications(&evaluator).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["data"]["report_sha256"], published["reportSha256"]);
+    // The REST route gives the very same bytes for the same position (so it is the same publication).
+    let again = post(&evaluator, json!({"from": FROM, "to": TO, "format": "md", "as_of": CITY_EVENTS})).await;
+    assert_eq!(again.code(), "assessment.already_exists", "{}", again.text);
     assert!(server.stop().0.success());
 }

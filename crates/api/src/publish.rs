@@ -148,27 +148,46 @@ pub(crate) async fn post_publication(
             ),
         }
     })?;
-    let time = |field: &str, text: &str| Timestamp::parse(text).map_err(|r| bad(field, r.code, r.message));
-    let (from, to) = (time("from", &request.from)?, time("to", &request.to)?);
+    let query = period(&request.from, &request.to, request.as_of)?;
     let format = match request.format.as_deref() {
         None => Format::Html,
         Some(text) => Format::parse(text).ok_or_else(|| {
             bad("format", ErrorCode::DataInvalidValue, format!("format {text:?} is not one of html, md, csv, json"))
         })?,
     };
-    publish(&http, &principal, Query { from, to, as_of: request.as_of.map(u64::from) }, format)
-        .await
-        .map(|p| (StatusCode::CREATED, Json(p)))
+    let published = publish(&http.state, &principal, query, format).await?;
+    let publication = Publication {
+        event: published.event.into(),
+        report_sha256: published.report_sha256,
+        format: format.as_str().to_owned(),
+        content: published.content,
+    };
+    Ok((StatusCode::CREATED, Json(publication)))
 }
 
-/// Checks the chain, renders, records, answers (the steps of [`post_publication`]).
+/// A stored publication and the report it names.
+pub(crate) struct Published {
+    pub(crate) event: govledger_ledger::StoredEvent,
+    pub(crate) report_sha256: String,
+    pub(crate) content: String,
+}
+
+/// The period `[from, to)` as of `as_of` of a publication request, its
+/// malformed parts named by field.
+pub(crate) fn period(from: &str, to: &str, as_of: Option<Seq>) -> Result<Query, AppError> {
+    let time = |field: &str, text: &str| Timestamp::parse(text).map_err(|r| bad(field, r.code, r.message));
+    Ok(Query { from: time("from", from)?, to: time("to", to)?, as_of: as_of.map(u64::from) })
+}
+
+/// Checks the chain, renders, records, answers: `POST /v1/publications`
+/// and the GraphQL mutation `publishReport`.
 pub(crate) async fn publish(
-    http: &Http,
+    state: &crate::AppState,
     principal: &crate::Principal,
     query: Query,
     format: Format,
-) -> Result<Publication, AppError> {
-    let state = &http.state;
+) -> Result<Published, AppError> {
+    crate::auth::authorize_publication(principal)?;
     // SPEC 6: an assessment used for incentives is never published from a
     // ledger whose chain does not verify.
     let chain = state.verify().await?;
@@ -207,7 +226,7 @@ pub(crate) async fn publish(
         .ok_or_else(|| AppError::Internal("the ledger stored the publication but returned no event".into()))?;
     tracing::info!(token = %principal.token_id, agency = %principal.agency, seq = event.seq, report_sha256 = %sha,
         format = format.as_str(), "report published");
-    Ok(Publication { event: event.into(), report_sha256: sha, format: format.as_str().to_owned(), content })
+    Ok(Published { event, report_sha256: sha, content })
 }
 
 impl From<AssessError> for AppError {
