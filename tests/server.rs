@@ -50,7 +50,14 @@
 //! - `postgres`: two replicas on one PostgreSQL (issue 20) serve one chain:
 //!   every acknowledged event once, one winner per raced freeze, the same
 //!   events and assessment on both, `verify` passes.
-//! - `graphiql`: the GraphiQL page loads only files the server serves.
+//! - `graphiql`: the GraphiQL page loads only files the server serves, and
+//!   queries and subscribes with the dashboard's session cookie (same origin only).
+//! - `publish`: an evaluator publishes a report while the server runs (HTTP
+//!   and `report --publish --server`), the file written only once the event
+//!   is stored; refused for other tokens and on a chain that does not verify.
+//! - `ops`: an empty ledger is not served but explained, `init` bootstraps
+//!   it; every serve flag has a variable; JSON logs; process metrics;
+//!   tokens with a label, an expiry (401 `auth.token_expired`) and a last use.
 //! - `fuzz`: a bounded schemathesis run over `/openapi.json` and `/graphql`.
 //! - `wire`: log positions beyond 2^31 in the `Seq` scalar, beyond 2^53-1
 //!   refused alike over REST and GraphQL; GraphQL errors classified.
@@ -96,6 +103,12 @@ mod fuzz;
 // Issue 17: GraphiQL with no internet.
 #[path = "server/graphiql.rs"]
 mod graphiql;
+// Issue 17: publishing a report through the running server.
+#[path = "server/publish.rs"]
+mod publish;
+// Issue 17: the operator's side of serve (bootstrap, variables, logs, process metrics).
+#[path = "server/ops.rs"]
+mod ops;
 // SPEC 6: checkpoints, proofs, receipts, witnesses (`tlog_support` holds their helpers).
 #[path = "server/postgres.rs"]
 mod postgres;

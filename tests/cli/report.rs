@@ -99,6 +99,7 @@ fn publishing_needs_the_evaluator_role() {
     assert_eq!(run.code, Some(1), "a ledger refusal exits 1: {run:?}");
     assert!(run.stderr.contains("refused the publication"), "{}", run.stderr);
     assert!(!fx.export().contains("AssessmentPublished"));
+    assert!(!file.exists(), "a refused publication writes no file");
 }
 
 #[test]

@@ -87,6 +87,11 @@ impl Server {
     /// Starts the binary on `data` with `--listen 127.0.0.1:0` and waits
     /// for the `listening on http://…` line.
     pub fn start(data: &Path, scratch: &Path, extra: &[&str]) -> Server {
+        Self::start_with_env(data, scratch, extra, &[])
+    }
+
+    /// [`Server::start`] with environment variables `env` set.
+    pub fn start_with_env(data: &Path, scratch: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, Ordering::Relaxed);
         let stderr_path = scratch.join(format!("serve-{n}.log"));
@@ -98,6 +103,7 @@ impl Server {
             .args(extra)
             .env_remove("GOVLEDGER_DATA_DIR")
             .env("GOVLEDGER_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))

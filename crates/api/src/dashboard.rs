@@ -24,7 +24,7 @@ use crate::auth::{Principal, bearer};
 use crate::scope::Scope;
 use crate::{ApiCode, AppError, AppState};
 
-const COOKIE: &str = "govledger_token";
+use crate::http::SESSION_COOKIE as COOKIE;
 
 /// The dashboard's routes, for any router state (they carry their own).
 pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
@@ -46,14 +46,7 @@ fn token_of(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     if let Some(t) = query.filter(|t| !t.is_empty()) {
         return Some(t.to_owned());
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
+    crate::http::cookie_token(headers).map(str::to_owned)
 }
 
 /// Authenticates a dashboard reader (any token).

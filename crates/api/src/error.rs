@@ -47,6 +47,8 @@ api_codes! {
     MissingToken => "auth.missing_token", UNAUTHORIZED:
         "The request has no `Authorization: Bearer <token>` header (or WebSocket init payload).",
     InvalidToken => "auth.invalid_token", UNAUTHORIZED: "The bearer token is unknown or revoked.",
+    TokenExpired => "auth.token_expired", UNAUTHORIZED:
+        "The bearer token has expired (`token issue --expires-in/--expires-at`); ask the operator for a new one.",
     ActorMismatch => "auth.actor_mismatch", FORBIDDEN:
         "The event's actor is not the agency the token is bound to.",
     ReadOnly => "auth.read_only", FORBIDDEN: "An auditor token reads everything and writes nothing.",

@@ -19,7 +19,7 @@ use futures_util::{SinkExt, StreamExt};
 
 use crate::auth::bearer;
 use crate::error::{ApiCode, AppError, ErrorBody, ErrorCodeTag};
-use crate::http::{Http, body_bytes, token_of};
+use crate::http::{Http, body_bytes, cookie_token, header_token, token_of};
 use crate::response_cache::ResponseCache;
 
 /// GraphQL queries and mutations (a request, or a batch of requests).
@@ -136,7 +136,8 @@ fn graphql_error_response(e: AppError) -> Response {
 /// GraphiQL for a browser, or a WebSocket (graphql-transport-ws or
 /// graphql-ws) for subscriptions. The WebSocket authenticates with the
 /// `Authorization` header or, as browsers cannot set headers on WebSockets,
-/// with `{"Authorization": "Bearer <token>"}` in the `connection_init` payload.
+/// with `{"Authorization": "Bearer <token>"}` in the `connection_init`
+/// payload, or else with the dashboard's session cookie.
 #[utoipa::path(
     get, path = "/graphql", tag = "graphql",
     responses(
@@ -164,10 +165,11 @@ pub(crate) async fn graphql_get(
         )
         .into_response();
     };
-    let header_token = match token_of(&headers) {
+    let header_token = match header_token(&headers) {
         Ok(t) => t.map(str::to_owned),
         Err(e) => return e.into_response(),
     };
+    let cookie_token = cookie_token(&headers).map(str::to_owned);
     let state = http.state.clone();
     let schema = http.schema.clone();
     let mut shutdown = state.shutdown_signal();
@@ -181,7 +183,8 @@ pub(crate) async fn graphql_get(
         });
         GraphQLWebSocket::new_with_pair(&mut sink, stream, schema, protocol)
             .on_connection_init(move |payload| async move {
-                let token = header_token.or_else(|| init_token(&payload));
+                // The page's session cookie last: a token the client names wins.
+                let token = header_token.or_else(|| init_token(&payload)).or(cookie_token);
                 let principal = state.authenticate(token.as_deref()).await.map_err(AppError::into_graphql)?;
                 let mut data = async_graphql::Data::default();
                 data.insert(principal);

@@ -1,6 +1,7 @@
 //! The axum router (SPEC 4): `POST /v1/events`, `GET /v1/events`,
-//! `GET /v1/verify`, `/healthz` (liveness), `/readyz` (readiness, in
-//! `crate::readiness`), `/metrics`, `/openapi.json`, and GraphQL at
+//! `GET /v1/verify`, `POST /v1/publications` (`crate::publish`), `/healthz`
+//! (liveness), `/readyz` (readiness, in `crate::readiness`), `/metrics`,
+//! `/openapi.json`, and GraphQL at
 //! `/graphql` (POST: queries and mutations; GET: GraphiQL, or a
 //! graphql-transport-ws WebSocket for subscriptions; its handlers are in
 //! `crate::graphql_http`), and the OpenAPI document of them all.
@@ -53,6 +54,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/v1/events", post(post_events).get(get_events))
         .route("/v1/verify", get(get_verify))
+        // Publishing a report while the server holds the data directory (evaluator tokens).
+        .route("/v1/publications", post(crate::publish::post_publication))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
         .route("/graphql", post(crate::graphql_http::graphql_post).get(crate::graphql_http::graphql_get))
@@ -90,14 +93,48 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// The bearer token of the request, if it sent one.
+/// The token of the request: its `Authorization: Bearer` header, else the
+/// dashboard's session cookie ([`cookie_token`]).
 pub(crate) fn token_of(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    Ok(header_token(headers)?.or_else(|| cookie_token(headers)))
+}
+
+/// The bearer token of the `Authorization` header, if the request sent one.
+pub(crate) fn header_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
     match headers.get(header::AUTHORIZATION) {
         None => Ok(None),
         Some(v) => v.to_str().ok().and_then(bearer).map(Some).ok_or_else(|| {
             AppError::refused(ApiCode::InvalidToken, "the Authorization header is not `Bearer <token>`")
         }),
     }
+}
+
+/// The dashboard's session cookie, set by `/?token=` (`crate::dashboard`):
+/// HttpOnly and SameSite=Strict, so the browser sends it with the page's own
+/// requests, GraphiQL's included (no token to paste).
+pub(crate) const SESSION_COOKIE: &str = "govledger_token";
+
+/// The token in the session cookie, when the request comes from a page of
+/// this server. SameSite=Strict keeps other sites' requests out, but not a
+/// page of the same site on another port or host name: a browser sends
+/// `Origin` with every cross-origin request (POST, WebSocket), so the cookie
+/// counts only when `Origin` is absent or names this very host.
+pub(crate) fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if let Some(origin) = text(header::ORIGIN) {
+        let host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if text(header::HOST).is_none_or(|h| !h.eq_ignore_ascii_case(host)) {
+            return None;
+        }
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, v)| *k == SESSION_COOKIE && !v.is_empty())
+        .map(|(_, v)| v)
 }
 
 /// Logs and measures every routed request. Never logs headers.
@@ -474,7 +511,9 @@ async fn healthz(State(http): State<Http>) -> Response {
 /// (`--metrics-token-file`).
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
-    responses((status = 200, description = "appends, replays, rejections by code, latencies, head seq",
+    responses((status = 200, description = "appends, replays, rejections by code, latencies, head seq, and the \
+        process (`process_resident_memory_bytes`, `process_cpu_seconds_total`, `process_open_fds`, \
+        `process_start_time_seconds` …)",
         content_type = "text/plain; version=0.0.4"),
         (status = 401, description = "`auth.missing_token` or `auth.invalid_token` (a wrong scrape token too).",
             body = ErrorBody),
@@ -519,11 +558,12 @@ async fn openapi_json(Auth(_): Auth) -> Json<utoipa::openapi::OpenApi> {
             `{\"error\": {\"code\", \"field\", \"index\", \"message\"}}` with a stable code. GraphQL is at /graphql; its \
             SDL is schema/govledger.graphql."
     ),
-    paths(post_events, get_events, get_verify, healthz, crate::readiness::readyz, metrics, openapi_json,
+    paths(post_events, get_events, get_verify, crate::publish::post_publication, healthz, crate::readiness::readyz,
+        metrics, openapi_json,
         crate::graphql_http::graphql_post, crate::graphql_http::graphql_get, crate::graphiql::file),
     components(schemas(
         WireEvent, SubmittedEnvelope, AppendedBatch, EventsPage, WireHead, WireVerifyReport, WireFinding, ErrorBody,
-        crate::error::ErrorDetail, crate::seq::Seq
+        crate::error::ErrorDetail, crate::seq::Seq, crate::publish::PublishRequest, crate::publish::Publication
     )),
     modifiers(&BearerAuth),
 )]

@@ -23,6 +23,7 @@ mod graphql_http;
 pub mod http;
 pub mod metrics;
 pub mod proofs;
+pub mod publish;
 mod readiness;
 mod response_cache;
 pub mod scope;
@@ -340,6 +341,16 @@ impl AppState {
             })
             .await?
             .ok_or_else(|| AppError::refused(ApiCode::InvalidToken, "the bearer token is unknown or revoked"))?;
+        if record.expired(govledger_domain::Timestamp::now()) {
+            return Err(AppError::refused(
+                ApiCode::TokenExpired,
+                format!(
+                    "token {} expired at {}; ask the operator for a new one (`govledger token issue`)",
+                    record.id,
+                    record.expires_at.as_deref().unwrap_or_default()
+                ),
+            ));
+        }
         self.catch_up_agencies().await?;
         let holds = match self.inner.agencies.get(&record.agency) {
             None => false,

@@ -3,7 +3,11 @@
 //! HTTP request latency by route, the head seq, the writer's group commits
 //! and their time by phase, and, on a shared store
 //! (replicas on KurrentDB), lost races, exhausted retries and events
-//! followed from other replicas.
+//! followed from other replicas; and, on Linux, the standard process metrics
+//! (`process_resident_memory_bytes`, `process_cpu_seconds_total`,
+//! `process_open_fds`, `process_max_fds`, `process_start_time_seconds`,
+//! `process_virtual_memory_bytes`, `process_threads`) from the prometheus
+//! crate's process collector, read from `/proc/self` at each scrape.
 
 use prometheus::{
     CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
@@ -112,6 +116,8 @@ impl Metrics {
         registry.register(Box::new(followed_events.clone()))?;
         registry.register(Box::new(chain_ok.clone()))?;
         registry.register(Box::new(checkpoint_size.clone()))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
         Ok(Metrics {
             registry,
             appended_events,
@@ -242,5 +248,23 @@ mod tests {
         let text = m.render(42);
         assert!(text.contains("govledger_chain_ok 0"), "{text}");
         assert!(text.contains("govledger_checkpoint_size 40"), "{text}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn process_metrics_are_exported() {
+        let text = Metrics::new().unwrap().render(0);
+        let value = |name: &str| -> f64 {
+            let line =
+                text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {text}"));
+            line[name.len() + 1..].trim().parse().unwrap()
+        };
+        assert!(value("process_resident_memory_bytes") > 1e6, "{text}");
+        assert!(value("process_cpu_seconds_total") >= 0.0, "{text}");
+        assert!(value("process_open_fds") >= 3.0, "{text}");
+        // Started within the last day, in seconds since the epoch.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        let started = value("process_start_time_seconds");
+        assert!(started <= now + 1.0 && started > now - 86_400.0, "{started} vs {now}");
     }
 }

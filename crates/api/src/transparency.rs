@@ -454,6 +454,12 @@ impl Transparency {
         Ok(self.view(kept))
     }
 
+    /// The kept checkpoint first covering `seq`, as stored: what a report as
+    /// of `seq` is stamped with (the CLI reads the same row from the same file).
+    pub fn first_covering(&self, seq: u64) -> Result<Option<StoredCheckpoint>, AppError> {
+        self.checkpoints.first_covering(seq).map_err(internal)
+    }
+
     /// The first checkpoint covering `seq` (the one an assessment as of `seq` is proven by).
     pub fn covering(&self, seq: u64) -> Result<Option<CheckpointView>, AppError> {
         Ok(self.checkpoints.first_covering(seq).map_err(internal)?.map(|k| self.view(k)))

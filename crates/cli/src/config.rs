@@ -49,6 +49,8 @@ pub struct ServeConfig {
     pub quorum: Option<usize>,
     /// The file holding the `/metrics` scrape token (relative to the config file's directory).
     pub metrics_token_file: Option<PathBuf>,
+    /// The assessment model file (relative to the config file's directory).
+    pub model: Option<PathBuf>,
 }
 
 /// Reads and checks a config file.
@@ -62,10 +64,12 @@ pub fn load(path: &Path) -> Result<ConfigFile> {
     {
         config.data_dir = Some(base.join(d));
     }
-    if let Some(f) = &config.serve.metrics_token_file
-        && f.is_relative()
-    {
-        config.serve.metrics_token_file = Some(base.join(f));
+    for file in [&mut config.serve.metrics_token_file, &mut config.serve.model] {
+        if let Some(f) = file.as_ref()
+            && f.is_relative()
+        {
+            *file = Some(base.join(f));
+        }
     }
     Ok(config)
 }
@@ -154,6 +158,9 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
         if c.metrics_token_file.is_some() && defaulted(m, "metrics_token_file") {
             args.metrics_token_file = c.metrics_token_file;
         }
+        if c.model.is_some() && defaulted(m, "model") {
+            args.model = c.model;
+        }
     }
     Ok(())
 }
@@ -192,6 +199,7 @@ mod tests {
         assert_eq!(args.listen, "127.0.0.1:9090".parse().unwrap());
         assert_eq!(args.follow_interval_ms, 250);
         assert_eq!(args.grace_s, 30, "not in the file: the default");
+        assert_eq!(args.model, None);
 
         let cli = parse(&[
             "govledger",
@@ -234,15 +242,28 @@ mod tests {
     }
 
     #[test]
-    fn the_metrics_token_file_comes_from_the_file_relative_to_it_and_the_flag_wins() {
-        let (dir, path) = write_config("[serve]\nmetrics_token_file = \"secrets/metrics.token\"\n");
+    fn the_metrics_token_and_model_files_come_from_the_file_relative_to_it_and_flags_win() {
+        let (dir, path) =
+            write_config("[serve]\nmetrics_token_file = \"secrets/metrics.token\"\nmodel = \"model.toml\"\n");
         let config = path.to_str().unwrap();
         let cli = parse(&["govledger", "--config", config, "serve"]).unwrap();
         let Command::Serve(args) = &cli.command else { panic!("serve") };
         assert_eq!(args.metrics_token_file, Some(dir.path().join("secrets/metrics.token")));
-        let cli = parse(&["govledger", "--config", config, "serve", "--metrics-token-file", "/run/m.token"]).unwrap();
+        assert_eq!(args.model, Some(dir.path().join("model.toml")));
+        let cli = parse(&[
+            "govledger",
+            "--config",
+            config,
+            "serve",
+            "--metrics-token-file",
+            "/run/m.token",
+            "--model",
+            "/etc/m.toml",
+        ])
+        .unwrap();
         let Command::Serve(args) = &cli.command else { panic!("serve") };
         assert_eq!(args.metrics_token_file, Some(PathBuf::from("/run/m.token")));
+        assert_eq!(args.model, Some(PathBuf::from("/etc/m.toml")));
     }
 
     #[test]

@@ -6,10 +6,12 @@
 
 mod backup;
 mod config;
+mod init;
 mod listen;
 mod migrate;
 mod projection;
 mod proofs;
+mod publish;
 mod report;
 mod serve;
 mod snapshots;
@@ -41,6 +43,11 @@ struct Cli {
     /// A govledger.toml with data_dir, store and [serve] settings; flags and variables win over it.
     #[arg(long, global = true, env = "GOVLEDGER_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines on standard error as `text` (for people) or `json` (one object a line: timestamp,
+    /// level, target, message and the event's fields). Which lines: GOVLEDGER_LOG, an EnvFilter
+    /// directive such as `info` or `warn,govledger_api=debug` (default: info for serve, warn otherwise).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "GOVLEDGER_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -96,6 +103,8 @@ enum Command {
     },
     /// Write an assessment report (html, md, csv, json), optionally publish its hash; `report verify FILE` checks one.
     Report(report::ReportArgs),
+    /// Bootstrap an empty ledger: register the first coordinator and print its token (once).
+    Init(init::InitArgs),
     /// Serve HTTP and GraphQL on the data directory (SPEC 4); `--demo` starts on a demo city.
     Serve(serve::ServeArgs),
     /// Manage bearer tokens: issue (printed once), list, revoke.
@@ -142,6 +151,12 @@ struct PeriodArgs {
     model: Option<PathBuf>,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum AssessFormat {
     Json,
@@ -176,13 +191,18 @@ fn main() -> ExitCode {
     }
     // A server logs its requests by default; one-shot commands only warnings.
     let default_log = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GOVLEDGER_LOG").unwrap_or_else(|_| default_log.into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GOVLEDGER_LOG");
+    let bad_filter =
+        filter.as_ref().err().filter(|_| std::env::var_os("GOVLEDGER_LOG").is_some()).map(|e| e.to_string());
+    let filter = filter.unwrap_or_else(|_| default_log.into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
+    }
+    if let Some(e) = bad_filter {
+        tracing::warn!(error = %e, default = default_log, "GOVLEDGER_LOG is not a valid filter; logging at the default level");
+    }
     if let Err(e) = thp {
         tracing::warn!(error = %e, "cannot turn transparent huge pages off; appends may stall now and then");
     }
@@ -206,6 +226,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Assess { period, format } => assess(dir, &period, format),
         Command::Scorecard { agency, period } => scorecard(dir, &agency, &period),
         Command::Report(args) => report::run(dir, args),
+        Command::Init(args) => init::init(dir, args),
         Command::Serve(args) => serve::serve(dir, args),
         Command::Token { command } => token::run(dir, command),
         Command::Migrate(args) => migrate::run(&args),

@@ -1,7 +1,10 @@
 //! `govledger report`: writes an assessment report (HTML, Markdown, CSV or
 //! JSON; `govledger-report` renders it), optionally publishes its SHA-256 to
-//! the ledger as `AssessmentPublished`, and `govledger report verify FILE`
-//! regenerates a report from the ledger and says whether it matches.
+//! the ledger as `AssessmentPublished` — on the data directory (`--as`), or
+//! through a running server (`--server`, `crate::publish`) — and
+//! `govledger report verify FILE` regenerates a report from the ledger and
+//! says whether it matches. A published report's file is written only once
+//! its publication is recorded.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use govledger_assess::{Assessment, Model, Projection, Query};
 use govledger_domain::{Submission, Timestamp};
-use govledger_report::{Format, Params, Proven, ReportInput};
+use govledger_report::{Format, Params, Proven};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -34,12 +37,16 @@ pub struct ReportArgs {
     /// Where to write the report; `-` writes it to standard output (the summary then goes to standard error).
     #[arg(long, required = true)]
     out: Option<PathBuf>,
-    /// Append `AssessmentPublished` with the report's SHA-256 (needs --as).
-    #[arg(long, requires = "as_agency")]
+    /// Append `AssessmentPublished` with the report's SHA-256: on the data directory (--as), or
+    /// through a running server (--server, with an evaluator token).
+    #[arg(long)]
     publish: bool,
-    /// The publishing agency; the ledger checks it holds the evaluator role.
-    #[arg(long = "as", id = "as_agency", value_name = "AGENCY")]
+    /// The publishing agency, when publishing on the data directory; the ledger checks it holds
+    /// the evaluator role.
+    #[arg(long = "as", id = "as_agency", value_name = "AGENCY", requires = "publish")]
     as_agency: Option<String>,
+    #[command(flatten)]
+    server: crate::publish::ServerArgs,
 }
 
 #[derive(clap::Subcommand)]
@@ -81,6 +88,23 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
         bail!("govledger report needs --from, --to and --out (or `govledger report verify FILE`)");
     };
     let query = Query { from: time("from", from)?, to: time("to", to)?, as_of: args.as_of };
+    let format = args.format.format();
+    if args.publish {
+        match (args.server.url(), args.as_agency.as_deref()) {
+            (Some(_), Some(_)) => bail!(
+                "--as publishes on the data directory and --server (or GOVLEDGER_SERVER) through a server, whose \
+                 token names the agency: give one of them"
+            ),
+            (Some(_), None) if args.model.is_some() => {
+                bail!("a report published through a server is made with the server's model; leave out --model")
+            }
+            (Some(url), None) => return crate::publish::through_server(url, &args.server, &query, format, out),
+            (None, None) => {
+                bail!("--publish needs --as AGENCY (on the data directory) or --server URL (through a running server)")
+            }
+            (None, Some(_)) => {}
+        }
+    }
     let model = crate::load_model(args.model.as_deref())?;
     // An assessment used for incentives is never published from a ledger
     // whose chain does not verify (SPEC 6): checked before anything is written.
@@ -97,37 +121,52 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
         }
     }
     let projection = crate::load_projection(dir)?;
-    let format = args.format.format();
     let (bytes, doc) = generate(&projection, &model, &query, format, &|as_of| proven_at(dir, as_of))?;
-    let to_stdout = out.as_os_str() == "-";
-    if to_stdout {
-        use std::io::Write;
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&bytes).and_then(|()| stdout.flush()).context("cannot write the report to standard output")?;
-    } else {
-        std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
-    }
     let sha = govledger_report::sha256_hex(&bytes);
-    // With the report on standard output, the summary must not mix into it.
-    let summary = format!(
-        "wrote {} ({} bytes, sha256 {sha}): {} agencies, period {} to {}, as of seq {}",
-        if to_stdout { "the report to standard output".into() } else { out.display().to_string() },
-        bytes.len(),
+    // The file of a published report is written only once the publication is recorded.
+    if args.publish {
+        let agency = args.as_agency.as_deref().unwrap_or_default();
+        let code = publish(dir, agency, &doc, &sha, out.as_os_str() == "-")?;
+        if code != ExitCode::SUCCESS {
+            eprintln!("nothing was written");
+            return Ok(code);
+        }
+    }
+    let what = format!(
+        "{} agencies, period {} to {}, as of seq {}",
         doc.agencies.len(),
         doc.period.from,
         doc.period.to,
         doc.as_of_seq
+    );
+    write_report(out, &bytes, &what)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a report to `out` (`-`: standard output) and prints its summary,
+/// which ends with `what` it shows.
+pub fn write_report(out: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    let to_stdout = out.as_os_str() == "-";
+    if to_stdout {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes).and_then(|()| stdout.flush()).context("cannot write the report to standard output")?;
+    } else {
+        std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let sha = govledger_report::sha256_hex(bytes);
+    // With the report on standard output, the summary must not mix into it.
+    let summary = format!(
+        "wrote {} ({} bytes, sha256 {sha}): {what}",
+        if to_stdout { "the report to standard output".into() } else { out.display().to_string() },
+        bytes.len(),
     );
     if to_stdout {
         eprintln!("{summary}");
     } else {
         println!("{summary}");
     }
-    if args.publish {
-        let agency = args.as_agency.as_deref().unwrap_or_default();
-        return publish(dir, agency, &doc, &sha);
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn time(flag: &str, text: &str) -> Result<Timestamp> {
@@ -135,7 +174,7 @@ fn time(flag: &str, text: &str) -> Result<Timestamp> {
 }
 
 /// The report of `query` and the assessment it shows, stamped with
-/// `proven(as_of_seq)`.
+/// `proven(as_of_seq)` (made as the server makes it: `govledger_api::publish::render`).
 pub fn generate(
     projection: &Projection,
     model: &Model,
@@ -143,12 +182,7 @@ pub fn generate(
     format: Format,
     proven: &dyn Fn(u64) -> Result<Option<Proven>>,
 ) -> Result<(Vec<u8>, Assessment)> {
-    let doc = projection.assess(model, query)?;
-    // The trend months are computed at the same position as the report.
-    let fixed = Query { as_of: Some(doc.as_of_seq), ..*query };
-    let months = govledger_report::monthly(projection, model, &fixed)?;
-    let input = ReportInput { assessment: &doc, model, months: &months, live: None, proven: proven(doc.as_of_seq)? };
-    Ok((govledger_report::render(format, &input), doc))
+    govledger_api::publish::render(projection, model, query, format, proven)
 }
 
 /// The first signed checkpoint covering `as_of` kept in the data directory
@@ -159,11 +193,7 @@ fn proven_at(dir: &Path, as_of: u64) -> Result<Option<Proven>> {
         return Ok(None);
     }
     let kept = govledger_transparency::CheckpointStore::open(&tlog)?.first_covering(as_of)?;
-    Ok(kept.map(|c| Proven {
-        size: c.size,
-        root: govledger_tlog::merkle::to_hex(&c.root),
-        cosignatures: c.cosignatures,
-    }))
+    Ok(kept.map(govledger_api::publish::stamp))
 }
 
 /// Whether the stamp `proven` of a report as of `as_of` is the data
@@ -189,36 +219,41 @@ fn check_stamp(dir: &Path, as_of: u64, proven: &Proven) -> Result<Option<String>
     })
 }
 
-/// Appends `AssessmentPublished` as `agency` through the ledger's rules.
-/// Records the report's hash as `AssessmentPublished`. A publication the
-/// ledger's rules refuse (no evaluator role, the same report published
-/// before) exits 1 with the rule's code, like every ledger refusal.
-fn publish(dir: &Path, agency: &str, doc: &Assessment, report_sha256: &str) -> Result<ExitCode> {
-    let envelope = serde_json::json!({
-        "type": "AssessmentPublished",
-        "actor": agency,
-        "occurred_at": Timestamp::from_micros(chrono::Utc::now().timestamp_micros()).to_rfc3339(),
-        "data": {
-            // One publication per report: publishing the same bytes twice is refused.
-            "assessment_id": format!("report-{}", &report_sha256[..32]),
-            "period_from": doc.period.from,
-            "period_to": doc.period.to,
-            "as_of_seq": doc.as_of_seq,
-            "model_sha256": doc.model_sha256,
-            "report_sha256": report_sha256,
-        }
-    });
+/// Records the report's hash as `AssessmentPublished` as `agency`, through
+/// the ledger's rules. A publication the ledger's rules refuse (no evaluator
+/// role, the same report published before) exits 1 with the rule's code,
+/// like every ledger refusal.
+/// With the report on standard output (`report_on_stdout`), the message goes
+/// to standard error.
+fn publish(
+    dir: &Path,
+    agency: &str,
+    doc: &Assessment,
+    report_sha256: &str,
+    report_on_stdout: bool,
+) -> Result<ExitCode> {
+    let envelope = govledger_api::publish::publication_envelope(agency, doc, report_sha256);
     let submission = Submission::parse(envelope).map_err(|r| anyhow::anyhow!("cannot publish: {r}"))?;
-    let ledger = crate::open_ledger(dir)?;
+    let ledger = crate::open_ledger(dir).map_err(|e| {
+        e.context(
+            "cannot publish on the data directory; while `govledger serve` runs on it, publish through the \
+                   server: --server URL --token-file FILE (an evaluator token)",
+        )
+    })?;
     let outcome = ledger.append_blocking(vec![submission]);
     ledger.close();
     match outcome {
         Ok(appended) => {
             let event = appended.first().map(|a| &a.event).context("the ledger returned no event")?;
-            println!(
+            let line = format!(
                 "published as {agency}: AssessmentPublished seq {} id {} (report sha256 {report_sha256})",
                 event.seq, event.id
             );
+            if report_on_stdout {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(govledger_ledger::AppendError::Rejected { rejection, .. }) => {

@@ -24,20 +24,20 @@ use tokio::sync::watch;
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on (port 0: any free port; the bound address is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "GOVLEDGER_LISTEN")]
     pub(crate) listen: SocketAddr,
     /// Start on a freshly generated demo city when the data directory holds no
     /// ledger yet, and print a coordinator token for it.
-    #[arg(long)]
+    #[arg(long, env = "GOVLEDGER_DEMO")]
     demo: bool,
     /// Seconds in-flight requests get to finish after a shutdown signal.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, env = "GOVLEDGER_GRACE_S")]
     pub(crate) grace_s: u64,
     /// Largest request body, in bytes.
-    #[arg(long, default_value_t = Limits::default().max_body_bytes)]
+    #[arg(long, default_value_t = Limits::default().max_body_bytes, env = "GOVLEDGER_MAX_BODY_BYTES")]
     pub(crate) max_body_bytes: usize,
     /// Most events in one batch.
-    #[arg(long, default_value_t = Limits::default().max_batch_events)]
+    #[arg(long, default_value_t = Limits::default().max_batch_events, env = "GOVLEDGER_MAX_BATCH_EVENTS")]
     pub(crate) max_batch_events: usize,
     /// A request's headers must arrive within this many milliseconds (else the connection is closed).
     #[arg(long, default_value_t = 10_000, env = "GOVLEDGER_HEADER_TIMEOUT_MS")]
@@ -50,12 +50,12 @@ pub struct ServeArgs {
     pub(crate) max_connections: u32,
     /// On a shared store (KurrentDB): at most this many milliseconds between
     /// catching up with other replicas (the store's notifications usually come first).
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 1_000, env = "GOVLEDGER_FOLLOW_INTERVAL_MS")]
     pub(crate) follow_interval_ms: u64,
     /// The assessment model for the `assessment` and `scorecard` queries and
     /// the dashboard (default: the built-in schema/model-v1.toml).
-    #[arg(long)]
-    model: Option<std::path::PathBuf>,
+    #[arg(long, env = "GOVLEDGER_MODEL")]
+    pub(crate) model: Option<std::path::PathBuf>,
     /// The log's origin (checkpoint origin line and key name), used only when
     /// the first start creates the log key (SPEC 6.2).
     #[arg(long, default_value = crate::proofs::DEFAULT_ORIGIN, env = "GOVLEDGER_ORIGIN")]
@@ -63,11 +63,12 @@ pub struct ServeArgs {
     /// While the head moves, sign a checkpoint at most this often (milliseconds).
     #[arg(long, default_value_t = 2_000, env = "GOVLEDGER_CHECKPOINT_INTERVAL_MS")]
     pub(crate) checkpoint_interval_ms: u64,
-    /// A witness to submit checkpoints to, as `URL,VERIFIER_KEY` (repeat for several; SPEC 6.4).
-    #[arg(long = "witness")]
+    /// A witness to submit checkpoints to, as `URL,VERIFIER_KEY` (repeat for several; SPEC 6.4;
+    /// in the variable, separate them with `;`).
+    #[arg(long = "witness", env = "GOVLEDGER_WITNESSES", value_delimiter = ';')]
     pub(crate) witnesses: Vec<String>,
     /// Cosignatures a checkpoint needs to count as witnessed (default: every configured witness).
-    #[arg(long)]
+    #[arg(long, env = "GOVLEDGER_QUORUM")]
     pub(crate) quorum: Option<usize>,
     /// A file holding the token a Prometheus scraper may present for `/metrics`
     /// (besides coordinator and auditor tokens). A file, so that the secret is
@@ -134,7 +135,13 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
     // A bad model stops the start before anything is written.
     let model = crate::load_model(args.model.as_deref())?;
     let mut demo_token = None;
-    if args.demo && !crate::store::open_reader(dir).is_ok_and(|r| r.anchor().is_ok_and(|a| a.is_some())) {
+    let empty = crate::store::holds_no_event(dir)?;
+    if empty && !args.demo {
+        // Served as it is, an empty ledger refuses every request: say how to begin instead.
+        eprintln!("error: {}", crate::init::how_to_bootstrap(dir));
+        return Ok(ExitCode::from(2));
+    }
+    if args.demo && empty {
         // The same path as `govledger demo`: every event through the ledger's rules.
         let code = crate::demo(dir, 2026, 1.0, None)?;
         if code != ExitCode::SUCCESS {
@@ -297,4 +304,27 @@ fn issue_demo_token(dir: &Path) -> Result<(String, String)> {
         .context("the demo city has no coordinator agency")?;
     let issued = TokenStore::open(dir)?.issue(&coordinator.agency_id, TokenRole::Coordinator)?;
     Ok((coordinator.agency_id, issued.secret))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_serve_flag_has_a_govledger_variable_shown_in_help() {
+        let mut command = <crate::Cli as clap::CommandFactory>::command();
+        let serve = command.find_subcommand_mut("serve").expect("the serve command");
+        let mut seen = 0;
+        for arg in serve.get_arguments().filter(|a| a.get_long().is_some() && !a.is_global_set()) {
+            let long = arg.get_long().unwrap_or_default();
+            if long == "help" {
+                continue;
+            }
+            let env = arg.get_env().and_then(|e| e.to_str()).unwrap_or_else(|| panic!("--{long} has no variable"));
+            assert!(env.starts_with("GOVLEDGER_"), "--{long}: {env}");
+            assert!(!arg.is_hide_env_set(), "--{long}: its variable is hidden from --help");
+            seen += 1;
+        }
+        assert_eq!(seen, 15, "every flag of ServeArgs is examined");
+        let help = serve.render_long_help().to_string();
+        assert!(help.contains("[env: GOVLEDGER_LISTEN=]") && help.contains("[env: GOVLEDGER_WITNESSES=]"), "{help}");
+    }
 }

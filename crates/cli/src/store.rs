@@ -121,6 +121,15 @@ pub fn open_reader(dir: &Path) -> Result<Arc<dyn LogReader>> {
     }
 }
 
+/// Whether the store holds no event yet: a data directory without a ledger,
+/// or an empty one (or an empty KurrentDB stream).
+pub fn holds_no_event(dir: &Path) -> Result<bool> {
+    if matches!(selected(), Selection::Embedded) && !dir.join(govledger_store_embedded::DB_FILE).exists() {
+        return Ok(true);
+    }
+    Ok(open_reader(dir)?.anchor()?.is_none_or(|head| head.seq == 0))
+}
+
 /// Fails with a clear message when a command works only on the embedded store.
 pub fn require_embedded(command: &str) -> Result<()> {
     match selected() {

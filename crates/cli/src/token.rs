@@ -8,8 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
+use govledger_api::auth::IssueOptions;
 use govledger_api::auth::TokenError;
 use govledger_api::{AgencyIndex, TokenRole, TokenStore};
+use govledger_domain::Timestamp;
 
 #[derive(Subcommand)]
 pub enum TokenCommand {
@@ -21,8 +23,18 @@ pub enum TokenCommand {
         /// What the token may do; `coordinator` and `evaluator` need the agency to hold that ledger role.
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// What the token is for (shown by `token list`), e.g. "ICBC upload job".
+        #[arg(long)]
+        label: Option<String>,
+        /// Refuse the token (401 `auth.token_expired`) after this long, e.g. 90d, 12h, 30m.
+        #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "expires_at")]
+        expires_in: Option<std::time::Duration>,
+        /// Refuse the token from this instant on (RFC 3339 with an offset).
+        #[arg(long)]
+        expires_at: Option<String>,
     },
-    /// List issued tokens (ids, agencies, roles, when issued and revoked; never the tokens).
+    /// List issued tokens (ids, agencies, roles, labels, when issued, expiring, last used and
+    /// revoked; never the tokens).
     List {
         /// Print JSON lines instead of a table.
         #[arg(long)]
@@ -61,10 +73,43 @@ impl From<RoleArg> for TokenRole {
 
 pub fn run(dir: &Path, command: TokenCommand) -> Result<ExitCode> {
     match command {
-        TokenCommand::Issue { agency, role } => issue(dir, &agency, role.into()),
+        TokenCommand::Issue { agency, role, label, expires_in, expires_at } => {
+            let options = issue_options(label, expires_in, expires_at.as_deref())?;
+            issue(dir, &agency, role.into(), &options)
+        }
         TokenCommand::List { json } => list(dir, json),
         TokenCommand::Revoke { id } => revoke(dir, &id),
     }
+}
+
+/// The label and expiry of a new token, checked: a label of at most 200
+/// characters, an expiry in the future.
+fn issue_options(
+    label: Option<String>,
+    expires_in: Option<std::time::Duration>,
+    expires_at: Option<&str>,
+) -> Result<IssueOptions> {
+    let label = label.map(|l| l.trim().to_owned());
+    if let Some(l) = &label
+        && (l.is_empty() || l.chars().count() > 200)
+    {
+        bail!("--label must have 1 to 200 characters");
+    }
+    let now = Timestamp::now();
+    let expires_at = match (expires_in, expires_at) {
+        (Some(d), _) => {
+            let micros = i64::try_from(d.as_micros()).ok().and_then(|m| now.micros().checked_add(m));
+            Some(Timestamp::from_micros(micros.context("--expires-in is too long")?))
+        }
+        (None, Some(text)) => Some(Timestamp::parse(text).map_err(|r| anyhow::anyhow!("--expires-at: {}", r.message))?),
+        (None, None) => None,
+    };
+    if let Some(at) = expires_at
+        && at.micros() <= now.micros()
+    {
+        bail!("the expiry {at} is not in the future");
+    }
+    Ok(IssueOptions { label, expires_at })
 }
 
 fn open_store(dir: &Path) -> Result<TokenStore> {
@@ -75,7 +120,7 @@ fn open_store(dir: &Path) -> Result<TokenStore> {
 /// is registered and holds the role's ledger role. Prints the token alone on
 /// standard output (so `TOKEN=$(govledger token issue …)` works) and the rest
 /// on standard error.
-pub fn issue(dir: &Path, agency: &str, role: TokenRole) -> Result<ExitCode> {
+pub fn issue(dir: &Path, agency: &str, role: TokenRole, options: &IssueOptions) -> Result<ExitCode> {
     let reader = crate::store::open_reader(dir)?;
     let index = AgencyIndex::new();
     index.catch_up(reader.as_ref()).context("cannot read the ledger")?;
@@ -96,10 +141,11 @@ pub fn issue(dir: &Path, agency: &str, role: TokenRole) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let issued = open_store(dir)?.issue(agency, role)?;
+    let issued = open_store(dir)?.issue_with(agency, role, options)?;
     println!("{}", issued.secret);
+    let expiry = issued.record.expires_at.as_deref().map(|at| format!(", expiring at {at}")).unwrap_or_default();
     eprintln!(
-        "issued token {} for agency {agency} with role {role}; it is shown only now: store it safely, \
+        "issued token {} for agency {agency} with role {role}{expiry}; it is shown only now: store it safely, \
          send it as `Authorization: Bearer <token>`, revoke it with `govledger token revoke {}`",
         issued.record.id, issued.record.id
     );
@@ -110,14 +156,30 @@ fn list(dir: &Path, json: bool) -> Result<ExitCode> {
     let tokens = open_store(dir)?.list()?;
     if json {
         for t in &tokens {
-            println!("{}", serde_json::to_string(t)?);
+            let mut line = serde_json::to_value(t)?;
+            line["status"] = t.status(Timestamp::now()).into();
+            println!("{line}");
         }
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{:<16} {:<24} {:<12} {:<26} status", "id", "agency", "role", "created_at");
+    let now = Timestamp::now();
+    println!(
+        "{:<16} {:<24} {:<12} {:<26} {:<26} {:<26} {:<8} label",
+        "id", "agency", "role", "created_at", "expires_at", "last_used_at", "status"
+    );
     for t in &tokens {
-        let status = t.revoked_at.as_deref().map_or_else(|| "active".to_owned(), |at| format!("revoked {at}"));
-        println!("{:<16} {:<24} {:<12} {:<26} {status}", t.id, t.agency, t.role.as_str(), t.created_at);
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+        println!(
+            "{:<16} {:<24} {:<12} {:<26} {:<26} {:<26} {:<8} {}",
+            t.id,
+            t.agency,
+            t.role.as_str(),
+            t.created_at,
+            or_dash(&t.expires_at),
+            or_dash(&t.last_used_at),
+            t.status(now),
+            or_dash(&t.label)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,8 +9,9 @@
 //!   (`tasks`, `freezes` …), read from the server's projection
 //!   (`crate::assess`, reached through `AppState`); checkpoints, proofs and
 //!   receipts (`ProofQuery`, SPEC 6.3).
-//! - `MutationRoot(EventMutations, BatchMutations)`: one typed mutation per
-//!   event type, and `appendEvents`.
+//! - `MutationRoot(EventMutations, BatchMutations, PublishMutations)`: one
+//!   typed mutation per event type, `appendEvents`, and `publishReport`
+//!   (`crate::publish`).
 //! - `SubscriptionRoot`: `events`.
 //!
 //! Every error carries a stable code in `extensions.code`: the domain's or the
@@ -24,6 +25,7 @@ pub mod entities;
 pub mod limits;
 pub mod mutation;
 pub mod proofs;
+pub mod publish;
 pub mod query;
 pub mod subscription;
 pub mod types;
@@ -57,7 +59,7 @@ pub struct QueryRoot(LedgerQuery, AgencyQuery, AssessQuery, EntityQuery, ProofQu
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(EventMutations, BatchMutations);
+pub struct MutationRoot(EventMutations, BatchMutations, publish::PublishMutations);
 
 /// The server's GraphQL schema.
 pub type GovSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
