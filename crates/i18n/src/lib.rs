@@ -115,6 +115,19 @@ impl std::fmt::Display for Lang {
     }
 }
 
+/// The language and the time zone of a page or report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Locale {
+    pub lang: Lang,
+    pub zone: Zone,
+}
+
+impl Default for Lang {
+    fn default() -> Lang {
+        Lang::DEFAULT
+    }
+}
+
 /// The catalog files of each language, embedded at build time.
 const CATALOGS: [(Lang, &[&str]); 2] = [
     (

@@ -37,6 +37,7 @@ summary-zone = Times shown in
 ranking = Ranking
 col-rank = Rank
 col-agency = Agency
+col-id = Id
 col-kind = Kind
 col-score = Score
 col-grade = Grade

@@ -37,6 +37,7 @@ summary-zone = 时间显示时区
 ranking = 排名
 col-rank = 名次
 col-agency = 单位
+col-id = 代码
 col-kind = 类型
 col-score = 得分
 col-grade = 等级
