@@ -29,6 +29,11 @@
 //! - `dashboard`: `/` for every token (none 401; an agency token's own
 //!   agency highlighted), token by header, link or cookie, the head it
 //!   polls, and the page in headless Chromium.
+//! - `l10n`: the dashboard in the browser's language (zh-CN by default) with
+//!   translated codes, its dates midnight Beijing time (a Beijing quarter is
+//!   the assessment of its +08:00 instants), error pages for browsers in
+//!   their language with the same code, and the zh-CN page in headless
+//!   Chromium with no request leaving 127.0.0.1.
 //! - `reads`: SPEC 4 v1.2's read scope: an agency token sees another bank's
 //!   freeze through no interface (REST, GraphQL, listings, subscription,
 //!   receipts, dashboard), the requesting police reads the bank's answer,
@@ -127,6 +132,8 @@ mod tlog_support;
 // Headless Chromium, shared with the CLI report tests.
 #[path = "cli/chromium.rs"]
 mod chromium;
+#[path = "server/l10n.rs"]
+mod l10n;
 #[path = "server/reads.rs"]
 mod reads;
 #[path = "server/roles.rs"]

@@ -23,6 +23,42 @@ pub fn chromium() -> PathBuf {
 /// Opens `url` in headless Chromium: (DOM after scripts, browser log), with
 /// a screenshot into `screenshot`.
 pub fn open_in_chromium(url: &str, screenshot: &Path) -> (String, String) {
+    open_with(url, screenshot, &[])
+}
+
+/// Like [`open_in_chromium`], for a browser asking for `accept_language`
+/// that can reach nothing but 127.0.0.1: every other host name fails to
+/// resolve, so a request elsewhere would be a console error.
+#[allow(dead_code, reason = "the CLI tests include this module but open no server page")]
+pub fn open_offline(url: &str, screenshot: &Path, accept_language: &str) -> (String, String) {
+    let lang = format!("--accept-lang={accept_language}");
+    open_with(url, screenshot, &[&lang, "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
+}
+
+/// Every `src`, `href` and `action` of the page points to the page's own server.
+#[allow(dead_code, reason = "the CLI tests include this module but open no server page")]
+pub fn assert_only_local_references(dom: &str) {
+    for attribute in [" src=\"", " href=\"", " action=\""] {
+        for (at, _) in dom.match_indices(attribute) {
+            let rest = &dom[at + attribute.len()..];
+            let value = &rest[..rest.find('"').unwrap_or(rest.len())];
+            let local = value.starts_with(['/', '#', '?']) || value.starts_with("http://127.0.0.1");
+            assert!(local && !value.starts_with("//"), "the page refers to {value:?}, outside the server");
+        }
+    }
+}
+
+/// Where a test's screenshot goes: `GOVLEDGER_SCREENSHOTS_DIR` when set (to
+/// refresh those of `docs/`), else the test's own directory.
+#[allow(dead_code, reason = "not every test binary takes screenshots for docs/")]
+pub fn screenshot_path(scratch: &tempfile::TempDir, name: &str) -> PathBuf {
+    match std::env::var_os("GOVLEDGER_SCREENSHOTS_DIR") {
+        Some(dir) => PathBuf::from(dir).join(name),
+        None => scratch.path().join(name),
+    }
+}
+
+fn open_with(url: &str, screenshot: &Path, extra: &[&str]) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
     let base = |c: &mut Command| {
         c.args([
@@ -38,7 +74,8 @@ pub fn open_in_chromium(url: &str, screenshot: &Path) -> (String, String) {
             "--v=0",
             "--virtual-time-budget=7000",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()));
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra);
     };
     let mut dump = Command::new(chromium());
     base(&mut dump);

@@ -1,8 +1,10 @@
 //! `govledger report` through the binary on the small city: publishing and
 //! `report verify` (a published report regenerates to its hash; a changed
 //! ledger, model or file does not, nor does a tampered chain), byte-for-byte reproducibility of every
-//! format, the CSV as a table, the Markdown's shape, and the HTML opened in
-//! headless Chromium (charts and scorecards render, no console errors).
+//! format, the CSV as a table, the Markdown's shape, dates as midnight in the
+//! report's time zone with the language and zone recorded (zh-CN and Beijing
+//! time by default), and the HTML opened in headless Chromium (charts and
+//! scorecards render, no console errors, in Chinese).
 
 use std::path::{Path, PathBuf};
 
@@ -83,7 +85,7 @@ fn a_published_report_verifies_and_a_changed_ledger_model_or_file_does_not() {
 
     // An edited file: its hash is not published and it no longer regenerates.
     let tampered = out(&fx, "tampered.html");
-    let text = std::fs::read_to_string(&file).unwrap().replacen("Scorecards", "Scorecard", 1);
+    let text = std::fs::read_to_string(&file).unwrap().replacen("记分卡", "记分表", 1);
     std::fs::write(&tampered, text).unwrap();
     let bad = fx.run(&["report", "verify", tampered.to_str().unwrap()]);
     assert_eq!(bad.code, Some(1), "{bad:?}");
@@ -132,9 +134,50 @@ fn every_format_is_byte_for_byte_reproducible() {
     // JSON holds the assessment document as `assess` prints it.
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(out(&fx, "a.json")).unwrap()).unwrap();
     assert_eq!(doc["assessment"]["as_of_seq"].as_u64(), Some(head));
-    // UTC months clipped to the period (which starts 2025-12-31T16:00:00Z).
+    // Months of the report's zone (Beijing time by default) clipped to the
+    // period, which starts 2026-01-01T00:00:00+08:00: no sliver of December.
     let months: Vec<&str> = doc["months"].as_array().unwrap().iter().map(|m| m["month"].as_str().unwrap()).collect();
-    assert_eq!(months, ["2025-12", "2026-01", "2026-02", "2026-03"]);
+    assert_eq!(months, ["2026-01", "2026-02", "2026-03"]);
+}
+
+#[test]
+fn dates_are_midnight_in_the_time_zone_and_the_language_and_zone_are_recorded() {
+    let fx = Fixture::with_city();
+    let (head, _) = fx.head();
+    let as_of = head.to_string();
+    let instants = out(&fx, "instants.html");
+    report(&fx, "html", &instants, &["--as-of", &as_of]).success();
+    // Dates mean midnight in the zone, Beijing time by default: the same report as the +08:00 instants.
+    let dates = out(&fx, "dates.html");
+    let run = |file: &Path, extra: &[&str]| {
+        let mut args = vec!["report", "--from", "2026-01-01", "--to", "2026-04-01", "--as-of", &as_of];
+        args.extend(["--out", file.to_str().unwrap()]);
+        args.extend(extra);
+        fx.run(&args)
+    };
+    run(&dates, &[]).success();
+    assert_eq!(sha(&dates), sha(&instants), "a Beijing date is midnight +08:00");
+    let zh = std::fs::read_to_string(&dates).unwrap();
+    assert!(zh.contains("<html lang=\"zh-CN\">") && zh.contains("2026年第一季度（北京时间）"));
+    assert!(zh.contains("公安机关") && !zh.contains(">public_security<"), "kinds are translated");
+    assert!(zh.contains("format=html lang=zh-CN tz=Asia/Shanghai"), "the parameters record both");
+
+    // English and UTC: other instants, recorded, and the published report verifies with them.
+    let english = out(&fx, "english.html");
+    run(&english, &["--lang", "en", "--tz", "UTC", "--publish", "--as", "jj-office"]).success();
+    let en = std::fs::read_to_string(&english).unwrap();
+    assert!(en.contains("<html lang=\"en\">") && en.contains("2026 Q1 (UTC)") && en.contains("Public security"));
+    assert!(en.contains("from=2026-01-01T00:00:00Z to=2026-04-01T00:00:00Z"), "UTC midnights");
+    assert!(en.contains("lang=en tz=UTC") && en.contains("--lang en --tz UTC"), "recorded and in the command");
+    let verified = fx.run(&["report", "verify", english.to_str().unwrap()]);
+    assert_eq!(verified.code, Some(0), "{verified:?}");
+
+    let bad = run(&out(&fx, "x.html"), &["--tz", "Beijing"]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(bad.stderr.contains("IANA time zone"), "{}", bad.stderr);
+    let bad = run(&out(&fx, "x.html"), &["--lang", "fr"]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(bad.stderr.contains("zh-CN or en"), "{}", bad.stderr);
 }
 
 #[test]
@@ -185,8 +228,8 @@ fn markdown_has_headings_and_well_formed_tables() {
     let file = out(&fx, "r.md");
     report(&fx, "md", &file, &[]).success();
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("# Anti-fraud accountability assessment\n"));
-    for heading in ["## Ranking", "## Indicators", "## Month by month", "## Scorecards", "## Reproducibility"] {
+    assert!(text.starts_with("# 反诈工作责任考核\n"), "zh-CN by default");
+    for heading in ["## 排名", "## 指标热力图", "## 逐月趋势", "## 记分卡", "## 可复现性"] {
         assert!(text.contains(&format!("\n{heading}\n")), "missing {heading}");
     }
     assert_eq!(text.matches("\n### ").count(), 4, "one scorecard per agency");
@@ -216,7 +259,7 @@ fn the_html_report_renders_in_headless_chromium() {
     let fx = Fixture::with_city();
     let file = out(&fx, "r.html");
     report(&fx, "html", &file, &[]).success();
-    let png = out(&fx, "report.png");
+    let png = crate::chromium::screenshot_path(&fx.root, "report-zh-CN.png");
     let (dom, log) = crate::chromium::open_in_chromium(&format!("file://{}", file.display()), &png);
     assert!(
         crate::chromium::console_errors(&log).is_empty(),
@@ -228,6 +271,8 @@ fn the_html_report_renders_in_headless_chromium() {
     assert_eq!(dom.matches("class=\"chart trend\"").count(), 2, "trend charts");
     assert_eq!(dom.matches("class=\"scorecard\"").count(), 4, "one scorecard per agency");
     assert!(dom.contains("中国工商银行晋江支行"));
+    assert!(dom.contains("<html lang=\"zh-CN\">") && dom.contains("<h2>排名</h2>") && dom.contains("<h2>记分卡</h2>"));
+    assert!(dom.contains("2026年第一季度（北京时间）"), "a Beijing period");
     let png = std::fs::read(&png).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
     // Printed, the pages are A4 (595 × 842 points) as the print stylesheet asks.

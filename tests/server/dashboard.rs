@@ -32,14 +32,14 @@ async fn the_dashboard_serves_every_token_and_highlights_an_agencys_own_row() {
     let card = own.split("<article").find(|tag| tag.contains("id=\"agency-police\"")).unwrap();
     let card_tag = &card[..card.find('>').unwrap()];
     assert!(card_tag.contains("scorecard own") && card_tag.contains("aria-current=\"true\""), "{card_tag}");
-    assert!(own.contains("◀ your agency") && own.contains("Your agency"), "no visible marker");
+    assert!(own.contains("◀ 本单位") && own.contains("<span class=\"own-marker\">本单位</span>"), "no visible marker");
     assert_eq!(own.matches("aria-current").count(), 2, "only the agency's own row and scorecard");
 
     let page = http.get(server.url("/")).bearer_auth(&coordinator).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = page.text().await.unwrap();
-    assert!(html.contains("Live dashboard") && html.contains("class=\"chart ranking\""));
+    assert!(html.contains("实时看板") && html.contains("class=\"chart ranking\""));
     let evaluators = http.get(server.url("/?from=2024-01-01&to=2024-04-01")).bearer_auth(&evaluator).send().await;
     let evaluators = evaluators.unwrap().text().await.unwrap();
     assert!(evaluators.contains("id=\"agency-police\""), "the evaluator's page has the scorecards");
@@ -58,7 +58,8 @@ async fn the_dashboard_serves_every_token_and_highlights_an_agencys_own_row() {
     let followed =
         http.get(server.url("/?from=2026-01-01&to=2026-04-01")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(followed.status(), 200);
-    assert!(followed.text().await.unwrap().contains("2026-01-01T00:00:00Z to 2026-04-01T00:00:00Z"));
+    // The picker's dates are midnight Beijing time (the server's default zone).
+    assert!(followed.text().await.unwrap().contains("2026-01-01 00:00:00 +08:00 至 2026-04-01 00:00:00 +08:00"));
     let by_cookie = http.get(server.url("/dashboard/head")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(by_cookie.status(), 200);
     let head: Value = by_cookie.json().await.unwrap();

@@ -1,6 +1,9 @@
 //! The live dashboard: `GET /` serves the HTML assessment report
-//! (`govledger-report`) of a period (current UTC quarter by default; `?from=`
-//! and `?to=` as `YYYY-MM-DD`) for every token, with a period picker and a
+//! (`govledger-report`) of a period (the current quarter by default; `?from=`
+//! and `?to=` as `YYYY-MM-DD`, midnight in the server's time zone, Beijing
+//! time unless `serve --tz` says otherwise) for every token, in the reader's
+//! language (`?lang=`, else the browser's `Accept-Language`, else the
+//! server's `--lang`, zh-CN by default), with a period picker and a
 //! small inline script that polls `GET /dashboard/head` and reloads when the
 //! ledger's head moves. The page holds assessments only (scores, rankings,
 //! indicators and the ids of their evidence), which every token reads
@@ -16,8 +19,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use govledger_domain::Timestamp;
+use govledger_i18n::{Lang, Locale};
 use govledger_report::{Format, Live, ReportInput};
 
 use crate::auth::{Principal, bearer};
@@ -36,6 +40,23 @@ struct PageQuery {
     token: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    lang: Option<String>,
+}
+
+/// The language of a page for a browser: `?lang=` (a bad one is refused),
+/// else the best of `Accept-Language` we have a catalog for, else the
+/// server's default.
+pub(crate) fn page_lang(state: &AppState, headers: &HeaderMap, query: Option<&str>) -> Result<Lang, AppError> {
+    if let Some(text) = query.filter(|t| !t.is_empty()) {
+        return Lang::parse(text).ok_or_else(|| {
+            AppError::refused(ApiCode::InvalidQuery, format!("`lang` must be zh-CN or en, not {text:?}"))
+        });
+    }
+    Ok(headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or(state.locale().lang))
 }
 
 /// The token of a browser request: header, then query, then cookie.
@@ -54,20 +75,6 @@ async fn reader(state: &AppState, token: Option<&str>) -> Result<Principal, AppE
     state.authenticate(token).await
 }
 
-/// The current UTC quarter as `[from, to)` dates.
-fn current_quarter() -> (NaiveDate, NaiveDate) {
-    let today = Utc::now().date_naive();
-    let first_month = (today.month0() / 3) * 3 + 1;
-    let from = NaiveDate::from_ymd_opt(today.year(), first_month, 1).unwrap_or(today);
-    let to = if first_month == 10 {
-        NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(today.year(), first_month + 3, 1)
-    }
-    .unwrap_or(today);
-    (from, to)
-}
-
 fn date(name: &str, text: Option<&str>, default: NaiveDate) -> Result<NaiveDate, AppError> {
     match text {
         None | Some("") => Ok(default),
@@ -75,11 +82,6 @@ fn date(name: &str, text: Option<&str>, default: NaiveDate) -> Result<NaiveDate,
             AppError::refused(ApiCode::InvalidQuery, format!("`{name}` must be a date like 2026-01-01, not {t:?}"))
         }),
     }
-}
-
-fn midnight(d: NaiveDate) -> Timestamp {
-    let micros = d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t).timestamp_micros()).unwrap_or(0);
-    Timestamp::from_micros(micros)
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
@@ -90,9 +92,9 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
             return e.into_response();
         }
         let mut location = "/".to_owned();
-        let period: Vec<String> = [("from", &q.from), ("to", &q.to)]
+        let period: Vec<String> = [("from", &q.from), ("to", &q.to), ("lang", &q.lang)]
             .iter()
-            .filter_map(|(k, v)| v.as_deref().filter(|v| is_date_text(v)).map(|v| format!("{k}={v}")))
+            .filter_map(|(k, v)| v.as_deref().filter(|v| is_query_text(v)).map(|v| format!("{k}={v}")))
             .collect();
         if !period.is_empty() {
             location = format!("/?{}", period.join("&"));
@@ -125,21 +127,25 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query
     }
 }
 
-/// Only digits and dashes go back into the redirect's query.
-fn is_date_text(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 10 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+/// Only letters, digits and dashes (dates, language tags) go back into the redirect's query.
+fn is_query_text(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 10 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<String, AppError> {
     let principal = reader(state, token_of(headers, q.token.as_deref()).as_deref()).await?;
-    let (default_from, default_to) = current_quarter();
+    let zone = state.locale().zone;
+    let locale = Locale { lang: page_lang(state, headers, q.lang.as_deref())?, zone };
+    let (default_from, default_to) = zone.quarter_of(Timestamp::now().micros());
     let from = date("from", q.from.as_deref(), default_from)?;
     let to = date("to", q.to.as_deref(), default_to)?;
     let head_seq = state.ledger().head().seq;
     if head_seq == 0 {
         return Err(AppError::refused(ApiCode::InvalidQuery, "the ledger is empty; there is nothing to assess yet"));
     }
-    let query = govledger_assess::Query { from: midnight(from), to: midnight(to), as_of: Some(head_seq) };
+    // Dates are midnight in the server's zone: the period is those exact instants (SPEC 3).
+    let (from_at, to_at) = (Timestamp::from_micros(zone.midnight(from)), Timestamp::from_micros(zone.midnight(to)));
+    let query = govledger_assess::Query { from: from_at, to: to_at, as_of: Some(head_seq) };
     let live = Live {
         head_seq,
         head_url: "/dashboard/head".to_owned(),
@@ -148,12 +154,15 @@ async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<
         to_date: to.format("%Y-%m-%d").to_string(),
         checkpoint: checkpoint_at(state, head_seq).await,
         viewer: Scope::of(&principal).agency().map(str::to_owned),
+        reader: (principal.agency.clone(), principal.role.as_str().to_owned()),
     };
     state
         .with_projection(move |projection, model| {
             let doc = projection.assess(model, &query).map_err(crate::assess::assess_error)?;
-            let months = govledger_report::monthly(projection, model, &query).map_err(crate::assess::assess_error)?;
-            let input = ReportInput { assessment: &doc, model, months: &months, live: Some(live), proven: None };
+            let months =
+                govledger_report::monthly(projection, model, &query, zone).map_err(crate::assess::assess_error)?;
+            let input =
+                ReportInput { assessment: &doc, model, months: &months, live: Some(live), proven: None, locale };
             String::from_utf8(govledger_report::render(Format::Html, &input))
                 .map_err(|e| AppError::Internal(format!("the report is not UTF-8: {e}")))
         })

@@ -7,13 +7,22 @@
 //! always `{"error": {"code", "field", "index", "message"}}`. Server faults
 //! (the store failed, the ledger is closing) are logged with their details and
 //! answered with a generic sentence, never with internals.
+//!
+//! A browser (a request that prefers `text/html`) gets the same error as a
+//! small page in its language ([`html_errors`]): the same status and stable
+//! code, the same sentence, framed by words from the `govledger-i18n`
+//! catalogs. JSON clients are answered as before.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use govledger_domain::{ErrorCode, Rejection};
 use govledger_ledger::{AppendError, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::AppState;
 
 macro_rules! api_codes {
     ($( $variant:ident => $code:literal, $status:ident : $doc:literal ),+ $(,)?) => {
@@ -311,14 +320,98 @@ pub struct ErrorCodeTag(pub &'static str);
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut response = (status, axum::Json(self.body())).into_response();
+        let body = self.body();
+        let page = ErrorPage { code: body.error.code.clone(), message: body.error.message.clone() };
+        let mut response = (status, axum::Json(body)).into_response();
         response.extensions_mut().insert(ErrorCodeTag(self.code()));
+        response.extensions_mut().insert(page);
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
 }
+
+/// What a browser's error page shows: the body's code and sentence.
+#[derive(Debug, Clone)]
+struct ErrorPage {
+    code: String,
+    message: String,
+}
+
+/// Whether a request prefers HTML to JSON (RFC 9110 12.5.1): a browser
+/// opening a page asks for `text/html` first; `fetch`, curl and API clients
+/// send `*/*` or `application/json`.
+fn prefers_html(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return false };
+    let quality = |wanted: &str| {
+        accept
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let media = parts.next()?.trim();
+                let q = parts.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.trim().parse::<f32>().ok());
+                media.eq_ignore_ascii_case(wanted).then_some(q.unwrap_or(1.0))
+            })
+            .fold(0.0_f32, f32::max)
+    };
+    let html = quality("text/html");
+    html > 0.0 && html >= quality("application/json")
+}
+
+/// Turns an [`AppError`]'s JSON answer into a small localised HTML page when
+/// the request prefers HTML (the browser's `Accept-Language`, else the
+/// server's language); the status, the `WWW-Authenticate` header and the
+/// code stay. Every other response passes unchanged.
+pub(crate) async fn html_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let lang = prefers_html(request.headers())
+        .then(|| crate::dashboard::page_lang(&state, request.headers(), None).unwrap_or(govledger_i18n::Lang::DEFAULT));
+    let response = next.run(request).await;
+    let (Some(lang), Some(page)) = (lang, response.extensions().get::<ErrorPage>().cloned()) else {
+        return response;
+    };
+    let (mut parts, _json) = response.into_parts();
+    let status = parts.status;
+    let t = |id: &str| lang.t(id, &[]);
+    let headline = match status.as_u16() {
+        401 => "error-page-unauthorized",
+        403 => "error-page-forbidden",
+        404 => "error-page-not-found",
+        429 | 503 => "error-page-busy",
+        500.. => "error-page-server",
+        _ => "error-page-bad-request",
+    };
+    let title = lang.t("error-page-title", &[("status", &status.as_u16().to_string())]);
+    let html = maud::html! {
+        (maud::DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (maud::PreEscaped(ERROR_PAGE_CSS)) }
+            }
+            body {
+                h1 { (title) }
+                p.headline { (t(headline)) }
+                @if status == StatusCode::UNAUTHORIZED { p { (t("error-page-unauthorized-hint")) } }
+                dl {
+                    dt { (t("error-page-code")) } dd { code.error-code { (page.code) } }
+                    dt { (t("error-page-detail")) } dd { (page.message) }
+                }
+                p { a href="/" { (t("error-page-back")) } }
+            }
+        }
+    };
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(html.into_string()))
+}
+
+const ERROR_PAGE_CSS: &str = "body { margin: 40px auto; max-width: 720px; padding: 0 16px; color: #1b1f24; \
+    font: 15px/1.5 system-ui, \"Noto Sans CJK SC\", \"PingFang SC\", \"Microsoft YaHei\", \"WenQuanYi Micro Hei\", sans-serif; } \
+    h1 { color: #1f4e79; font-size: 22px; } dt { color: #5a6270; } dd { margin: 0 0 8px; } \
+    code { font-family: ui-monospace, monospace; background: #f3f5f8; padding: 1px 4px; }";
 
 impl From<AppendError> for AppError {
     fn from(e: AppendError) -> Self {

@@ -69,6 +69,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::proofs::router(http.state.clone()))
         .route_layer(middleware::from_fn_with_state(http.clone(), observe))
         .fallback(not_found)
+        // A browser gets an error as a localised HTML page carrying the same code.
+        .layer(middleware::from_fn_with_state(http.state.clone(), crate::error::html_errors))
         // Bodies above the limit are refused while reading, before being buffered whole.
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .with_state(http)

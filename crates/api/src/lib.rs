@@ -127,6 +127,9 @@ struct Shared {
     /// The token a scraper may present for `/metrics` besides coordinator
     /// and auditor tokens (None: only those).
     scrape_token: Option<ScrapeToken>,
+    /// The dashboard's and error pages' language when the browser names
+    /// none of ours, and the time zone of their dates and times.
+    locale: govledger_i18n::Locale,
 }
 
 impl AppState {
@@ -155,6 +158,7 @@ impl AppState {
                 )),
                 transparency: None,
                 scrape_token: None,
+                locale: govledger_i18n::Locale::default(),
             }),
         })
     }
@@ -210,6 +214,20 @@ impl AppState {
             None => tracing::error!("with_scrape_token called on a shared state; the scrape token is not installed"),
         }
         self
+    }
+
+    /// This state with the pages' default language and time zone. Call before the state is cloned.
+    pub fn with_locale(mut self, locale: govledger_i18n::Locale) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(shared) => shared.locale = locale,
+            None => tracing::error!("with_locale called on a shared state; the locale is not installed"),
+        }
+        self
+    }
+
+    /// The pages' default language and their time zone.
+    pub fn locale(&self) -> govledger_i18n::Locale {
+        self.inner.locale
     }
 
     /// Whether `/metrics` may answer the bearer `token` (None: none sent):

@@ -18,7 +18,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use govledger_assess::{AssessError, Assessment, Model, Projection, Query};
 use govledger_domain::{ErrorCode, Rejection, Submission, Timestamp};
-use govledger_report::{Format, Proven, ReportInput};
+use govledger_report::{Format, Locale, Proven, ReportInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -34,13 +34,15 @@ pub fn render<E: From<AssessError>>(
     model: &Model,
     query: &Query,
     format: Format,
+    locale: Locale,
     proven: &dyn Fn(u64) -> Result<Option<Proven>, E>,
 ) -> Result<(Vec<u8>, Assessment), E> {
     let doc = projection.assess(model, query)?;
     // The trend months are computed at the same position as the report.
     let fixed = Query { as_of: Some(doc.as_of_seq), ..*query };
-    let months = govledger_report::monthly(projection, model, &fixed)?;
-    let input = ReportInput { assessment: &doc, model, months: &months, live: None, proven: proven(doc.as_of_seq)? };
+    let months = govledger_report::monthly(projection, model, &fixed, locale.zone)?;
+    let input =
+        ReportInput { assessment: &doc, model, months: &months, live: None, proven: proven(doc.as_of_seq)?, locale };
     Ok((govledger_report::render(format, &input), doc))
 }
 
@@ -83,6 +85,13 @@ pub struct PublishRequest {
     /// `html` (default), `md`, `csv` or `json`, as `govledger report --format`.
     #[schema(example = "html")]
     pub format: Option<String>,
+    /// The report's language, `zh-CN` or `en` (default: the server's `--lang`).
+    #[schema(example = "zh-CN")]
+    pub lang: Option<String>,
+    /// The time zone (IANA name) its times, months and quarters are shown in
+    /// (default: the server's `--tz`).
+    #[schema(example = "Asia/Shanghai")]
+    pub tz: Option<String>,
 }
 
 /// A recorded publication and the report it names.
@@ -155,7 +164,8 @@ pub(crate) async fn post_publication(
             bad("format", ErrorCode::DataInvalidValue, format!("format {text:?} is not one of html, md, csv, json"))
         })?,
     };
-    let published = publish(&http.state, &principal, query, format).await?;
+    let locale = locale(&http.state, request.lang.as_deref(), request.tz.as_deref())?;
+    let published = publish(&http.state, &principal, query, format, locale).await?;
     let publication = Publication {
         event: published.event.into(),
         report_sha256: published.report_sha256,
@@ -179,6 +189,28 @@ pub(crate) fn period(from: &str, to: &str, as_of: Option<Seq>) -> Result<Query, 
     Ok(Query { from: time("from", from)?, to: time("to", to)?, as_of: as_of.map(u64::from) })
 }
 
+/// The report's language and time zone: those asked for, else the server's.
+pub(crate) fn locale(state: &crate::AppState, lang: Option<&str>, tz: Option<&str>) -> Result<Locale, AppError> {
+    let default = state.locale();
+    let lang = match lang {
+        None => default.lang,
+        Some(text) => govledger_i18n::Lang::parse(text).ok_or_else(|| {
+            bad("lang", ErrorCode::DataInvalidValue, format!("lang {text:?} is not one of zh-CN, en"))
+        })?,
+    };
+    let zone = match tz {
+        None => default.zone,
+        Some(text) => govledger_i18n::Zone::parse(text).ok_or_else(|| {
+            bad(
+                "tz",
+                ErrorCode::DataInvalidValue,
+                format!("tz {text:?} is not an IANA time zone name (like Asia/Shanghai)"),
+            )
+        })?,
+    };
+    Ok(Locale { lang, zone })
+}
+
 /// Checks the chain, renders, records, answers: `POST /v1/publications`
 /// and the GraphQL mutation `publishReport`.
 pub(crate) async fn publish(
@@ -186,6 +218,7 @@ pub(crate) async fn publish(
     principal: &crate::Principal,
     query: Query,
     format: Format,
+    locale: Locale,
 ) -> Result<Published, AppError> {
     crate::auth::authorize_publication(principal)?;
     // SPEC 6: an assessment used for incentives is never published from a
@@ -209,7 +242,7 @@ pub(crate) async fn publish(
                 Some(log) => log.first_covering(seq).map(|kept| kept.map(stamp)),
                 None => Ok(None),
             };
-            let (bytes, doc) = render(projection, model, &query, format, &proven)?;
+            let (bytes, doc) = render(projection, model, &query, format, locale, &proven)?;
             let content = String::from_utf8(bytes)
                 .map_err(|e| AppError::Internal(format!("the {} report is not UTF-8: {e}", format.as_str())))?;
             Ok((content, doc))

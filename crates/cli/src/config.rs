@@ -27,6 +27,18 @@ pub struct ConfigFile {
     pub store: Option<String>,
     #[serde(default)]
     pub serve: ServeConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
+}
+
+/// The `[report]` table: the language and time zone of `govledger report`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// `--lang`: `zh-CN` or `en`.
+    pub lang: Option<String>,
+    /// `--tz`: an IANA time zone name.
+    pub tz: Option<String>,
 }
 
 /// The `[serve]` table: the flags of `govledger serve`.
@@ -51,6 +63,31 @@ pub struct ServeConfig {
     pub metrics_token_file: Option<PathBuf>,
     /// The assessment model file (relative to the config file's directory).
     pub model: Option<PathBuf>,
+    /// The pages' default language (`zh-CN`, `en`) and time zone (IANA name).
+    pub lang: Option<String>,
+    pub tz: Option<String>,
+}
+
+/// `--lang`: a language with a catalog.
+pub fn parse_lang(text: &str) -> Result<govledger_i18n::Lang, String> {
+    govledger_i18n::Lang::parse(text).ok_or_else(|| format!("{text:?} is not a language of govledger: use zh-CN or en"))
+}
+
+/// `--tz`: an IANA time zone name.
+pub fn parse_zone(text: &str) -> Result<govledger_i18n::Zone, String> {
+    govledger_i18n::Zone::parse(text)
+        .ok_or_else(|| format!("{text:?} is not an IANA time zone name (like Asia/Shanghai or UTC)"))
+}
+
+/// A `lang` and `tz` of the file, checked like the flags.
+fn locale_keys(
+    table: &str,
+    lang: Option<&str>,
+    tz: Option<&str>,
+) -> Result<(Option<govledger_i18n::Lang>, Option<govledger_i18n::Zone>)> {
+    let lang = lang.map(parse_lang).transpose().map_err(|e| anyhow::anyhow!("[{table}] lang: {e}"))?;
+    let tz = tz.map(parse_zone).transpose().map_err(|e| anyhow::anyhow!("[{table}] tz: {e}"))?;
+    Ok((lang, tz))
 }
 
 /// Reads and checks a config file.
@@ -93,6 +130,11 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
         && defaulted(matches, "store")
     {
         cli.store = Some(s);
+    }
+    if let Command::Report(args) = &mut cli.command {
+        let (lang, tz) = locale_keys("report", file.report.lang.as_deref(), file.report.tz.as_deref())?;
+        args.lang = args.lang.or(lang);
+        args.tz = args.tz.or(tz);
     }
     if let Command::Serve(args) = &mut cli.command {
         let Some(m) = matches.subcommand_matches("serve") else { return Ok(()) };
@@ -161,6 +203,9 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
         if c.model.is_some() && defaulted(m, "model") {
             args.model = c.model;
         }
+        let (lang, tz) = locale_keys("serve", c.lang.as_deref(), c.tz.as_deref())?;
+        args.lang = args.lang.or(lang);
+        args.tz = args.tz.or(tz);
     }
     Ok(())
 }
@@ -280,6 +325,36 @@ mod tests {
         let cli = parse(&["govledger", "serve"]).unwrap();
         let Command::Serve(args) = &cli.command else { panic!("serve") };
         assert_eq!((args.header_timeout_ms, args.body_timeout_ms, args.max_connections), (10_000, 30_000, 10_000));
+    }
+
+    #[test]
+    fn the_language_and_time_zone_come_from_the_file_and_flags_win() {
+        use govledger_i18n::{Lang, Zone};
+        let (_dir, path) =
+            write_config("[report]\nlang = \"en\"\ntz = \"UTC\"\n[serve]\nlang = \"en\"\ntz = \"Asia/Urumqi\"\n");
+        let config = path.to_str().unwrap();
+        let cli = parse(&["govledger", "--config", config, "serve"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.lang, args.tz), (Some(Lang::En), Zone::parse("Asia/Urumqi")));
+        let cli =
+            parse(&["govledger", "--config", config, "serve", "--lang", "zh-CN", "--tz", "Asia/Shanghai"]).unwrap();
+        let Command::Serve(args) = &cli.command else { panic!("serve") };
+        assert_eq!((args.lang, args.tz), (Some(Lang::ZhCn), Some(Zone::DEFAULT)));
+        let report = ["govledger", "--config", config, "report", "--from", "2026-07-01", "--to", "2026-10-01"];
+        let cli = parse(&[&report[..], &["--out", "r.html"]].concat()).unwrap();
+        let Command::Report(args) = &cli.command else { panic!("report") };
+        assert_eq!((args.lang, args.tz), (Some(Lang::En), Some(Zone::UTC)));
+        let cli = parse(&[&report[..], &["--out", "r.html", "--lang", "zh"]].concat()).unwrap();
+        let Command::Report(args) = &cli.command else { panic!("report") };
+        assert_eq!(args.lang, Some(Lang::ZhCn));
+
+        let (_dir, bad) = write_config("[report]\ntz = \"Beijing\"\n");
+        let err = match parse(&["govledger", "--config", bad.to_str().unwrap(), "report", "verify", "r.html"]) {
+            Err(e) => format!("{e:#}"),
+            Ok(_) => panic!("a bad time zone was accepted"),
+        };
+        assert!(err.contains("[report] tz") && err.contains("IANA"), "{err}");
+        assert!(parse(&["govledger", "serve", "--lang", "fr"]).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use govledger_api::publish::Publication;
 use govledger_assess::Query;
-use govledger_report::Format;
+use govledger_report::{Format, Locale};
 
 /// Where and as whom to publish through a server.
 #[derive(clap::Args)]
@@ -50,7 +50,14 @@ impl ServerArgs {
 }
 
 /// Publishes the report of `query` through the server at `url`, then writes it to `out`.
-pub fn through_server(url: &str, args: &ServerArgs, query: &Query, format: Format, out: &Path) -> Result<ExitCode> {
+pub fn through_server(
+    url: &str,
+    args: &ServerArgs,
+    query: &Query,
+    format: Format,
+    locale: Locale,
+    out: &Path,
+) -> Result<ExitCode> {
     let token = args.token()?;
     let endpoint = format!("{}/v1/publications", url.trim_end_matches('/'));
     let body = serde_json::json!({
@@ -58,6 +65,8 @@ pub fn through_server(url: &str, args: &ServerArgs, query: &Query, format: Forma
         "to": query.to.to_rfc3339(),
         "as_of": query.as_of,
         "format": format.as_str(),
+        "lang": locale.lang.tag(),
+        "tz": locale.zone.name(),
     });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start tokio")?;
     let (status, text) = runtime.block_on(async {

@@ -12,17 +12,17 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use govledger_assess::{Assessment, Model, Projection, Query};
 use govledger_domain::{Submission, Timestamp};
-use govledger_report::{Format, Params, Proven};
+use govledger_report::{Format, Lang, Locale, Params, Proven, Zone};
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReportArgs {
     #[command(subcommand)]
     command: Option<ReportCommand>,
-    /// Start of the period, inclusive (RFC 3339 with an offset).
+    /// Start of the period, inclusive: RFC 3339 with an offset, or a date (midnight in --tz).
     #[arg(long, required = true)]
     from: Option<String>,
-    /// End of the period, exclusive (RFC 3339 with an offset).
+    /// End of the period, exclusive: RFC 3339 with an offset, or a date (midnight in --tz).
     #[arg(long, required = true)]
     to: Option<String>,
     /// Report as of this ledger seq (default: the head).
@@ -47,6 +47,13 @@ pub struct ReportArgs {
     as_agency: Option<String>,
     #[command(flatten)]
     server: crate::publish::ServerArgs,
+    /// The report's language: zh-CN (default) or en (CSV and JSON hold codes and figures only).
+    #[arg(long, env = "GOVLEDGER_LANG", value_parser = crate::config::parse_lang)]
+    pub(crate) lang: Option<Lang>,
+    /// The time zone (IANA name) dates of --from/--to are midnight in, and times, months and
+    /// quarters are shown in (default Asia/Shanghai).
+    #[arg(long, env = "GOVLEDGER_TZ", value_parser = crate::config::parse_zone)]
+    pub(crate) tz: Option<Zone>,
 }
 
 #[derive(clap::Subcommand)]
@@ -87,7 +94,8 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
     let (Some(from), Some(to), Some(out)) = (&args.from, &args.to, &args.out) else {
         bail!("govledger report needs --from, --to and --out (or `govledger report verify FILE`)");
     };
-    let query = Query { from: time("from", from)?, to: time("to", to)?, as_of: args.as_of };
+    let locale = Locale { lang: args.lang.unwrap_or_default(), zone: args.tz.unwrap_or_default() };
+    let query = Query { from: time("from", from, locale.zone)?, to: time("to", to, locale.zone)?, as_of: args.as_of };
     let format = args.format.format();
     if args.publish {
         match (args.server.url(), args.as_agency.as_deref()) {
@@ -98,7 +106,7 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
             (Some(_), None) if args.model.is_some() => {
                 bail!("a report published through a server is made with the server's model; leave out --model")
             }
-            (Some(url), None) => return crate::publish::through_server(url, &args.server, &query, format, out),
+            (Some(url), None) => return crate::publish::through_server(url, &args.server, &query, format, locale, out),
             (None, None) => {
                 bail!("--publish needs --as AGENCY (on the data directory) or --server URL (through a running server)")
             }
@@ -121,7 +129,7 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
         }
     }
     let projection = crate::load_projection(dir)?;
-    let (bytes, doc) = generate(&projection, &model, &query, format, &|as_of| proven_at(dir, as_of))?;
+    let (bytes, doc) = generate(&projection, &model, &query, format, locale, &|as_of| proven_at(dir, as_of))?;
     let sha = govledger_report::sha256_hex(&bytes);
     // The file of a published report is written only once the publication is recorded.
     if args.publish {
@@ -169,8 +177,14 @@ pub fn write_report(out: &Path, bytes: &[u8], what: &str) -> Result<()> {
     Ok(())
 }
 
-fn time(flag: &str, text: &str) -> Result<Timestamp> {
-    Timestamp::parse(text).map_err(|r| anyhow::anyhow!("--{flag}: {}", r.message))
+/// An instant (RFC 3339 with an offset), or a date: midnight in `zone`.
+fn time(flag: &str, text: &str, zone: Zone) -> Result<Timestamp> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(Timestamp::from_micros(zone.midnight(date)));
+    }
+    Timestamp::parse(text).map_err(|r| {
+        anyhow::anyhow!("--{flag}: {} (or give a date like 2026-07-01: midnight in {})", r.message, zone.name())
+    })
 }
 
 /// The report of `query` and the assessment it shows, stamped with
@@ -180,9 +194,10 @@ pub fn generate(
     model: &Model,
     query: &Query,
     format: Format,
+    locale: Locale,
     proven: &dyn Fn(u64) -> Result<Option<Proven>>,
 ) -> Result<(Vec<u8>, Assessment)> {
-    govledger_api::publish::render(projection, model, query, format, proven)
+    govledger_api::publish::render(projection, model, query, format, locale, proven)
 }
 
 /// The first signed checkpoint covering `as_of` kept in the data directory
@@ -290,7 +305,15 @@ fn find_published(dir: &Path, sha: &str, format: Format) -> Result<Option<Publis
                             found = Some(Published {
                                 seq: row.seq,
                                 actor: v["actor"].as_str().unwrap_or_default().to_owned(),
-                                params: Params { from, to, as_of_seq, model_sha256, format, proven: None },
+                                params: Params {
+                                    from,
+                                    to,
+                                    as_of_seq,
+                                    model_sha256,
+                                    format,
+                                    proven: None,
+                                    locale: Locale::default(),
+                                },
                             });
                             return false;
                         }
@@ -336,8 +359,12 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
     let params = match (&published, Params::find(&bytes)) {
         (Some(p), in_file) => {
             println!("{} (sha256 {sha}) was published by {} at seq {}.", file.display(), p.actor, p.seq);
-            // The checkpoint stamp is not in the published event: the file's own is checked below.
-            Params { proven: in_file.and_then(|f| f.proven), ..p.params.clone() }
+            // The checkpoint stamp, the language and the time zone are not in the
+            // published event: the file's own are used (the stamp is checked below).
+            match in_file {
+                Some(f) => Params { proven: f.proven, locale: f.locale, ..p.params.clone() },
+                None => p.params.clone(),
+            }
         }
         (None, Some(params)) => {
             println!(
@@ -373,7 +400,12 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
         return Ok(ExitCode::from(1));
     }
     let projection = crate::load_projection(dir)?;
-    let query = Query { from: time("from", &params.from)?, to: time("to", &params.to)?, as_of: Some(params.as_of_seq) };
+    let zone = params.locale.zone;
+    let query = Query {
+        from: time("from", &params.from, zone)?,
+        to: time("to", &params.to, zone)?,
+        as_of: Some(params.as_of_seq),
+    };
     if let Some(proven) = &params.proven
         && let Some(wrong) = check_stamp(dir, params.as_of_seq, proven)?
     {
@@ -381,7 +413,7 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
         return Ok(ExitCode::from(1));
     }
     let stamp = params.proven.clone();
-    let (again, _) = generate(&projection, &model, &query, params.format, &|_| Ok(stamp.clone()))?;
+    let (again, _) = generate(&projection, &model, &query, params.format, params.locale, &|_| Ok(stamp.clone()))?;
     let again_sha = govledger_report::sha256_hex(&again);
     if again == bytes && published.is_some() {
         println!(

@@ -80,6 +80,14 @@ pub struct ServeArgs {
     /// folds only the events since; they are also saved at a clean stop.
     #[arg(long, default_value_t = 300, env = "GOVLEDGER_SNAPSHOT_INTERVAL_S")]
     pub(crate) snapshot_interval_s: u64,
+    /// The dashboard's and error pages' language when the browser's Accept-Language names
+    /// none we have: zh-CN (default) or en.
+    #[arg(long, env = "GOVLEDGER_LANG", value_parser = crate::config::parse_lang)]
+    pub(crate) lang: Option<govledger_i18n::Lang>,
+    /// The time zone (IANA name) of the dashboard: its dates are midnight there, times and
+    /// months are shown there (default Asia/Shanghai).
+    #[arg(long, env = "GOVLEDGER_TZ", value_parser = crate::config::parse_zone)]
+    pub(crate) tz: Option<govledger_i18n::Zone>,
 }
 
 impl ServeArgs {
@@ -217,7 +225,8 @@ async fn run(
     let state = AppState::new(ledger.clone(), tokens, limits, stop_rx.clone())
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .with_assessor(assessor.clone())
-        .with_transparency(log.clone());
+        .with_transparency(log.clone())
+        .with_locale(govledger_i18n::Locale { lang: args.lang.unwrap_or_default(), zone: args.tz.unwrap_or_default() });
     let state = match scrape_token {
         Some(token) => state.with_scrape_token(token),
         None => state,

@@ -6,26 +6,11 @@ use govledger_assess::model::Measure;
 use govledger_assess::{Assessment, IndicatorId, Model};
 use maud::{Markup, html};
 
-use crate::MonthAssessment;
+use crate::{Lang, MonthAssessment, indicator_name, indicator_short};
 
 /// A coordinate with one decimal.
 fn c(x: f64) -> String {
     format!("{x:.1}")
-}
-
-/// Short column labels of the heat-map.
-pub(crate) fn short_label(id: IndicatorId) -> &'static str {
-    match id {
-        IndicatorId::TaskOnTimeRate => "Tasks on time",
-        IndicatorId::MeetingAttendanceRate => "Meetings",
-        IndicatorId::FreezeExecutionRate => "Freezes executed",
-        IndicatorId::FreezeResponseP90S => "Freeze p90",
-        IndicatorId::ClueFeedbackRate => "Clue feedback",
-        IndicatorId::ClueFeedbackP90S => "Clue p90",
-        IndicatorId::DissuasionCoverageRate => "Dissuasion",
-        IndicatorId::LossRecoveryRatio => "Loss recovery",
-        IndicatorId::CardsDisposed => "Cards disposed",
-    }
 }
 
 /// Red (0 points) through amber to green (100 points).
@@ -35,15 +20,15 @@ pub(crate) fn points_colour(points: f64) -> String {
 }
 
 /// Horizontal bars: one per ranked agency, best first.
-pub(crate) fn ranking(a: &Assessment) -> Markup {
+pub(crate) fn ranking(a: &Assessment, lang: Lang) -> Markup {
     let ranked: Vec<_> = a.agencies.iter().filter(|ag| ag.score.is_some()).collect();
     let (label_w, bar_w, row_h, top) = (300.0, 560.0, 20.0, 24.0);
     let height = top + row_h * ranked.len() as f64 + 10.0;
     let width = label_w + bar_w + 130.0;
     html! {
         svg.chart.ranking xmlns="http://www.w3.org/2000/svg" role="img" viewBox=(format!("0 0 {} {}", c(width), c(height)))
-            width=(c(width)) height=(c(height)) aria-label="Ranking of agencies by score" {
-            title { "Ranking of agencies by score (0–100)" }
+            width=(c(width)) height=(c(height)) aria-label=(lang.t("chart-ranking-label", &[])) {
+            title { (lang.t("chart-ranking-title", &[])) }
             @for tick in [0u32, 25, 50, 75, 100] {
                 @let x = label_w + bar_w * f64::from(tick) / 100.0;
                 line x1=(c(x)) y1=(c(top - 6.0)) x2=(c(x)) y2=(c(height - 8.0)) class="grid" {}
@@ -60,7 +45,7 @@ pub(crate) fn ranking(a: &Assessment) -> Markup {
                     title { (ag.name) " (" (ag.agency_id) "): " (format!("{score:.2}")) }
                 }
                 text x=(c(label_w + w + 4.0)) y=(c(y + 14.0)) class="value" {
-                    (format!("{score:.2}")) " " (ag.grade.as_deref().unwrap_or(""))
+                    (format!("{score:.2}")) " " (ag.grade.as_deref().map(|g| lang.term("grade", g)).unwrap_or_default())
                 }
             }
         }
@@ -70,19 +55,21 @@ pub(crate) fn ranking(a: &Assessment) -> Markup {
 /// Agencies (ranking order) × the model's indicators, coloured by points;
 /// grey when the indicator has no value in the period, blank when it does
 /// not apply to the agency's kind.
-pub(crate) fn heatmap(a: &Assessment, model: &Model) -> Markup {
+pub(crate) fn heatmap(a: &Assessment, model: &Model, lang: Lang) -> Markup {
     let ids: Vec<IndicatorId> = model.indicators.iter().map(|m| m.id).collect();
     let (label_w, cell_w, cell_h, top) = (300.0, 84.0, 20.0, 40.0);
     let width = label_w + cell_w * ids.len() as f64 + 4.0;
     let height = top + cell_h * a.agencies.len() as f64 + 4.0;
     html! {
         svg.chart.heatmap xmlns="http://www.w3.org/2000/svg" role="img" viewBox=(format!("0 0 {} {}", c(width), c(height)))
-            width=(c(width)) height=(c(height)) aria-label="Points of each agency on each indicator" {
-            title { "Points (0–100) of each agency on each indicator" }
+            width=(c(width)) height=(c(height)) aria-label=(lang.t("chart-heatmap-label", &[])) {
+            title { (lang.t("chart-heatmap-title", &[])) }
             @for (j, id) in ids.iter().enumerate() {
                 @let x = label_w + cell_w * j as f64 + cell_w / 2.0;
-                text x=(c(x)) y=(c(top - 24.0)) text-anchor="middle" class="tick" { (short_label(*id)) }
-                text x=(c(x)) y=(c(top - 10.0)) text-anchor="middle" class="tick muted" { "w " (model.indicators[j].weight.to_string()) }
+                text x=(c(x)) y=(c(top - 24.0)) text-anchor="middle" class="tick" { (indicator_short(lang, *id)) }
+                text x=(c(x)) y=(c(top - 10.0)) text-anchor="middle" class="tick muted" {
+                    (lang.t("chart-weight", &[("weight", &model.indicators[j].weight.to_string())]))
+                }
             }
             @for (i, ag) in a.agencies.iter().enumerate() {
                 @let y = top + cell_h * i as f64;
@@ -93,8 +80,8 @@ pub(crate) fn heatmap(a: &Assessment, model: &Model) -> Markup {
                         @let fill = ind.points.map_or_else(|| "#d9d9d9".to_owned(), points_colour);
                         rect x=(c(x + 1.0)) y=(c(y + 1.0)) width=(c(cell_w - 2.0)) height=(c(cell_h - 2.0)) fill=(fill) {
                             title {
-                                (ag.name) " · " (id.title()) ": " (govledger_assess::explain::short_value(ind))
-                                " → " (crate::fixed(ind.points, 1)) " points"
+                                (ag.name) " · " (indicator_name(lang, *id)) ": " (govledger_assess::explain::short_value(ind))
+                                " → " (lang.t("chart-points", &[("points", &crate::fixed(ind.points, 1))]))
                             }
                         }
                         text x=(c(x + cell_w / 2.0)) y=(c(y + 14.0)) text-anchor="middle" class="cell" {
@@ -151,7 +138,7 @@ const LINE_COLOURS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#f
 
 /// Month-by-month lines; the y axis runs from 0 to the largest value (or
 /// 100 for percentages).
-pub(crate) fn trend(labels: &[&str], series: &[Series], unit: &str, percent: bool) -> Markup {
+pub(crate) fn trend(labels: &[&str], series: &[Series], unit: &str, percent: bool, lang: Lang) -> Markup {
     let (left, right, top, bottom, plot_w, plot_h) = (56.0, 200.0, 16.0, 34.0, 560.0, 200.0);
     let width = left + plot_w + right;
     let height = top + plot_h + bottom;
@@ -164,8 +151,8 @@ pub(crate) fn trend(labels: &[&str], series: &[Series], unit: &str, percent: boo
     let every = n.div_ceil(12);
     html! {
         svg.chart.trend xmlns="http://www.w3.org/2000/svg" role="img" viewBox=(format!("0 0 {} {}", c(width), c(height)))
-            width=(c(width)) height=(c(height)) aria-label=(format!("Monthly trend ({unit})")) {
-            title { "Month by month: median over agencies (" (unit) ")" }
+            width=(c(width)) height=(c(height)) aria-label=(lang.t("chart-trend-label", &[("unit", unit)])) {
+            title { (lang.t("chart-trend-title", &[("unit", unit)])) }
             @for k in 0..=4u32 {
                 @let v = y_max * f64::from(k) / 4.0;
                 line x1=(c(left)) y1=(c(y_of(v))) x2=(c(left + plot_w)) y2=(c(y_of(v))) class="grid" {}
@@ -186,12 +173,12 @@ pub(crate) fn trend(labels: &[&str], series: &[Series], unit: &str, percent: boo
                 @for (i, v) in s.values.iter().enumerate() {
                     @if let Some(v) = v {
                         circle cx=(c(x_of(i))) cy=(c(y_of(*v))) r="3" fill=(colour) {
-                            title { (s.id.title()) ", " (labels[i]) ": " (format!("{v:.1}")) " " (unit) }
+                            title { (indicator_name(lang, s.id)) ", " (labels[i]) ": " (format!("{v:.1}")) " " (unit) }
                         }
                     }
                 }
                 rect x=(c(left + plot_w + 14.0)) y=(c(top + 18.0 * k as f64)) width="12" height="12" fill=(colour) {}
-                text x=(c(left + plot_w + 32.0)) y=(c(top + 18.0 * k as f64 + 10.0)) class="label" { (short_label(s.id)) }
+                text x=(c(left + plot_w + 32.0)) y=(c(top + 18.0 * k as f64 + 10.0)) class="label" { (indicator_short(lang, s.id)) }
             }
         }
     }

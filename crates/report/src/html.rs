@@ -1,7 +1,9 @@
 //! The HTML report: one self-contained file (inline CSS with an A4 print
 //! stylesheet, inline SVG charts, system fonts with CJK fallbacks; no
 //! network). The live dashboard is the same page plus a period picker and a
-//! small inline script that reloads it when the ledger's head moves.
+//! small inline script that reloads it when the ledger's head moves. Every
+//! word comes from the catalogs of `govledger-i18n` in the input's language;
+//! codes are shown translated, with the code in a `title` attribute.
 //! maud escapes every interpolated value.
 
 use govledger_assess::explain::{counted, scored, short_value};
@@ -10,7 +12,7 @@ use govledger_assess::{AgencyAssessment, IndicatorId};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::charts;
-use crate::{EVIDENCE_SHOWN, Format, Params, ReportInput};
+use crate::{EVIDENCE_SHOWN, Format, Lang, Live, Locale, Params, ReportInput};
 
 const CSS: &str = r#"
 :root { --ink: #1b1f24; --muted: #5a6270; --rule: #d8dde3; --accent: #1f4e79; }
@@ -64,20 +66,22 @@ tr.own td { background: #fff6d6; font-weight: 600; }
 "#;
 
 /// Polls the head and reloads when it moved; keeps polling quietly through
-/// network hiccups. The page passes its head and the URL in data attributes.
+/// network hiccups. The page passes its head, the URL and the reloading
+/// notice (in its language, `%SEQ%` for the new head) in data attributes.
 const LIVE_SCRIPT: &str = r#"
 (function () {
   var el = document.getElementById("live");
   if (!el) { return; }
   var head = Number(el.getAttribute("data-head-seq"));
   var url = el.getAttribute("data-head-url");
+  var reloading = el.getAttribute("data-reloading") || "";
   var status = document.getElementById("live-status");
   function poll() {
     fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         if (body && typeof body.head_seq === "number" && body.head_seq !== head) {
-          if (status) { status.textContent = "New events (head " + body.head_seq + "); reloading…"; }
+          if (status) { status.textContent = reloading.replace("%SEQ%", String(body.head_seq)); }
           window.location.reload();
         }
       })
@@ -89,6 +93,8 @@ const LIVE_SCRIPT: &str = r#"
 
 pub(crate) fn render(input: &ReportInput<'_>) -> String {
     let a = input.assessment;
+    let Locale { lang, zone } = input.locale;
+    let t = |id: &str, args: &[(&str, &str)]| lang.t(id, args);
     let params = Params::of_input(input, Format::Html);
     let command = params.command(&govledger_assess::Model::default_v1().sha256);
     let ranked = a.agencies.iter().filter(|ag| ag.rank.is_some()).count();
@@ -100,70 +106,49 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
         IndicatorId::ClueFeedbackRate,
         IndicatorId::DissuasionCoverageRate,
     ];
-    let title = format!("Assessment report {} to {}", a.period.from, a.period.to);
+    let period = crate::period_name(input.locale, a);
+    let zone_name = lang.term("zone", zone.name());
+    let (seq, total, ranked) = (a.as_of_seq.to_string(), a.agencies.len().to_string(), ranked.to_string());
     let page = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="generator" content=(params.line());
-                title { (title) }
+                title { (t("report-title", &[("period", &period)])) }
                 style { (PreEscaped(CSS)) }
             }
             body {
                 header {
-                    h1 { "Anti-fraud accountability assessment" }
-                    p.muted { "Derived from the govledger hash-chained ledger; every figure can be regenerated from it." }
+                    h1 { (t("report-heading", &[])) }
+                    p.muted { (t("report-subtitle", &[])) }
                 }
                 @if let Some(live) = &input.live {
-                    div.live #live data-head-seq=(live.head_seq) data-head-url=(live.head_url) {
-                        strong { "Live dashboard" } " · "
-                        form method="get" action=(live.form_action) {
-                            label { "From " input type="date" name="from" value=(live.from_date) required; }
-                            " "
-                            label { "to " input type="date" name="to" value=(live.to_date) required; }
-                            " (end excluded, UTC) "
-                            button type="submit" { "Show" }
-                        }
-                        " · " span #live-status { "Up to date at seq " (live.head_seq) "; refreshes as events arrive." }
-                        @if let Some(own) = &live.viewer {
-                            br;
-                            "Your agency: " a href=(format!("#agency-{own}")) { (own) }
-                            " (highlighted below). Scores are shared among the members; raw events only with their parties."
-                        }
-                        br;
-                        @match &live.checkpoint {
-                            Some(c) => {
-                                "Proven by checkpoint " strong { (c.size) } " (root " span.hash { (c.root) } "): "
-                                @if c.witnessed {
-                                    "witnessed by " (c.cosigned_by.join(", ")) "."
-                                } @else if c.cosigned_by.is_empty() {
-                                    "not witnessed."
-                                } @else {
-                                    "cosigned by " (c.cosigned_by.join(", ")) ", short of the quorum: not witnessed."
-                                }
-                            }
-                            None => { "No signed checkpoint covers these figures yet; one is signed within seconds." }
-                        }
-                    }
+                    (live_bar(live, lang, &zone_name))
                 }
                 section.summary {
-                    h2 { "Summary" }
+                    h2 { (t("summary", &[])) }
                     dl.summary {
-                        dt { "Period" } dd { (a.period.from) " to " (a.period.to) " (end excluded)" }
-                        dt { "Agencies" } dd { (a.agencies.len()) " registered, " (ranked) " ranked (the rest had no scorable indicator)" }
-                        dt { "Events" } dd { (a.as_of_seq) " events in the ledger as of seq " (a.as_of_seq) }
-                        dt { "Head hash" } dd.hash { (a.head_hash) }
-                        dt { "Model" } dd.hash { "sha256 " (a.model_sha256) }
+                        dt { (t("summary-period", &[])) }
+                        dd {
+                            strong { (period) } br;
+                            span.muted { (t("summary-period-instants", &[("from", &crate::shown(zone, &a.period.from)), ("to", &crate::shown(zone, &a.period.to))])) }
+                        }
+                        dt { (t("summary-agencies", &[])) } dd { (t("summary-agencies-value", &[("total", &total), ("ranked", &ranked)])) }
+                        dt { (t("summary-events", &[])) } dd { (t("summary-events-value", &[("seq", &seq)])) }
+                        dt { (t("summary-head", &[])) } dd.hash { (a.head_hash) }
+                        dt { (t("summary-model", &[])) } dd.hash { "sha256 " (a.model_sha256) }
+                        dt { (t("summary-zone", &[])) } dd { (zone_name) " (" (zone.name()) ")" }
                     }
                 }
                 section.ranking {
-                    h2 { "Ranking" }
-                    (charts::ranking(a))
+                    h2 { (t("ranking", &[])) }
+                    (charts::ranking(a, lang))
                     table {
-                        thead { tr { th.num { "Rank" } th { "Agency" } th { "Kind" } th.num { "Score" } th { "Grade" }
-                            th.num { "Weighted" } th.num { "Deductions" } } }
+                        thead { tr { th.num { (t("col-rank", &[])) } th { (t("col-agency", &[])) } th { (t("col-kind", &[])) }
+                            th.num { (t("col-score", &[])) } th { (t("col-grade", &[])) }
+                            th.num { (t("col-weighted", &[])) } th.num { (t("col-deductions", &[])) } } }
                         tbody {
                             @for ag in &a.agencies {
                                 @let own = is_own(input, ag);
@@ -171,12 +156,12 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                                     td.num { (ag.rank.map_or("-".to_owned(), |r| r.to_string())) }
                                     td {
                                         a href=(format!("#agency-{}", ag.agency_id)) { (ag.name) }
-                                        @if own { span.own-marker { "◀ your agency" } }
+                                        @if own { span.own-marker { (t("own-marker-row", &[])) } }
                                         br; span.muted { (ag.agency_id) }
                                     }
-                                    td { (ag.kind.as_str()) }
+                                    td title=(ag.kind.as_str()) { (lang.term("kind", ag.kind.as_str())) }
                                     td.num { (crate::fixed(ag.score, 2)) }
-                                    td { (ag.grade.as_deref().unwrap_or("-")) }
+                                    td { (grade(lang, ag.grade.as_deref())) }
                                     td.num { (crate::fixed(ag.weighted, 2)) }
                                     td.num { (ag.deductions.to_string()) }
                                 }
@@ -185,47 +170,57 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                     }
                 }
                 section.heat {
-                    h2 { "Indicators heat-map" }
-                    p.muted { "Cells show each value, coloured by its points (red 0 → green 100); grey: no value in the period; blank: the indicator does not apply to the agency's kind." }
-                    (charts::heatmap(a, input.model))
+                    h2 { (t("heatmap", &[])) }
+                    p.muted { (t("heatmap-note", &[])) }
+                    (charts::heatmap(a, input.model, lang))
+                    h3 { (t("heatmap-legend", &[])) }
+                    dl.summary.legend {
+                        @for mi in &input.model.indicators {
+                            dt title=(mi.id.as_str()) { (crate::indicator_name(lang, mi.id)) }
+                            dd { (lang.t(&format!("indicator-{}-desc", mi.id.as_str()), &[])) }
+                        }
+                    }
                 }
                 section.trends-section {
-                    h2 { "Month by month" }
+                    h2 { (t("trends", &[])) }
                     @if input.months.is_empty() {
-                        p.muted { "No whole or partial month in the period." }
+                        p.muted { (t("trends-none", &[])) }
                     } @else {
-                        p.muted { "Each point is the median over the agencies with a value in that month (UTC months, clipped to the period)." }
+                        p.muted { (t("trends-note", &[("zone", &zone_name)])) }
                         div.trends {
-                            (charts::trend(&labels, &charts::series(input.months, &latency_ids), "hours", false))
-                            (charts::trend(&labels, &charts::series(input.months, &rate_ids), "%", true))
+                            (charts::trend(&labels, &charts::series(input.months, &latency_ids), &t("unit-hours", &[]), false, lang))
+                            (charts::trend(&labels, &charts::series(input.months, &rate_ids), &t("unit-percent", &[]), true, lang))
                         }
                     }
                 }
                 section.scorecards {
-                    h2 { "Scorecards" }
+                    h2 { (t("scorecards", &[])) }
                     @for ag in &a.agencies {
                         (scorecard(ag, input))
                     }
                 }
                 footer {
-                    h2 { "Reproducibility" }
-                    p { "As of seq " strong { (a.as_of_seq) } ", head hash " span.hash { (a.head_hash) }
-                        ", model sha256 " span.hash { (a.model_sha256) } "." }
-                    p { "This report is a pure function of the ledger up to that seq, the period and the model. Regenerate it byte for byte with:" }
+                    h2 { (t("footer-repro", &[])) }
+                    p { (t("footer-as-of", &[("seq", &seq), ("hash", &a.head_hash), ("model", &a.model_sha256)])) }
+                    p { (t("footer-pure", &[])) }
                     code { (command) }
-                    p { "and check a published copy with " code.inline { "govledger report verify FILE" } "." }
-                    h2 { "Proof against the log" }
-                    p { "The figures count the events up to seq " strong { (a.as_of_seq) } ", whose hash is "
-                        span.hash { (a.head_hash) } ". Any checkpoint of the log's signed tree of that size or larger \
-                        proves them without trusting the office that runs it: "
-                        code.inline { "govledger proof inclusion --seq " (a.as_of_seq) }
-                        " (or " code.inline { "GET /v1/proof/inclusion?seq=" (a.as_of_seq) } ") gives the proof, "
-                        code.inline { "govledger proof verify" } " checks it against the log's verifier key offline, and \
-                        the checkpoint's cosignatures say whether it was witnessed. The live dashboard names the checkpoint." }
+                    p { (t("footer-check", &[])) " " code.inline { "govledger report verify FILE" } }
+                    h2 { (t("proof", &[])) }
+                    p { (t("proof-text", &[
+                        ("seq", &seq),
+                        ("hash", &a.head_hash),
+                        ("inclusion", &format!("govledger proof inclusion --seq {seq}")),
+                        ("get", &format!("GET /v1/proof/inclusion?seq={seq}")),
+                        ("verify", "govledger proof verify"),
+                    ])) }
                     @if let Some(p) = &input.proven {
-                        p { "When this report was made, the first signed checkpoint covering seq " (a.as_of_seq) " was the one of size "
-                            strong { (p.size) } " (root " span.hash { (p.root) } "), with " (p.cosignatures)
-                            " witness cosignature(s): " code.inline { "GET /v1/checkpoints?size=" (p.size) } "." }
+                        p { (t("proof-stamp", &[
+                            ("seq", &seq),
+                            ("size", &p.size.to_string()),
+                            ("root", &p.root),
+                            ("cosignatures", &p.cosignatures.to_string()),
+                            ("get", &format!("GET /v1/checkpoints?size={}", p.size)),
+                        ])) }
                     }
                     p.muted.params { (params.line()) }
                 }
@@ -240,40 +235,88 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
     out
 }
 
+/// The live dashboard's bar: the period picker (dates are midnight in the
+/// page's zone), the head it is drawn at, the reader and the checkpoint.
+fn live_bar(live: &Live, lang: Lang, zone_name: &str) -> Markup {
+    let t = |id: &str, args: &[(&str, &str)]| lang.t(id, args);
+    let seq = live.head_seq.to_string();
+    let (agency, role) = (&live.reader.0, lang.term("role", &live.reader.1));
+    html! {
+        div.live #live data-head-seq=(live.head_seq) data-head-url=(live.head_url)
+            data-reloading=(t("live-reloading", &[("seq", "%SEQ%")])) {
+            strong { (t("live-title", &[])) } " · "
+            form method="get" action=(live.form_action) {
+                label { (t("live-from", &[])) " " input type="date" name="from" value=(live.from_date) required; }
+                " "
+                label { (t("live-to", &[])) " " input type="date" name="to" value=(live.to_date) required; }
+                " " (t("live-dates-note", &[("zone", zone_name)])) " "
+                button type="submit" { (t("live-show", &[])) }
+            }
+            " · " span #live-status { (t("live-status", &[("seq", &seq)])) }
+            br;
+            (t("live-reader", &[("agency", agency), ("role", &role)]))
+            @if let Some(own) = &live.viewer {
+                " " (t("live-your-agency", &[])) " " a href=(format!("#agency-{own}")) { (own) }
+                " " (t("live-your-agency-note", &[]))
+            }
+            br;
+            @match &live.checkpoint {
+                Some(c) => {
+                    (t("live-proven", &[("size", &c.size.to_string())])) " " span.hash { (c.root) } ": "
+                    @if c.witnessed {
+                        (t("live-witnessed", &[("names", &c.cosigned_by.join(", "))]))
+                    } @else if c.cosigned_by.is_empty() {
+                        (t("live-not-witnessed", &[]))
+                    } @else {
+                        (t("live-short-of-quorum", &[("names", &c.cosigned_by.join(", "))]))
+                    }
+                }
+                None => { (t("live-no-checkpoint", &[])) }
+            }
+        }
+    }
+}
+
+/// A grade's name in `lang` (`-` for none; a custom model's grade as named).
+pub(crate) fn grade(lang: Lang, grade: Option<&str>) -> String {
+    grade.map_or_else(|| "-".to_owned(), |g| lang.term("grade", g))
+}
+
 /// Whether `ag` is the dashboard reader's own agency.
 fn is_own(input: &ReportInput<'_>, ag: &AgencyAssessment) -> bool {
     input.live.as_ref().and_then(|l| l.viewer.as_deref()) == Some(ag.agency_id.as_str())
 }
 
 fn scorecard(ag: &AgencyAssessment, input: &ReportInput<'_>) -> Markup {
+    let Locale { lang, zone } = input.locale;
+    let t = |id: &str, args: &[(&str, &str)]| lang.t(id, args);
     let total_weight: f64 =
         ag.indicators.iter().filter(|i| i.points.is_some()).map(|i| i.weight.as_f64().unwrap_or(0.0)).sum();
     let own = is_own(input, ag);
     html! {
         article.scorecard.own[own] id=(format!("agency-{}", ag.agency_id)) aria-current=[own.then_some("true")] {
             h3 {
-                (ag.name) " " span.muted { "(" (ag.agency_id) ", " (ag.kind.as_str()) ")" }
-                @if own { span.own-marker { "Your agency" } }
+                (ag.name) " " span.muted { "(" (ag.agency_id) ", " span title=(ag.kind.as_str()) { (lang.term("kind", ag.kind.as_str())) } ")" }
+                @if own { span.own-marker { (t("own-marker", &[])) } }
             }
             p.headline {
                 @match (ag.rank, ag.score) {
                     (Some(rank), Some(score)) => {
-                        "Rank " strong { (rank) } ", score " strong { (format!("{score:.2}")) } " "
-                        span.grade { (ag.grade.as_deref().unwrap_or("-")) }
-                        " = weighted " (crate::fixed(ag.weighted, 2)) " − deductions " (ag.deductions.to_string())
-                        " (clamped to 0–100)."
+                        (t("scorecard-headline", &[("rank", &rank.to_string()), ("score", &format!("{score:.2}"))])) " "
+                        span.grade { (grade(lang, ag.grade.as_deref())) } " "
+                        (t("scorecard-formula", &[("weighted", &crate::fixed(ag.weighted, 2)), ("deductions", &ag.deductions.to_string())]))
                     }
-                    _ => { "Not ranked: none of its indicators has a value in the period." }
+                    _ => { (t("scorecard-unranked", &[])) }
                 }
             }
             table {
-                thead { tr { th { "Indicator" } th.num { "Value" } th.num { "Numerator / denominator" } th.num { "Points" }
-                    th { "How it was computed" } } }
+                thead { tr { th { (t("col-indicator", &[])) } th.num { (t("col-value", &[])) } th.num { (t("col-fraction", &[])) }
+                    th.num { (t("col-points", &[])) } th { (t("col-how", &[])) } } }
                 tbody {
                     @for ind in &ag.indicators {
                         @let mi = input.model.indicators.iter().find(|m| m.id == ind.id);
                         tr {
-                            td { (ind.id.title()) }
+                            td title=(ind.id.as_str()) { (crate::indicator_name(lang, ind.id)) }
                             td.num { (short_value(ind)) }
                             td.num { (fraction(ind.numerator, ind.denominator, ind.id)) }
                             td.num { (crate::fixed(ind.points, 2)) }
@@ -281,14 +324,13 @@ fn scorecard(ag: &AgencyAssessment, input: &ReportInput<'_>) -> Markup {
                                 (counted(ind)) "; " (scored(ind, mi, total_weight)) "."
                                 @if !ind.evidence.is_empty() {
                                     p.ids {
-                                        "Evidence (" (ind.evidence.len()) " events): "
+                                        (t("evidence", &[("count", &ind.evidence.len().to_string())])) " "
                                         @for (k, id) in ind.evidence.iter().take(EVIDENCE_SHOWN).enumerate() {
                                             @if k > 0 { ", " }
                                             (id.to_string())
                                         }
                                         @if ind.evidence.len() > EVIDENCE_SHOWN {
-                                            " … and " (ind.evidence.len() - EVIDENCE_SHOWN)
-                                            " more (the JSON report lists them all)."
+                                            " " (t("evidence-more", &[("more", &(ind.evidence.len() - EVIDENCE_SHOWN).to_string())]))
                                         }
                                     }
                                 }
@@ -298,14 +340,14 @@ fn scorecard(ag: &AgencyAssessment, input: &ReportInput<'_>) -> Markup {
                 }
             }
             @if ag.penalties.is_empty() {
-                p.muted { "Penalties: none in the period; no deduction." }
+                p.muted { (t("penalties-none", &[])) }
             } @else {
                 table.penalties {
-                    thead { tr { th { "Penalty" } th { "Occurred at" } th.num { "Deduction" } th { "Event" } } }
+                    thead { tr { th { (t("col-penalty", &[])) } th { (t("col-occurred", &[])) } th.num { (t("col-deduction", &[])) } th { (t("col-event", &[])) } } }
                     tbody {
                         @for p in &ag.penalties {
-                            tr { td { (p.kind.as_str()) } td { (p.occurred_at) } td.num { (p.deduction.to_string()) }
-                                td.ids { (p.event_id.to_string()) } }
+                            tr { td title=(p.kind.as_str()) { (lang.term("penalty", p.kind.as_str())) } td { (crate::shown(zone, &p.occurred_at)) }
+                                td.num { (p.deduction.to_string()) } td.ids { (p.event_id.to_string()) } }
                         }
                     }
                 }

@@ -6,14 +6,17 @@
 //! Architecture invariant: pure functions of their inputs. No clock, no IO,
 //! no randomness, stable ordering and fixed number formatting, so that the
 //! same ledger position, period, model and format always give the same bytes
-//! (`govledger report verify` depends on it).
+//! (`govledger report verify` depends on it). The language and the time
+//! zone are inputs too (`Locale`, recorded in the parameters line); every
+//! word comes from the `govledger-i18n` catalogs.
 
 mod charts;
 mod html;
 mod text;
 
-use govledger_assess::{AssessError, Assessment, Model, Projection, Query};
+use govledger_assess::{AssessError, Assessment, IndicatorId, Model, Projection, Query};
 use govledger_domain::Timestamp;
+pub use govledger_i18n::{Lang, Locale, Zone};
 use sha2::{Digest, Sha256};
 
 /// The format of a report.
@@ -46,7 +49,7 @@ impl Format {
 /// One month of the trend charts: the assessment of that month alone.
 #[derive(Debug, Clone)]
 pub struct MonthAssessment {
-    /// `YYYY-MM` (UTC).
+    /// `YYYY-MM`, a month of the report's time zone.
     pub label: String,
     pub assessment: Assessment,
 }
@@ -60,7 +63,7 @@ pub struct Live {
     pub head_url: String,
     /// Where the period picker submits (GET with `from` and `to`).
     pub form_action: String,
-    /// `YYYY-MM-DD` values of the picker.
+    /// `YYYY-MM-DD` values of the picker: midnight in the page's time zone.
     pub from_date: String,
     pub to_date: String,
     /// The signed checkpoint the figures are proven by (SPEC 6.4), if one covers them yet.
@@ -68,6 +71,9 @@ pub struct Live {
     /// The agency of the reader (an agency token), whose ranking row and
     /// scorecard are highlighted; `None` for readers of every agency.
     pub viewer: Option<String>,
+    /// Who reads the page: the token's agency and role (`agency`,
+    /// `coordinator`, `evaluator`, `auditor`).
+    pub reader: (String, String),
 }
 
 /// The first signed checkpoint covering the dashboard's head.
@@ -95,6 +101,8 @@ pub struct ReportInput<'a> {
     /// made (SPEC 6.4); it is also in the parameters line, so that `report
     /// verify` makes the same bytes again and checks the checkpoint.
     pub proven: Option<Proven>,
+    /// The language and time zone it is written in.
+    pub locale: Locale,
 }
 
 /// A report's stamp of the first signed checkpoint covering its `as_of_seq`.
@@ -140,6 +148,9 @@ pub struct Params {
     pub format: Format,
     /// The checkpoint stamp, when the report has one.
     pub proven: Option<Proven>,
+    /// The language and time zone (`lang=`, `tz=`); a report made before
+    /// they were recorded reads as English and UTC.
+    pub locale: Locale,
 }
 
 impl Params {
@@ -151,23 +162,26 @@ impl Params {
             model_sha256: a.model_sha256.clone(),
             format,
             proven: None,
+            locale: Locale::default(),
         }
     }
 
     /// The parameters of `input`'s report in `format`.
     pub fn of_input(input: &ReportInput<'_>, format: Format) -> Params {
-        Params { proven: input.proven.clone(), ..Params::of(input.assessment, format) }
+        Params { proven: input.proven.clone(), locale: input.locale, ..Params::of(input.assessment, format) }
     }
 
-    /// `from=… to=… as_of_seq=… model_sha256=… format=…` (after [`PARAMS_MARKER`]).
+    /// `from=… to=… as_of_seq=… model_sha256=… format=… lang=… tz=…` (after [`PARAMS_MARKER`]).
     pub fn line(&self) -> String {
         format!(
-            "{PARAMS_MARKER} from={} to={} as_of_seq={} model_sha256={} format={}",
+            "{PARAMS_MARKER} from={} to={} as_of_seq={} model_sha256={} format={} lang={} tz={}",
             self.from,
             self.to,
             self.as_of_seq,
             self.model_sha256,
-            self.format.as_str()
+            self.format.as_str(),
+            self.locale.lang.tag(),
+            self.locale.zone.name()
         ) + &self
             .proven
             .as_ref()
@@ -183,6 +197,7 @@ impl Params {
         let end = rest.find(['\n', '"', '<']).unwrap_or(rest.len());
         let (mut from, mut to, mut as_of, mut model, mut format) = (None, None, None, None, None);
         let mut proven = None;
+        let mut locale = Locale { lang: Lang::En, zone: Zone::UTC };
         for pair in rest[..end].split_whitespace() {
             let Some((k, v)) = pair.split_once('=') else { continue };
             match k {
@@ -192,10 +207,12 @@ impl Params {
                 "model_sha256" => model = Some(v.to_owned()),
                 "format" => format = Format::parse(v),
                 "checkpoint" => proven = Proven::parse(v),
+                "lang" => locale.lang = Lang::parse(v)?,
+                "tz" => locale.zone = Zone::parse(v)?,
                 _ => {}
             }
         }
-        Some(Params { from: from?, to: to?, as_of_seq: as_of?, model_sha256: model?, format: format?, proven })
+        Some(Params { from: from?, to: to?, as_of_seq: as_of?, model_sha256: model?, format: format?, proven, locale })
     }
 
     /// The command that makes this report again from the same ledger. A
@@ -208,10 +225,12 @@ impl Params {
             format!(" --model MODEL.toml (sha256 {})", self.model_sha256)
         };
         format!(
-            "govledger report --from {} --to {} --as-of {}{model} --format {} --out report.{}",
+            "govledger report --from {} --to {} --as-of {}{model} --lang {} --tz {} --format {} --out report.{}",
             self.from,
             self.to,
             self.as_of_seq,
+            self.locale.lang.tag(),
+            self.locale.zone.name(),
             self.format.as_str(),
             self.format.as_str()
         )
@@ -233,36 +252,55 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The calendar months (UTC) that overlap `[from, to)`, each clipped to the
-/// period, at most the latest [`MAX_TREND_MONTHS`].
-pub fn months(from: Timestamp, to: Timestamp) -> Vec<(String, Timestamp, Timestamp)> {
-    use chrono::{Datelike, TimeZone, Utc};
-    let mut out = Vec::new();
-    let start = from.as_datetime();
-    let Some(mut month) = Utc.with_ymd_and_hms(start.year(), start.month(), 1, 0, 0, 0).single() else {
-        return out;
-    };
-    while month < to.as_datetime() {
-        let (y, m) = if month.month() == 12 { (month.year() + 1, 1) } else { (month.year(), month.month() + 1) };
-        let Some(next) = Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single() else { break };
-        let lo = Timestamp::from_micros(month.timestamp_micros().max(from.micros()));
-        let hi = Timestamp::from_micros(next.timestamp_micros().min(to.micros()));
-        out.push((format!("{:04}-{:02}", month.year(), month.month()), lo, hi));
-        month = next;
-    }
+/// The calendar months of `zone` that overlap `[from, to)`, each clipped to
+/// the period, at most the latest [`MAX_TREND_MONTHS`].
+pub fn months(zone: Zone, from: Timestamp, to: Timestamp) -> Vec<(String, Timestamp, Timestamp)> {
+    let mut out: Vec<(String, Timestamp, Timestamp)> = zone
+        .months(from.micros(), to.micros())
+        .into_iter()
+        .map(|(label, lo, hi)| (label, Timestamp::from_micros(lo), Timestamp::from_micros(hi)))
+        .collect();
     let skip = out.len().saturating_sub(MAX_TREND_MONTHS);
     out.split_off(skip)
 }
 
-/// The month-by-month assessments of `query`'s period, at the same position.
-pub fn monthly(projection: &Projection, model: &Model, query: &Query) -> Result<Vec<MonthAssessment>, AssessError> {
-    months(query.from, query.to)
+/// The month-by-month assessments of `query`'s period (months of `zone`), at the same position.
+pub fn monthly(
+    projection: &Projection,
+    model: &Model,
+    query: &Query,
+    zone: Zone,
+) -> Result<Vec<MonthAssessment>, AssessError> {
+    months(zone, query.from, query.to)
         .into_iter()
         .map(|(label, from, to)| {
             let assessment = projection.assess(model, &Query { from, to, as_of: query.as_of })?;
             Ok(MonthAssessment { label, assessment })
         })
         .collect()
+}
+
+/// The name of an indicator in `lang`.
+pub(crate) fn indicator_name(lang: Lang, id: IndicatorId) -> String {
+    lang.term("indicator", id.as_str())
+}
+
+/// Its short label (chart legends and table columns).
+pub(crate) fn indicator_short(lang: Lang, id: IndicatorId) -> String {
+    lang.t(&format!("indicator-{}-short", id.as_str()), &[])
+}
+
+/// An RFC 3339 instant of the assessment as shown in `zone` (as it is when it does not parse).
+pub(crate) fn shown(zone: Zone, rfc3339: &str) -> String {
+    Timestamp::parse(rfc3339).map_or_else(|_| rfc3339.to_owned(), |t| zone.show(t.micros()))
+}
+
+/// The name of the assessment's period in the locale (a quarter, a month, days or instants).
+pub(crate) fn period_name(locale: Locale, a: &Assessment) -> String {
+    match (Timestamp::parse(&a.period.from), Timestamp::parse(&a.period.to)) {
+        (Ok(from), Ok(to)) => locale.zone.describe(locale.lang, from.micros(), to.micros()),
+        _ => format!("{} – {}", a.period.from, a.period.to),
+    }
 }
 
 /// Formats a number with a fixed count of decimals (deterministic, `-` for none).

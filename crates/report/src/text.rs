@@ -1,5 +1,6 @@
 //! The Markdown, CSV and JSON reports. Markdown is written for a code-hosting
-//! page (headings, pipe tables, no HTML); CSV is one row per agency and one
+//! page (headings, pipe tables, no HTML), in the report's language; CSV (codes
+//! and figures for a spreadsheet, in no language) is one row per agency and one
 //! column per indicator; JSON is the assessment document with the report's
 //! parameters and the monthly assessments.
 
@@ -8,8 +9,8 @@ use std::fmt::Write as _;
 use govledger_assess::explain::{counted, scored, short_value};
 use serde::Serialize;
 
-use crate::html::fraction;
-use crate::{EVIDENCE_SHOWN, Format, Params, ReportInput};
+use crate::html::{fraction, grade};
+use crate::{EVIDENCE_SHOWN, Format, Locale, Params, ReportInput};
 
 /// Escapes text for a Markdown table cell or line: pipes, backslashes,
 /// markup characters and line breaks cannot break the table.
@@ -30,19 +31,32 @@ fn md(text: &str) -> String {
 
 pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
     let a = input.assessment;
+    let Locale { lang, zone } = input.locale;
+    let t = |id: &str, args: &[(&str, &str)]| lang.t(id, args);
     let params = Params::of_input(input, Format::Markdown);
-    let ranked = a.agencies.iter().filter(|ag| ag.rank.is_some()).count();
+    let ranked = a.agencies.iter().filter(|ag| ag.rank.is_some()).count().to_string();
+    let seq = a.as_of_seq.to_string();
+    let zone_name = lang.term("zone", zone.name());
     let mut o = String::new();
-    let _ = writeln!(o, "# Anti-fraud accountability assessment\n");
-    let _ = writeln!(o, "Period **{}** to **{}** (end excluded).\n", a.period.from, a.period.to);
+    let _ = writeln!(o, "# {}\n", md(&t("report-heading", &[])));
     let _ = writeln!(o, "| | |\n|---|---|");
-    let _ = writeln!(o, "| Agencies | {} registered, {ranked} ranked |", a.agencies.len());
-    let _ = writeln!(o, "| Events | {} (as of seq {}) |", a.as_of_seq, a.as_of_seq);
-    let _ = writeln!(o, "| Head hash | `{}` |", a.head_hash);
-    let _ = writeln!(o, "| Model sha256 | `{}` |\n", a.model_sha256);
+    let instants = t(
+        "summary-period-instants",
+        &[("from", &crate::shown(zone, &a.period.from)), ("to", &crate::shown(zone, &a.period.to))],
+    );
+    let period = crate::period_name(input.locale, a);
+    let _ = writeln!(o, "| {} | **{}** ({}) |", t("summary-period", &[]), md(&period), md(&instants));
+    let agencies = t("summary-agencies-value", &[("total", &a.agencies.len().to_string()), ("ranked", &ranked)]);
+    let _ = writeln!(o, "| {} | {} |", t("summary-agencies", &[]), md(&agencies));
+    let _ = writeln!(o, "| {} | {} |", t("summary-events", &[]), md(&t("summary-events-value", &[("seq", &seq)])));
+    let _ = writeln!(o, "| {} | `{}` |", t("summary-head", &[]), a.head_hash);
+    let _ = writeln!(o, "| {} | `sha256 {}` |", t("summary-model", &[]), a.model_sha256);
+    let _ = writeln!(o, "| {} | {} ({}) |\n", t("summary-zone", &[]), md(&zone_name), zone.name());
 
-    let _ = writeln!(o, "## Ranking\n");
-    let _ = writeln!(o, "| Rank | Agency | Id | Kind | Score | Grade | Weighted | Deductions |");
+    let _ = writeln!(o, "## {}\n", t("ranking", &[]));
+    let columns =
+        ["col-rank", "col-agency", "col-id", "col-kind", "col-score", "col-grade", "col-weighted", "col-deductions"];
+    let _ = writeln!(o, "| {} |", columns.map(|c| t(c, &[])).join(" | "));
     let _ = writeln!(o, "|---:|---|---|---|---:|:---:|---:|---:|");
     for ag in &a.agencies {
         let _ = writeln!(
@@ -51,19 +65,19 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
             ag.rank.map_or("-".to_owned(), |r| r.to_string()),
             md(&ag.name),
             ag.agency_id,
-            ag.kind.as_str(),
+            md(&lang.term("kind", ag.kind.as_str())),
             crate::fixed(ag.score, 2),
-            md(ag.grade.as_deref().unwrap_or("-")),
+            md(&grade(lang, ag.grade.as_deref())),
             crate::fixed(ag.weighted, 2),
             ag.deductions
         );
     }
 
-    let _ = writeln!(o, "\n## Indicators\n");
+    let _ = writeln!(o, "\n## {}\n", t("heatmap", &[]));
     let ids: Vec<_> = input.model.indicators.iter().map(|m| m.id).collect();
-    let _ = write!(o, "| Agency |");
+    let _ = write!(o, "| {} |", t("col-agency", &[]));
     for id in &ids {
-        let _ = write!(o, " {} |", crate::charts::short_label(*id));
+        let _ = write!(o, " {} |", md(&crate::indicator_short(lang, *id)));
     }
     let _ = write!(o, "\n|---|");
     for _ in &ids {
@@ -78,11 +92,16 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
         }
         let _ = writeln!(o);
     }
-    let _ = writeln!(o, "\n`-`: no value in the period; blank: the indicator does not apply to the agency's kind.");
+    let _ = writeln!(o, "\n{}", t("not-applicable-note", &[]));
+    let _ = writeln!(o, "\n**{}**\n", t("heatmap-legend", &[]));
+    for mi in &input.model.indicators {
+        let desc = lang.t(&format!("indicator-{}-desc", mi.id.as_str()), &[]);
+        let _ = writeln!(o, "- **{}**: {}", md(&crate::indicator_name(lang, mi.id)), md(&desc));
+    }
 
     if !input.months.is_empty() {
-        let _ = writeln!(o, "\n## Month by month\n");
-        let _ = writeln!(o, "Median over the agencies with a value (latencies in hours, rates in %).\n");
+        let _ = writeln!(o, "\n## {}\n", t("trends", &[]));
+        let _ = writeln!(o, "{}\n", md(&t("trends-markdown-note", &[("zone", &zone_name)])));
         let trend_ids = [
             govledger_assess::IndicatorId::FreezeResponseP90S,
             govledger_assess::IndicatorId::ClueFeedbackP90S,
@@ -92,9 +111,9 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
             govledger_assess::IndicatorId::DissuasionCoverageRate,
         ];
         let series = crate::charts::series(input.months, &trend_ids);
-        let _ = write!(o, "| Month |");
+        let _ = write!(o, "| {} |", t("col-month", &[]));
         for s in &series {
-            let _ = write!(o, " {} |", crate::charts::short_label(s.id));
+            let _ = write!(o, " {} |", md(&crate::indicator_short(lang, s.id)));
         }
         let _ = write!(o, "\n|---|");
         for _ in &series {
@@ -110,33 +129,36 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
         }
     }
 
-    let _ = writeln!(o, "\n## Scorecards");
+    let _ = writeln!(o, "\n## {}", t("scorecards", &[]));
     for ag in &a.agencies {
-        let _ = writeln!(o, "\n### {} (`{}`, {})\n", md(&ag.name), ag.agency_id, ag.kind.as_str());
+        let kind = lang.term("kind", ag.kind.as_str());
+        let _ = writeln!(o, "\n### {} (`{}`, {})\n", md(&ag.name), ag.agency_id, md(&kind));
         match (ag.rank, ag.score) {
             (Some(rank), Some(score)) => {
-                let _ = writeln!(
-                    o,
-                    "Rank **{rank}**, score **{score:.2}**, grade **{}** = weighted {} − deductions {}.\n",
-                    md(ag.grade.as_deref().unwrap_or("-")),
-                    crate::fixed(ag.weighted, 2),
-                    ag.deductions
+                let headline =
+                    t("scorecard-headline", &[("rank", &rank.to_string()), ("score", &format!("{score:.2}"))]);
+                let formula = t(
+                    "scorecard-formula",
+                    &[("weighted", &crate::fixed(ag.weighted, 2)), ("deductions", &ag.deductions.to_string())],
                 );
+                let grade = grade(lang, ag.grade.as_deref());
+                let _ = writeln!(o, "{} **{}** {}\n", md(&headline), md(&grade), md(&formula));
             }
             _ => {
-                let _ = writeln!(o, "Not ranked: none of its indicators has a value in the period.\n");
+                let _ = writeln!(o, "{}\n", md(&t("scorecard-unranked", &[])));
             }
         }
         let total_weight: f64 =
             ag.indicators.iter().filter(|i| i.points.is_some()).map(|i| i.weight.as_f64().unwrap_or(0.0)).sum();
-        let _ = writeln!(o, "| Indicator | Value | Num / den | Points | How |");
+        let columns = ["col-indicator", "col-value", "col-fraction", "col-points", "col-how"];
+        let _ = writeln!(o, "| {} |", columns.map(|c| t(c, &[])).join(" | "));
         let _ = writeln!(o, "|---|---:|---:|---:|---|");
         for ind in &ag.indicators {
             let mi = input.model.indicators.iter().find(|m| m.id == ind.id);
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {}; {}. |",
-                ind.id.title(),
+                md(&crate::indicator_name(lang, ind.id)),
                 md(&short_value(ind)),
                 fraction(ind.numerator, ind.denominator, ind.id),
                 crate::fixed(ind.points, 2),
@@ -147,49 +169,64 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
         for ind in ag.indicators.iter().filter(|i| !i.evidence.is_empty()) {
             let shown: Vec<String> = ind.evidence.iter().take(EVIDENCE_SHOWN).map(|id| format!("`{id}`")).collect();
             let more = ind.evidence.len().saturating_sub(EVIDENCE_SHOWN);
-            let tail =
-                if more > 0 { format!(" … and {more} more (the JSON report lists them all)") } else { String::new() };
-            let _ = writeln!(
-                o,
-                "\n- Evidence of *{}* ({} events): {}{tail}",
-                ind.id.title(),
-                ind.evidence.len(),
-                shown.join(", ")
-            );
+            let tail = if more > 0 {
+                format!(" {}", md(&t("evidence-more", &[("more", &more.to_string())])))
+            } else {
+                String::new()
+            };
+            let evidence = t("evidence", &[("count", &ind.evidence.len().to_string())]);
+            let name = crate::indicator_name(lang, ind.id);
+            let _ = writeln!(o, "\n- *{}* · {} {}{tail}", md(&name), md(&evidence), shown.join(", "));
         }
         if ag.penalties.is_empty() {
-            let _ = writeln!(o, "\nPenalties: none in the period.");
+            let _ = writeln!(o, "\n{}", md(&t("penalties-none", &[])));
         } else {
-            let _ = writeln!(o, "\n| Penalty | Occurred at | Deduction | Event |\n|---|---|---:|---|");
+            let columns = ["col-penalty", "col-occurred", "col-deduction", "col-event"];
+            let _ = writeln!(o, "\n| {} |\n|---|---|---:|---|", columns.map(|c| t(c, &[])).join(" | "));
             for p in &ag.penalties {
-                let _ = writeln!(o, "| {} | {} | {} | `{}` |", p.kind.as_str(), p.occurred_at, p.deduction, p.event_id);
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | `{}` |",
+                    md(&lang.term("penalty", p.kind.as_str())),
+                    crate::shown(zone, &p.occurred_at),
+                    p.deduction,
+                    p.event_id
+                );
             }
         }
     }
 
-    let _ = writeln!(o, "\n## Reproducibility\n");
+    let _ = writeln!(o, "\n## {}\n", t("footer-repro", &[]));
     let _ = writeln!(
         o,
-        "As of seq **{}**, head hash `{}`, model sha256 `{}`. Regenerate byte for byte with:\n",
-        a.as_of_seq, a.head_hash, a.model_sha256
+        "{}\n",
+        md(&t("footer-as-of", &[("seq", &seq), ("hash", &a.head_hash), ("model", &a.model_sha256)]))
     );
+    let _ = writeln!(o, "{}\n", md(&t("footer-pure", &[])));
     let _ = writeln!(o, "```\n{}\n```\n", params.command(&govledger_assess::Model::default_v1().sha256));
-    let _ = writeln!(
-        o,
-        "## Proof against the log\n\nThe figures count the events up to seq **{0}**, whose hash is `{1}`. Any \
-         checkpoint of the log's signed tree of that size or larger proves them without trusting the office that \
-         runs it: `govledger proof inclusion --seq {0}` (or `GET /v1/proof/inclusion?seq={0}`) gives the proof, \
-         `govledger proof verify` checks it against the log's verifier key offline, and the checkpoint's \
-         cosignatures say whether it was witnessed.\n",
-        a.as_of_seq, a.head_hash
+    let proof = t(
+        "proof-text",
+        &[
+            ("seq", &seq),
+            ("hash", &format!("`{}`", a.head_hash)),
+            ("inclusion", &format!("`govledger proof inclusion --seq {seq}`")),
+            ("get", &format!("`GET /v1/proof/inclusion?seq={seq}`")),
+            ("verify", "`govledger proof verify`"),
+        ],
     );
+    let _ = writeln!(o, "## {}\n\n{proof}\n", t("proof", &[]));
     if let Some(p) = &input.proven {
-        let _ = writeln!(
-            o,
-            "When this report was made, the first signed checkpoint covering seq {} was the one of size **{}** \
-             (root `{}`), with {} witness cosignature(s): `GET /v1/checkpoints?size={}`.\n",
-            a.as_of_seq, p.size, p.root, p.cosignatures, p.size
+        let stamp = t(
+            "proof-stamp",
+            &[
+                ("seq", &seq),
+                ("size", &p.size.to_string()),
+                ("root", &format!("`{}`", p.root)),
+                ("cosignatures", &p.cosignatures.to_string()),
+                ("get", &format!("`GET /v1/checkpoints?size={}`", p.size)),
+            ],
         );
+        let _ = writeln!(o, "{stamp}\n");
     }
     let _ = writeln!(o, "<!-- {} -->", params.line());
     o

@@ -1,12 +1,13 @@
 //! The renderers on a hand-made assessment: hostile names are escaped in
 //! HTML and Markdown, long evidence lists are capped visibly, the bytes are
-//! stable, the parameters line reads back, trend months are UTC months
-//! clipped to the period, and the footer says how to prove the figures
-//! against the log's signed checkpoints.
+//! stable, the parameters line (with the language and time zone) reads back,
+//! trend months are months of the report's zone clipped to the period, the
+//! footer says how to prove the figures against the log's signed
+//! checkpoints, and a zh-CN report is in Chinese with translated codes.
 
 use govledger_assess::{Assessment, Model};
 use govledger_domain::Timestamp;
-use govledger_report::{Format, Params, ReportInput, months, render};
+use govledger_report::{Format, Lang, Locale, Params, ReportInput, Zone, months, render};
 use serde_json::json;
 
 fn doc() -> Assessment {
@@ -24,10 +25,16 @@ fn doc() -> Assessment {
     .expect("a valid assessment document")
 }
 
+const ENGLISH_UTC: Locale = Locale { lang: Lang::En, zone: Zone::UTC };
+
+fn english<'a>(a: &'a Assessment, model: &'a Model) -> ReportInput<'a> {
+    ReportInput { assessment: a, model, months: &[], live: None, proven: None, locale: ENGLISH_UTC }
+}
+
 #[test]
 fn html_escapes_caps_evidence_and_is_stable() {
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
+    let input = english(&a, &model);
     let html = String::from_utf8(render(Format::Html, &input)).unwrap();
     assert!(!html.contains("<script>alert"), "a name must not become markup");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | 银行"));
@@ -48,7 +55,7 @@ fn html_escapes_caps_evidence_and_is_stable() {
 #[test]
 fn markdown_escapes_table_breakers() {
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
+    let input = english(&a, &model);
     let md = String::from_utf8(render(Format::Markdown, &input)).unwrap();
     assert!(md.contains("\\<script\\>alert(1)\\</script\\> \\| 银行"));
 }
@@ -56,18 +63,26 @@ fn markdown_escapes_table_breakers() {
 #[test]
 fn parameters_read_back_from_each_format() {
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
+    let input = english(&a, &model);
     for format in [Format::Html, Format::Markdown, Format::Json] {
         let params = Params::find(&render(format, &input)).unwrap();
-        assert_eq!(params, Params::of(&a, format));
+        assert_eq!(params, Params { locale: ENGLISH_UTC, ..Params::of(&a, format) });
     }
+    let chinese = ReportInput { locale: Locale::default(), ..english(&a, &model) };
+    let params = Params::find(&render(Format::Html, &chinese)).unwrap();
+    assert_eq!((params.locale.lang, params.locale.zone), (Lang::ZhCn, Zone::DEFAULT));
+    assert!(params.command(&model.sha256).contains("--lang zh-CN --tz Asia/Shanghai"));
+    // A report made before the language was recorded was English and UTC.
+    let old =
+        format!("<p>govledger-report-params: from=a to=b as_of_seq=1 model_sha256={} format=md</p>", model.sha256);
+    assert_eq!(Params::find(old.as_bytes()).unwrap().locale, ENGLISH_UTC);
     assert_eq!(Params::find(&render(Format::Csv, &input)), None);
 }
 
 #[test]
-fn months_are_utc_months_clipped_to_the_period() {
+fn months_are_months_of_the_zone_clipped_to_the_period() {
     let t = |s: &str| Timestamp::parse(s).unwrap();
-    let m = months(t("2025-12-31T16:00:00Z"), t("2026-02-15T00:00:00Z"));
+    let m = months(Zone::UTC, t("2025-12-31T16:00:00Z"), t("2026-02-15T00:00:00Z"));
     let labels: Vec<&str> = m.iter().map(|(l, _, _)| l.as_str()).collect();
     assert_eq!(labels, ["2025-12", "2026-01", "2026-02"]);
     assert_eq!(m[0].1, t("2025-12-31T16:00:00Z"));
@@ -80,7 +95,7 @@ fn the_footer_says_how_to_prove_the_figures_against_the_log() {
     // SPEC 6: a report names the position it counts and how to prove it in a
     // signed checkpoint, in words that do not change after it is published.
     let (a, model) = (doc(), Model::default_v1());
-    let input = ReportInput { assessment: &a, model: &model, months: &[], live: None, proven: None };
+    let input = english(&a, &model);
     let html = String::from_utf8(render(Format::Html, &input)).unwrap();
     assert!(html.contains("Proof against the log"));
     assert!(html.contains("govledger proof inclusion --seq 42"));
@@ -88,4 +103,40 @@ fn the_footer_says_how_to_prove_the_figures_against_the_log() {
     let md = String::from_utf8(render(Format::Markdown, &input)).unwrap();
     assert!(md.contains("## Proof against the log"));
     assert!(md.contains("`govledger proof inclusion --seq 42`"));
+}
+
+#[test]
+fn a_zh_cn_report_is_in_chinese_with_translated_codes_and_beijing_times() {
+    let model = Model::default_v1();
+    let mut a = doc();
+    // The first quarter of 2026 in Beijing time.
+    a.period.from = "2025-12-31T16:00:00Z".into();
+    a.period.to = "2026-03-31T16:00:00Z".into();
+    let input = ReportInput { locale: Locale::default(), ..english(&a, &model) };
+    let html = String::from_utf8(render(Format::Html, &input)).unwrap();
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    for heading in ["<h2>概要</h2>", "<h2>排名</h2>", "<h2>指标热力图</h2>", "<h2>记分卡</h2>", "<h2>可复现性</h2>"]
+    {
+        assert!(html.contains(heading), "missing {heading}");
+    }
+    assert!(html.contains("2026年第一季度（北京时间）"), "the period is named as a Beijing quarter");
+    assert!(html.contains("2026-01-01 00:00:00 +08:00 至 2026-04-01 00:00:00 +08:00"));
+    assert!(html.contains("<td title=\"bank\">银行</td>"), "the kind is translated, its code in the title");
+    assert!(!html.contains(">bank<"), "no raw kind code as visible text");
+    assert!(html.contains("良好") && html.contains("止付冻结执行率"));
+    assert!(!html.contains("Ranking") && !html.contains("Scorecards"), "no English heading left");
+    let md = String::from_utf8(render(Format::Markdown, &input)).unwrap();
+    assert!(md.contains("## 排名") && md.contains("| 银行 |") && md.contains("2026年第一季度"));
+    let english = String::from_utf8(render(Format::Html, &ReportInput { locale: ENGLISH_UTC, ..input })).unwrap();
+    assert!(english.contains("<html lang=\"en\">") && english.contains("<td title=\"bank\">Bank</td>"));
+    assert_ne!(html, english);
+}
+
+#[test]
+fn beijing_months_start_at_midnight_beijing_time() {
+    let t = |s: &str| Timestamp::parse(s).unwrap();
+    let m = months(Zone::DEFAULT, t("2026-06-30T16:00:00Z"), t("2026-09-30T16:00:00Z"));
+    let labels: Vec<&str> = m.iter().map(|(l, _, _)| l.as_str()).collect();
+    assert_eq!(labels, ["2026-07", "2026-08", "2026-09"], "UTC would have a June sliver");
+    assert_eq!(m[1].1, t("2026-08-01T00:00:00+08:00"));
 }

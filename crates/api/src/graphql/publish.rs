@@ -65,13 +65,18 @@ impl PublishMutations {
         to: String,
         as_of: Option<Seq>,
         #[graphql(default_with = "ReportFormat::Html")] format: ReportFormat,
+        #[graphql(desc = "The report's language, zh-CN or en (default: the server's).")] lang: Option<String>,
+        #[graphql(desc = "The IANA time zone its times and months are shown in (default: the server's).")] tz: Option<
+            String,
+        >,
     ) -> Result<PublishedReport> {
         let principal = principal(ctx)?;
         let state = ctx.data::<AppState>()?;
         // The token's role first, as over REST: nobody else learns what is wrong with a request.
         crate::auth::authorize_publication(principal)?;
         let query = crate::publish::period(&from, &to, as_of)?;
-        let published = crate::publish::publish(state, principal, query, format.into()).await?;
+        let locale = crate::publish::locale(state, lang.as_deref(), tz.as_deref())?;
+        let published = crate::publish::publish(state, principal, query, format.into(), locale).await?;
         Ok(PublishedReport {
             event: published.event.into(),
             report_sha256: published.report_sha256,
