@@ -65,6 +65,7 @@ async fn an_evaluator_publishes_while_the_server_runs_over_http_and_from_the_cli
     let r = post(&client, json!({"from": FROM, "to": TO, "format": "md"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let content = r.body["content"].as_str().unwrap();
+    assert!(content.contains("反诈工作责任考核"), "in the server's language by default: {content}");
     assert_eq!(r.body["report_sha256"].as_str(), Some(sha256(content.as_bytes()).as_str()));
     assert_eq!(r.body["event"]["type"], "AssessmentPublished");
     assert_eq!(r.body["event"]["actor"], "eval-bureau");
@@ -96,6 +97,19 @@ async fn an_evaluator_publishes_while_the_server_runs_over_http_and_from_the_cli
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("was published by eval-bureau") && stdout.contains("OK: regenerated"), "{stdout}");
 
+    // The language and time zone asked for travel to the server.
+    let english = fx.root.path().join("published-en.md");
+    let (code, stdout, stderr) = publish_cli(
+        &fx.data(),
+        &english,
+        &["--format", "md", "--lang", "en", "--tz", "UTC", "--server", &server.base],
+        &[("GOVLEDGER_TOKEN", &token)],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let text = std::fs::read_to_string(&english).unwrap();
+    assert!(text.contains("Anti-fraud accountability assessment") && !text.contains("反诈工作责任考核"), "{text}");
+    let (code, stdout, _) = govledger(&fx.data(), &["report", "verify", english.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "an English, UTC report published through the server verifies: {stdout}");
     // …or the environment (GOVLEDGER_SERVER, GOVLEDGER_TOKEN), here as CSV.
     let csv = fx.root.path().join("published.csv");
     let (code, stdout, stderr) = publish_cli(
@@ -106,8 +120,8 @@ async fn an_evaluator_publishes_while_the_server_runs_over_http_and_from_the_cli
     );
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     let stored = publications(&client).await;
-    assert_eq!(stored.len(), 3);
-    assert_eq!(stored[2]["data"]["report_sha256"].as_str(), Some(sha256(&std::fs::read(&csv).unwrap()).as_str()));
+    assert_eq!(stored.len(), 4);
+    assert_eq!(stored[3]["data"]["report_sha256"].as_str(), Some(sha256(&std::fs::read(&csv).unwrap()).as_str()));
 
     // Publishing on the data directory itself is what fails while the server runs: nothing is written.
     let local = fx.root.path().join("local.md");
@@ -146,6 +160,8 @@ async fn only_an_evaluator_token_publishes_and_a_refusal_writes_no_file() {
     for (body, code, field) in [
         (json!({"from": "yesterday", "to": TO}), "time.invalid", Some("from")),
         (json!({"from": FROM, "to": TO, "format": "pdf"}), "data.invalid_value", Some("format")),
+        (json!({"from": FROM, "to": TO, "lang": "fr"}), "data.invalid_value", Some("lang")),
+        (json!({"from": FROM, "to": TO, "tz": "Mars/Olympus"}), "data.invalid_value", Some("tz")),
         (json!({"from": FROM, "to": TO, "colour": "red"}), "data.unknown_field", None),
         (json!({"from": FROM}), "data.missing_field", None),
         (json!({"from": FROM, "to": 7}), "data.invalid_type", None),

@@ -3,7 +3,7 @@
 //! `AssessmentPublished` with the caller's evaluator token, and returns the
 //! event and the file once it is stored.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 use govledger_report::Format;
 
 use super::principal;
@@ -33,6 +33,15 @@ impl From<ReportFormat> for Format {
             ReportFormat::Json => Format::Json,
         }
     }
+}
+
+/// The language and time zone of a report; each defaults to the server's.
+#[derive(InputObject, Default)]
+pub struct ReportLocale {
+    /// `zh-CN` or `en`.
+    pub lang: Option<String>,
+    /// An IANA time zone name (like `Asia/Shanghai`) its times, months and quarters are shown in.
+    pub tz: Option<String>,
 }
 
 /// A recorded publication and the report it names.
@@ -65,17 +74,14 @@ impl PublishMutations {
         to: String,
         as_of: Option<Seq>,
         #[graphql(default_with = "ReportFormat::Html")] format: ReportFormat,
-        #[graphql(desc = "The report's language, zh-CN or en (default: the server's).")] lang: Option<String>,
-        #[graphql(desc = "The IANA time zone its times and months are shown in (default: the server's).")] tz: Option<
-            String,
-        >,
+        #[graphql(default)] locale: ReportLocale,
     ) -> Result<PublishedReport> {
         let principal = principal(ctx)?;
         let state = ctx.data::<AppState>()?;
         // The token's role first, as over REST: nobody else learns what is wrong with a request.
         crate::auth::authorize_publication(principal)?;
         let query = crate::publish::period(&from, &to, as_of)?;
-        let locale = crate::publish::locale(state, lang.as_deref(), tz.as_deref())?;
+        let locale = crate::publish::locale(state, locale.lang.as_deref(), locale.tz.as_deref())?;
         let published = crate::publish::publish(state, principal, query, format.into(), locale).await?;
         Ok(PublishedReport {
             event: published.event.into(),
