@@ -332,7 +332,7 @@ mod tests {
             assert!(!arg.is_hide_env_set(), "--{long}: its variable is hidden from --help");
             seen += 1;
         }
-        assert_eq!(seen, 15, "every flag of ServeArgs is examined");
+        assert_eq!(seen, 18, "every flag of ServeArgs is examined");
         let help = serve.render_long_help().to_string();
         assert!(help.contains("[env: GOVLEDGER_LISTEN=]") && help.contains("[env: GOVLEDGER_WITNESSES=]"), "{help}");
     }
