@@ -137,8 +137,8 @@ async fn serve_demo_starts_on_a_demo_city_with_a_token() {
 }
 
 /// The binary turns transparent huge pages off for its process (batch-64
-/// appends ran slower with them; BENCHMARKS.md, durable append, eighth
-/// update): the kernel reports it in the process's status.
+/// appends ran slower with them; the history of BENCHMARKS.md, 2026-12-03):
+/// the kernel reports it in the process's status.
 #[cfg(target_os = "linux")]
 #[test]
 fn the_server_process_runs_with_transparent_huge_pages_off() {

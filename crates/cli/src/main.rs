@@ -172,7 +172,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// for them), growing the validation state faults in 2 MiB pages that the
 /// kernel may first compact memory for; turning them off took batch-64
 /// appends from 0.66–0.70× bare rusqlite to 0.73–0.74× and left batch 512
-/// where it was (BENCHMARKS.md, durable append, eighth update). Databases
+/// where it was (the history of BENCHMARKS.md, durable append, 2026-12-03). Databases
 /// advise the same (Redis, MongoDB).
 fn no_transparent_huge_pages() -> Result<(), String> {
     #[cfg(target_os = "linux")]

@@ -1,4 +1,4 @@
-//! The rules check alone (BENCHMARKS.md, append, "Seventh update"): a fresh
+//! The rules check alone (the history of BENCHMARKS.md, append, 2026-11-22): a fresh
 //! validation state grown to `EVENTS` events (default 600,000) by batches of
 //! 512 benchmark actions, each batch checked and folded in as one change, as
 //! the ledger's writer does, with no store and no sealing. Prints each
