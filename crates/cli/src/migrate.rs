@@ -1,6 +1,6 @@
 //! `govledger migrate --from STORE --to STORE`: moves a ledger between stores
-//! (the embedded store ↔ a KurrentDB stream, or any store implementing the
-//! storage contract) keeping every seq, `recorded_at` and hash. The stored
+//! (a data directory, a KurrentDB stream, a PostgreSQL schema: any store
+//! implementing the storage contract) keeping every seq, `recorded_at` and hash. The stored
 //! events are written as they are (`Encoded`: the stored bytes and hash)
 //! through the target's `LogWriter` — never sealed again — after the chain
 //! is checked event by event with the ledger's `Verifier`. The target must
@@ -22,10 +22,11 @@ const CHUNK: usize = 4_096;
 /// `govledger migrate`.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// The store to read: a data directory (embedded store) or a KurrentDB URL.
+    /// The store to read: a data directory (embedded store), a KurrentDB URL or a PostgreSQL URL.
     #[arg(long)]
     pub from: String,
-    /// The empty store to write: a data directory (created if missing) or a KurrentDB URL.
+    /// The empty store to write: a data directory (created if missing), a KurrentDB URL or a
+    /// PostgreSQL URL (its schema is created if missing).
     #[arg(long)]
     pub to: String,
 }
@@ -138,6 +139,13 @@ fn open(spec: &str) -> Result<(Box<dyn LogWriter>, std::sync::Arc<dyn LogReader>
         let store = govledger_store_kurrentdb::KurrentStore::connect(&config)
             .with_context(|| format!("cannot connect to KurrentDB stream {:?}", config.stream))?;
         return Ok((Box::new(store.writer()), store.reader()));
+    }
+    if govledger_store_postgres::PgConfig::is_postgres_url(spec) {
+        let config = govledger_store_postgres::PgConfig::parse(spec)?;
+        let store = govledger_store_postgres::PgStore::connect(&config)
+            .with_context(|| format!("cannot use PostgreSQL at {}", config.target()))?;
+        let writer = store.writer().with_context(|| format!("cannot write to PostgreSQL at {}", config.target()))?;
+        return Ok((Box::new(writer), store.reader()));
     }
     let dir = PathBuf::from(spec);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -1,4 +1,5 @@
-//! `migrate` on real stores: embedded → emulated KurrentDB → embedded keeps
+//! `migrate` on real stores: embedded → emulated KurrentDB → embedded, and
+//! embedded → PostgreSQL (a real server) → embedded, keep
 //! every byte (the rows `export` writes), in several target transactions;
 //! a non-empty target and a source that does not verify are refused.
 
@@ -96,4 +97,36 @@ fn a_source_that_does_not_verify_stops_the_move_before_the_bad_event() {
     let text = format!("{e:#}");
     assert!(text.contains("does not verify at seq 2") && text.contains("broken_link"), "{text}");
     assert_eq!(rows(target.as_ref()).len(), 0, "nothing past the last good event, and here nothing was flushed");
+}
+
+#[test]
+fn embedded_to_postgres_and_back_by_url_keeps_every_row() {
+    let Some(server) = govledger_store_postgres::test_server::PgServer::start_or_skip("migrate to PostgreSQL") else {
+        return;
+    };
+    let source = tempfile::tempdir().unwrap();
+    let ledger = govledger_store_embedded::open_ledger(source.path()).unwrap();
+    let all = events();
+    ledger.append_blocking(all[..2].to_vec()).unwrap();
+    ledger.append_blocking(all[2..].to_vec()).unwrap();
+    ledger.close();
+    drop(ledger);
+    let original = rows(govledger_store_embedded::open_reader(source.path()).unwrap().as_ref());
+
+    // As `govledger migrate --from DIR --to postgres://…` opens them.
+    let url = server.url("migrated");
+    let (_, from) = super::open(source.path().to_str().unwrap()).unwrap();
+    let (mut writer, to) = super::open(&url).unwrap();
+    let moved = migrate(from.as_ref(), to.as_ref(), writer.as_mut(), &mut |_| {}).unwrap();
+    assert_eq!(moved.head.seq, 42);
+    assert_eq!(rows(to.as_ref()), original, "PostgreSQL holds the same seqs, bytes and hashes");
+    assert_eq!(server.psql("SELECT count(*) FROM migrated.events").unwrap(), "42", "in the database itself");
+    drop(writer);
+
+    let back = tempfile::tempdir().unwrap();
+    let (_, from) = super::open(&url).unwrap();
+    let (mut writer, to) = super::open(back.path().to_str().unwrap()).unwrap();
+    migrate(from.as_ref(), to.as_ref(), writer.as_mut(), &mut |_| {}).unwrap();
+    assert_eq!(rows(to.as_ref()), original, "and back: the export is identical");
+    assert!(govledger_ledger::verify(to.as_ref()).unwrap().ok());
 }
