@@ -73,6 +73,8 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(http.state.clone(), crate::error::html_errors))
         // Bodies above the limit are refused while reading, before being buffered whole.
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        // gzip for clients that accept it (the dashboard's page, assessments, exports of events).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(http)
 }
 

@@ -623,3 +623,25 @@ async fn a_graphql_response_over_the_limit_is_refused_with_its_code() {
     assert_eq!(r["errors"][0]["extensions"]["code"], "graphql.response_too_large", "{r}");
     assert!(r["errors"][0]["message"].as_str().unwrap().contains("200 bytes"), "{r}");
 }
+
+#[tokio::test]
+async fn answers_are_gzip_compressed_for_clients_that_accept_it() {
+    let fx = fixture().await;
+    let ask = |gzip: bool| {
+        let mut req = Request::get("/openapi.json").header(header::AUTHORIZATION, format!("Bearer {}", fx.auditor));
+        if gzip {
+            req = req.header(header::ACCEPT_ENCODING, "gzip");
+        }
+        fx.send(req.body(Body::empty()).unwrap())
+    };
+    let plain = ask(false).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none(), "no gzip unless asked for");
+    let packed = ask(true).await;
+    assert_eq!(packed.status, StatusCode::OK);
+    assert_eq!(packed.headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()), Some("gzip"));
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed.body[..]), &mut unpacked).unwrap();
+    assert_eq!(unpacked, plain.body, "the same document");
+    assert!(packed.body.len() * 3 < plain.body.len(), "{} bytes packed of {}", packed.body.len(), plain.body.len());
+}
