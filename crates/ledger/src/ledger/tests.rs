@@ -3,8 +3,19 @@
 
 use govledger_store_conformance::fixtures::publicity;
 
-use super::*;
-use crate::event::GENESIS_HASH;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use govledger_domain::{Capacity, ErrorCode, Submission, Timestamp};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::prepare::Preparation;
+use super::writer::{Doorbell, lock_core};
+use super::{AppendError, Appended, Ledger};
+use crate::backend::{LogReader as _, LogWriter, StoreError, TransactionLimit};
+use crate::event::{Encoded, GENESIS_HASH, Head, StoredEvent};
 
 #[test]
 fn a_preparation_gives_the_batch_in_order_even_when_a_preparer_died() {
@@ -101,7 +112,7 @@ fn a_request_queued_while_another_thread_commits_is_answered_by_that_thread() {
     // This thread holds the writer: it commits the queued request, which
     // is stored before its caller could have run it.
     assert!(core.run_one(None));
-    assert_eq!(core.writer.head.seq, 4);
+    assert_eq!(core.committer.head.seq, 4);
     drop(core);
     let appended = waiting.join().unwrap().unwrap();
     assert_eq!(appended[0].event.seq, 4);
