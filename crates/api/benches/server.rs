@@ -14,7 +14,10 @@
 //!
 //! Run: `cargo bench -p govledger-api --bench server` (release profile).
 //! Environment: `GOVLEDGER_BENCH_SECONDS` (per scenario, default 3),
-//! `GOVLEDGER_BENCH_SCALE` (demo city scale, default 1.0).
+//! `GOVLEDGER_BENCH_SCALE` (demo city scale, default 1.0),
+//! `GOVLEDGER_BENCH_CONNECTIONS` and `GOVLEDGER_BENCH_BATCHES` (the ingest
+//! scenarios, comma-separated; default `1,8,32` and `1,100`),
+//! `GOVLEDGER_BENCH_QUERIES=0` (ingest only).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,7 +45,18 @@ fn fixed(path: &str, body: String) -> MakeRequest {
     Arc::new(move |_, _| (path.clone(), "application/json", body.clone(), 0))
 }
 
+/// A comma-separated list of numbers from the environment, or `default`.
+fn env_list(name: &str, default: &[u64]) -> Vec<u64> {
+    match std::env::var(name) {
+        Ok(v) => v.split(',').map(|n| n.trim().parse().unwrap_or_else(|_| panic!("{name}: {v:?}"))).collect(),
+        Err(_) => default.to_vec(),
+    }
+}
+
 fn main() {
+    let connections_list = env_list("GOVLEDGER_BENCH_CONNECTIONS", &[1, 8, 32]);
+    let batches = env_list("GOVLEDGER_BENCH_BATCHES", &[1, 100]);
+    let queries_too = std::env::var("GOVLEDGER_BENCH_QUERIES").map_or(true, |v| v != "0");
     let seconds = env_f64("GOVLEDGER_BENCH_SECONDS", 3.0).clamp(0.5, 60.0);
     let scale = env_f64("GOVLEDGER_BENCH_SCALE", 1.0).clamp(0.01, 25.0);
     let dir = tempfile::tempdir().unwrap();
@@ -89,9 +103,9 @@ fn main() {
     println!("| scenario | connections | batch | events/s | requests/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     client_rt.block_on(async {
-        for batch in [1u64, 100] {
-            for connections in [1usize, 8, 32] {
-                let s = drive(&api, &token, connections, seconds, ingest(&bank, batch)).await;
+        for &batch in &batches {
+            for &connections in &connections_list {
+                let s = drive(&api, &token, connections as usize, seconds, ingest(&bank, batch)).await;
                 println!(
                     "| ingest POST /v1/events | {connections} | {batch} | {:.0} | {:.0} | {:.2} | {:.2} |",
                     s.eps(),
@@ -120,6 +134,10 @@ fn main() {
             json!({"query": scorecard_q, "variables": {"agency": bank, "from": FROM, "to": TO}}),
         ),
     ];
+    if !queries_too {
+        ledger.close();
+        return;
+    }
     println!();
     println!(
         "| query (32 connections) | appends running | GraphQL req/s | p50 ms | p99 ms | bare req/s | p50 ms | p99 ms | ratio | response bytes |"
