@@ -37,6 +37,11 @@ use tokio::sync::watch;
 mod common;
 use common::{MakeRequest, drive, env_f64, ingest};
 
+/// The `govledger` binary's allocator (crates/cli/src/main.rs), so that the
+/// server here allocates as `govledger serve` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FROM: &str = "2026-01-01T00:00:00+08:00";
 const TO: &str = "2026-07-01T00:00:00+08:00";
 
