@@ -228,8 +228,6 @@ mod tests {
             check_nanos: 250_000_000,
             write_nanos: 500_000_000,
             commit_nanos,
-            written_ahead: 0,
-            rewritten: 0,
             lost_races,
             retries_exhausted: 1,
             followed_events,

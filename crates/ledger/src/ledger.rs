@@ -3,17 +3,18 @@
 //! against exactly the state it is appended to, and the chain stays one
 //! total order.
 //!
-//! Words: **the writer** is the one thread at a time that holds the `Core`
-//! (the validation state, the store's log and the request queue) and
-//! commits: the writer thread (`govledger-writer`, `writer.rs`), or a
-//! blocking caller that found it idle (`Ledger::append_blocking`). What it
-//! commits with is the `Committer`; the store's side of a transaction is
-//! its **log** (a `LogWriter`); other ledgers appending to a shared store
-//! are **replicas**. A **caller** is the thread that asked for an append.
+//! Words: **the writer** is the one thread that commits: the writer thread
+//! (`govledger-writer`, `writer.rs`), which owns the `Core` (the request
+//! queue and the `Committer`: the validation state, the store's log and the
+//! head). The store's side of a transaction is its **log** (a `LogWriter`);
+//! other ledgers appending to a shared store are **replicas**. A **caller**
+//! is the thread that asked for an append; async and blocking callers take
+//! the same path (`Ledger::submit`): they prepare their batch's seals, hand
+//! it to the writer and wait for its answer.
 //!
 //! The modules, by responsibility:
 //! - this file: the public handle ([`Ledger`]), its options, errors and stats;
-//! - `writer`: the writer thread, its queue (`Core`) and doorbell;
+//! - `writer`: the writer thread and its queue (`Core`);
 //! - `group`: group commit (check, seal and write, commit, retry);
 //! - `check`: the check of a group's requests against the rules;
 //! - `prepare`: the part of sealing done off the writer (`Preparation`);
@@ -27,9 +28,6 @@
 //! writes the accepted ones in one transaction and acknowledges them all
 //! after one fsync. The checks come first, while the callers still prepare
 //! the seals (see `Preparation`); sealing and writing follow, chunk by chunk.
-//! A blocking caller that commits a large group itself has the idle writer
-//! thread check it while it writes the group ahead (`CheckJob`), and writes
-//! again in the rare case that the check does not accept it as written.
 //!
 //! Shared stores: several replicas may write one store. Each appends with
 //! the head its state was checked against as the expected head; the store
@@ -44,7 +42,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -67,7 +65,7 @@ mod writer;
 use follow::load_state;
 use group::Committer;
 use prepare::{Preparation, SHARED_PREPARE_MIN};
-use writer::{Core, Doorbell, serve};
+use writer::Core;
 
 /// Most events in one group commit; a larger queue is split.
 const MAX_GROUP_EVENTS: usize = 8_192;
@@ -180,16 +178,6 @@ pub struct LedgerStats {
     pub write_nanos: u64,
     /// Committing the store transaction (the fsync).
     pub commit_nanos: u64,
-    /// Group commits written ahead of their check: a caller committed them
-    /// while the idle writer thread checked (see [`Ledger::append_blocking`]).
-    /// Their check and write overlap, so their phases add up to more than
-    /// the time they took.
-    pub written_ahead: u64,
-    /// Groups written ahead of their check that the check did not accept as
-    /// written (a refused request, a retry of a stored event), or that could
-    /// not be written ahead: rolled back, and the accepted requests written
-    /// again.
-    pub rewritten: u64,
     /// Group commits or imports that lost the race to another replica and
     /// were checked again after catching up.
     pub lost_races: u64,
@@ -205,8 +193,6 @@ struct StatCounters {
     check_nanos: AtomicU64,
     write_nanos: AtomicU64,
     commit_nanos: AtomicU64,
-    written_ahead: AtomicU64,
-    rewritten: AtomicU64,
     lost_races: AtomicU64,
     retries_exhausted: AtomicU64,
     followed_events: AtomicU64,
@@ -272,8 +258,6 @@ pub struct Ledger {
 
 struct Inner {
     sender: Mutex<Option<Sender<Command>>>,
-    core: Arc<Mutex<Core>>,
-    doorbell: Arc<Doorbell>,
     reader: Arc<dyn LogReader>,
     head: watch::Receiver<Head>,
     stats: Arc<StatCounters>,
@@ -303,6 +287,22 @@ impl Ledger {
         reader: Arc<dyn LogReader>,
         options: LedgerOptions,
     ) -> Result<Self, StoreError> {
+        let (ledger, core) = Self::unstarted(log, reader, options)?;
+        let thread = std::thread::Builder::new()
+            .name("govledger-writer".into())
+            .spawn(move || core.serve())
+            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+        *ledger.inner.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
+        Ok(ledger)
+    }
+
+    /// A ledger and the writer's `Core`, not yet run by a thread (the unit
+    /// tests run it by hand).
+    fn unstarted(
+        log: Box<dyn LogWriter>,
+        reader: Arc<dyn LogReader>,
+        options: LedgerOptions,
+    ) -> Result<(Self, Core), StoreError> {
         let (state, head) = load_state(reader.as_ref(), options.snapshot.as_deref())?;
         let (head_tx, head_rx) = watch::channel(head.clone());
         let (sender, receiver) = mpsc::channel();
@@ -311,7 +311,7 @@ impl Ledger {
         let committer = Committer {
             limit: log.transaction_limit(),
             stats: stats.clone(),
-            state: Arc::new(Mutex::new(state)),
+            state,
             log,
             head,
             head_tx,
@@ -320,60 +320,44 @@ impl Ledger {
             last_recorded,
             reader: reader.clone(),
         };
-        let core = Arc::new(Mutex::new(Core { committer, receiver, next: None }));
-        let doorbell = Arc::new(Doorbell::default());
-        let thread = {
-            let (core, doorbell) = (core.clone(), doorbell.clone());
-            std::thread::Builder::new()
-                .name("govledger-writer".into())
-                .spawn(move || serve(&core, &doorbell))
-                .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?
-        };
-        Ok(Ledger {
-            inner: Arc::new(Inner {
-                sender: Mutex::new(Some(sender)),
-                core,
-                doorbell,
-                reader,
-                head: head_rx,
-                stats,
-                thread: Mutex::new(Some(thread)),
-            }),
-        })
+        let core = Core { committer, receiver, next: None };
+        let inner = Inner { sender: Mutex::new(Some(sender)), reader, head: head_rx, stats, thread: Mutex::new(None) };
+        Ok((Ledger { inner: Arc::new(inner) }, core))
     }
 
-    /// Queues a command for the writer thread.
+    /// Queues a command for the writer; false when the ledger is closed.
     fn send(&self, cmd: Command) -> bool {
-        let sent = self.queue(cmd);
-        if sent {
-            self.inner.doorbell.ring();
-        }
-        sent
-    }
-
-    /// Queues a command without waking the writer thread.
-    fn queue(&self, cmd: Command) -> bool {
         let guard = self.inner.sender.lock().unwrap_or_else(|e| e.into_inner());
         guard.as_ref().is_some_and(|s| s.send(cmd).is_ok())
     }
 
-    /// Queues `batch` for the writer without waking it, prepared already
-    /// when it is small (see `Preparation`); `None` when the ledger is closed.
-    fn hand_over(&self, batch: Vec<Submission>, capacity: Capacity, reply: AppendReply) -> Option<Arc<Preparation>> {
+    /// The one append path, for async and blocking callers alike: prepares
+    /// `batch`'s seals on this thread (see `Preparation`: a small batch
+    /// before it is handed over, so that the writer only checks, seals the
+    /// tail and writes; a large one with the writer's help), hands it to the
+    /// writer and returns where its outcome will arrive.
+    fn submit(
+        &self,
+        batch: Vec<Submission>,
+        capacity: Capacity,
+    ) -> Result<oneshot::Receiver<Result<Vec<Appended>, AppendError>>, AppendError> {
+        if batch.is_empty() {
+            return Err(AppendError::Rejected {
+                index: 0,
+                rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
+            });
+        }
+        let (reply, rx) = oneshot::channel();
         let preparation = Arc::new(Preparation::new(batch));
         if preparation.len() < SHARED_PREPARE_MIN {
             preparation.work();
         }
-        self.queue(Command::Append { batch: preparation.clone(), capacity, reply }).then_some(preparation)
-    }
-
-    /// Hands `batch` over to the writer thread and helps prepare it.
-    fn send_batch(&self, batch: Vec<Submission>, capacity: Capacity, reply: AppendReply) -> bool {
-        let Some(preparation) = self.hand_over(batch, capacity, reply) else { return false };
-        self.inner.doorbell.ring();
-        // For a shared batch: this thread and, once it takes the request, the writer.
+        if !self.send(Command::Append { batch: preparation.clone(), capacity, reply }) {
+            return Err(AppendError::Closed);
+        }
+        // A shared batch: this thread and, once it takes the request, the writer.
         preparation.work();
-        true
+        Ok(rx)
     }
 
     /// Appends a batch atomically: all events are stored, or none. The
@@ -385,55 +369,13 @@ impl Ledger {
     /// [`Ledger::append`] with the actors limited to `capacity`: the ledger
     /// roles their credential allows (SPEC 4).
     pub async fn append_as(&self, batch: Vec<Submission>, capacity: Capacity) -> Result<Vec<Appended>, AppendError> {
-        if batch.is_empty() {
-            return Err(AppendError::Rejected {
-                index: 0,
-                rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
-            });
-        }
-        let (reply, rx) = oneshot::channel();
-        if !self.send_batch(batch, capacity, reply) {
-            return Err(AppendError::Closed);
-        }
-        rx.await.unwrap_or(Err(AppendError::Closed))
+        self.submit(batch, capacity)?.await.unwrap_or(Err(AppendError::Closed))
     }
 
-    /// [`Ledger::append`] for callers outside an async runtime. When
-    /// nobody is committing, the request is committed on this thread (see
-    /// `Core`), which spares two thread hand-offs.
+    /// [`Ledger::append`] for callers outside an async runtime: the same
+    /// path, waiting on this thread.
     pub fn append_blocking(&self, batch: Vec<Submission>) -> Result<Vec<Appended>, AppendError> {
-        if batch.is_empty() {
-            return Err(AppendError::Rejected {
-                index: 0,
-                rejection: Rejection::new(ErrorCode::BatchEmpty, "the batch holds no event"),
-            });
-        }
-        let (reply, mut rx) = oneshot::channel();
-        let Some(preparation) = self.hand_over(batch, Capacity::FULL, reply) else {
-            return Err(AppendError::Closed);
-        };
-        let core = match self.inner.core.try_lock() {
-            Ok(core) => Some(core),
-            Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        };
-        let Some(mut core) = core else {
-            // Someone is committing: the writer thread takes it from here.
-            self.inner.doorbell.ring();
-            preparation.work();
-            return rx.blocking_recv().unwrap_or(Err(AppendError::Closed));
-        };
-        // Nobody is committing: this thread commits its request itself (with
-        // whatever else is queued), sparing the two thread hand-offs, while
-        // the idle writer thread checks a large group and helps prepare it.
-        // Every other request queued meanwhile was rung for by its caller,
-        // who found the writer held.
-        let mut outcome = None;
-        while outcome.is_none() && core.run_one(Some(&self.inner.doorbell)) {
-            outcome = rx.try_recv().ok();
-        }
-        drop(core);
-        outcome.unwrap_or_else(|| rx.blocking_recv().unwrap_or(Err(AppendError::Closed)))
+        self.submit(batch, Capacity::FULL)?.blocking_recv().unwrap_or(Err(AppendError::Closed))
     }
 
     /// Imports a stream of envelopes as one atomic batch, holding only the
@@ -493,8 +435,6 @@ impl Ledger {
             check_nanos: s.check_nanos.load(Ordering::Relaxed),
             write_nanos: s.write_nanos.load(Ordering::Relaxed),
             commit_nanos: s.commit_nanos.load(Ordering::Relaxed),
-            written_ahead: s.written_ahead.load(Ordering::Relaxed),
-            rewritten: s.rewritten.load(Ordering::Relaxed),
             lost_races: s.lost_races.load(Ordering::Relaxed),
             retries_exhausted: s.retries_exhausted.load(Ordering::Relaxed),
             followed_events: s.followed_events.load(Ordering::Relaxed),
@@ -520,7 +460,6 @@ impl Ledger {
     /// the writer to stop.
     pub fn close(&self) {
         self.inner.sender.lock().unwrap_or_else(|e| e.into_inner()).take();
-        self.inner.doorbell.ring_with(|bell| bell.closed = true);
         if let Some(t) = self.inner.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = t.join();
         }
@@ -530,7 +469,6 @@ impl Ledger {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.sender.get_mut().unwrap_or_else(|e| e.into_inner()).take();
-        self.doorbell.ring_with(|bell| bell.closed = true);
         if let Some(t) = self.thread.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = t.join();
         }
@@ -539,10 +477,6 @@ impl Drop for Inner {
 
 fn closed_store() -> StoreError {
     StoreError::Io("the ledger is closed".into())
-}
-
-fn lock_state(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 pub use snapshot::{SNAPSHOT_FILE, SnapshotError};

@@ -114,20 +114,6 @@ pub(super) fn check_group(
     checked
 }
 
-/// Whether a group written ahead of its check (every request accepted, every
-/// event new) is what the check accepted.
-pub(super) fn written_as_checked(written: &[Accepted], accepted: &[Accepted]) -> bool {
-    written.len() == accepted.len()
-        && written.iter().zip(accepted).all(|(w, a)| {
-            w.outcome == a.outcome
-                && w.slots.len() == a.slots.len()
-                && w.slots.iter().zip(&a.slots).all(|(w, a)| match (w, a) {
-                    (Slot::New { seq, id }, Slot::New { seq: s, id: i }) => seq == s && id == i,
-                    _ => false,
-                })
-        })
-}
-
 /// Fills the replies of accepted requests, moving each sealed event into its
 /// place.
 pub(super) fn fill_outcomes(outcomes: &mut Outcomes, accepted: Vec<Accepted>) {

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use govledger_domain::{State, Timestamp};
 
 use super::group::Committer;
-use super::{IMPORT_CHUNK, lock_state, snapshot};
+use super::{IMPORT_CHUNK, snapshot};
 use crate::backend::{LogReader, StoreError};
 use crate::event::{Head, StoredEvent, sha256_hex};
 
@@ -126,7 +126,7 @@ impl Committer {
     /// [`Ledger::catch_up`]); returns how many events that was.
     pub(super) fn catch_up(&mut self) -> Result<u64, StoreError> {
         let before = self.head.seq;
-        let result = fold_from(self.reader.as_ref(), &mut lock_state(&self.state), &mut self.head, true);
+        let result = fold_from(self.reader.as_ref(), &mut self.state, &mut self.head, true);
         if self.head.seq != before {
             self.stats.followed_events.fetch_add(self.head.seq - before, Ordering::Relaxed);
             // Other replicas' clocks count too: `recorded_at` stays monotonic

@@ -4,19 +4,18 @@
 //! up with and retried.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use govledger_domain::{Capacity, State, Timestamp};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::check::{Accepted, Checked, Slot, check_group, fill_outcomes, written_as_checked};
-use super::prepare::{PREPARE_CHUNK, Preparation, SHARED_PREPARE_MIN, seal_next};
+use super::check::{Accepted, Checked, Slot, check_group, fill_outcomes};
+use super::prepare::{PREPARE_CHUNK, Preparation, seal_next};
 use super::room::Room;
-use super::writer::{CheckJob, Doorbell};
-use super::{AppendError, AppendReply, Appended, Clock, RetryPolicy, StatCounters, lock_state};
+use super::{AppendError, AppendReply, Appended, Clock, RetryPolicy, StatCounters};
 use crate::backend::{LogReader, LogWriter, StoreError, TransactionLimit};
 use crate::event::Head;
 
@@ -26,10 +25,10 @@ pub(super) fn jitter() -> f64 {
     (Uuid::new_v4().as_u128() as u64 & ((1 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }
 
+/// What the writer commits with: the validation state at the store's head
+/// and the store's log.
 pub(super) struct Committer {
-    /// Shared with a check running on the writer thread for a committing
-    /// caller (`CheckJob`); only whoever holds the `Core` uses it otherwise.
-    pub(super) state: Arc<Mutex<State>>,
+    pub(super) state: State,
     pub(super) log: Box<dyn LogWriter>,
     pub(super) reader: Arc<dyn LogReader>,
     /// The head of the store as far as `state` knows it.
@@ -80,14 +79,8 @@ impl Committer {
     }
 
     /// Checks and stores a group of requests; on a lost race, catches up and
-    /// tries again (bounded by the retry policy). `helper`: the doorbell of
-    /// an idle writer thread, when the committing thread is a caller (see
-    /// [`Ledger::append_blocking`]).
-    pub(super) fn commit_group(
-        &mut self,
-        group: Vec<(Arc<Preparation>, Capacity, AppendReply)>,
-        helper: Option<&Doorbell>,
-    ) {
+    /// tries again (bounded by the retry policy).
+    pub(super) fn commit_group(&mut self, group: Vec<(Arc<Preparation>, Capacity, AppendReply)>) {
         let batches: Vec<(Arc<Preparation>, Capacity)> =
             group.iter().map(|(batch, capacity, _)| (batch.clone(), *capacity)).collect();
         let mut attempt = 1;
@@ -95,7 +88,7 @@ impl Committer {
         let mut unsure_since = None;
         let mut outcomes = loop {
             let recorded = Recorded::new(self.tick());
-            let lost = match self.attempt_group(&batches, &recorded, helper) {
+            let lost = match self.attempt_group(&batches, &recorded) {
                 Ok(outcomes) => break outcomes,
                 Err(Again::TooLarge(room)) if group.len() > 1 => {
                     // Never split a request; a group of several is committed
@@ -107,8 +100,8 @@ impl Committer {
                     );
                     let mut group = group;
                     let second = group.split_off(group.len() / 2);
-                    self.commit_group(group, helper);
-                    self.commit_group(second, helper);
+                    self.commit_group(group);
+                    self.commit_group(second);
                     return;
                 }
                 Err(Again::TooLarge(room)) => {
@@ -181,55 +174,22 @@ impl Committer {
     /// One attempt at a group commit. The check: every request is checked
     /// on its own against the state including the group's earlier accepted
     /// requests, in one `Txn` that is kept only when the store has
-    /// committed. The write: the accepted requests' new events are sealed in
-    /// chain order and written chunk by chunk, each chunk as soon as its
-    /// preparation is ready; then the transaction is committed.
-    ///
-    /// Normally the check comes first, while the callers still prepare the
-    /// seals. When an idle writer thread can help (`helper`) and the group
-    /// is large enough to share, the writer thread checks while this thread
-    /// writes the whole group ahead of the check, as if every request were
-    /// accepted with only new events; when the check says otherwise (a
-    /// refusal, a retry of a stored event), the write is rolled back and the
-    /// accepted requests are written again. `Err` when another replica
+    /// committed; it runs while the callers still prepare the seals. The
+    /// write: the accepted requests' new events are sealed in chain order and
+    /// written chunk by chunk, each chunk as soon as its preparation is
+    /// ready; then the transaction is committed. `Err` when another replica
     /// appended first.
     pub(super) fn attempt_group(
         &mut self,
         batches: &[(Arc<Preparation>, Capacity)],
         recorded: &Recorded,
-        helper: Option<&Doorbell>,
     ) -> Result<Outcomes, Again> {
         let Committer { state, log, reader, head: committed, head_tx, stats, limit, .. } = self;
         let started = Instant::now();
-        let events: usize = batches.iter().map(|(batch, _)| batch.len()).sum();
-        let beside = helper.filter(|_| events >= SHARED_PREPARE_MIN).map(|doorbell| {
-            let job = Arc::new(CheckJob::new(batches, recorded.at, state.clone(), reader.clone()));
-            doorbell.ring_with(|bell| bell.checks.push(job.clone()));
-            let ahead = Self::write_ahead(log.as_mut(), batches, committed, recorded, &mut Room::new(limit));
-            let wrote = started.elapsed();
-            let (checked, change, took) = job.wait_or_run();
-            (ahead, wrote, checked, change, took)
-        });
-        let mut state = lock_state(state);
-        let (txn, checked, ahead, check_time, mut write_time) = match beside {
-            Some((ahead, wrote, checked, change, took)) => (state.resume(change), checked, Some(ahead), took, wrote),
-            None => {
-                let mut txn = state.begin();
-                let checked = check_group(&mut txn, batches, recorded.at, &mut |id| log.by_id(id));
-                (txn, checked, None, started.elapsed(), Duration::ZERO)
-            }
-        };
-        let Checked { mut outcomes, accepted, anything_new } = checked;
-        // The group as written ahead, when that is what the check accepted.
-        let ahead = match ahead {
-            Some(Ok((written, head))) if written_as_checked(&written, &accepted) => Some((written, head)),
-            Some(_) => {
-                log.rollback();
-                stats.rewritten.fetch_add(1, Ordering::Relaxed);
-                None
-            }
-            None => None,
-        };
+        let mut txn = state.begin();
+        let Checked { mut outcomes, mut accepted, anything_new } =
+            check_group(&mut txn, batches, recorded.at, &mut |id| log.by_id(id));
+        let check_time = started.elapsed();
 
         if !anything_new {
             // Nothing new to store: every request was refused or replayed. A
@@ -251,26 +211,16 @@ impl Committer {
             fill_outcomes(&mut outcomes, accepted);
             return Ok(outcomes);
         }
+        let writing = Instant::now();
         let mut room = Room::new(limit);
-        let (written, mut accepted, head) = match ahead {
-            Some((written, head)) => {
-                stats.written_ahead.fetch_add(1, Ordering::Relaxed);
-                (Ok(()), written, head)
-            }
-            None => {
-                let writing = Instant::now();
-                let mut accepted = accepted;
-                let mut head = committed.clone();
-                head.recorded_at.clone_from(&recorded.text);
-                let written = log.begin(committed.seq).and_then(|()| {
-                    accepted.iter_mut().try_for_each(|a| {
-                        Self::seal_and_write(log.as_mut(), &batches[a.batch].0, a, &mut head, recorded, &mut room)
-                    })
-                });
-                write_time += writing.elapsed();
-                (written, accepted, head)
-            }
-        };
+        let mut head = committed.clone();
+        head.recorded_at.clone_from(&recorded.text);
+        let written = log.begin(committed.seq).and_then(|()| {
+            accepted.iter_mut().try_for_each(|a| {
+                Self::seal_and_write(log.as_mut(), &batches[a.batch].0, a, &mut head, recorded, &mut room)
+            })
+        });
+        let write_time = writing.elapsed();
         let committing = Instant::now();
         match written.and_then(|()| log.commit(&head)) {
             Ok(()) => {
@@ -278,7 +228,7 @@ impl Committer {
                 txn.commit();
                 *committed = head;
                 head_tx.send_replace(committed.clone());
-                fill_outcomes(&mut outcomes, std::mem::take(&mut accepted));
+                fill_outcomes(&mut outcomes, accepted);
                 Ok(outcomes)
             }
             Err(e) => {
@@ -299,37 +249,6 @@ impl Committer {
                 Ok(outcomes)
             }
         }
-    }
-
-    /// Writes every event of the group into a new store transaction, as if
-    /// every request were accepted with only new events (see
-    /// [`Committer::attempt_group`]); returns them and the head after them.
-    pub(super) fn write_ahead(
-        log: &mut dyn LogWriter,
-        batches: &[(Arc<Preparation>, Capacity)],
-        committed: &Head,
-        recorded: &Recorded,
-        room: &mut Room,
-    ) -> Result<(Vec<Accepted>, Head), StoreError> {
-        let mut head = committed.clone();
-        head.recorded_at.clone_from(&recorded.text);
-        log.begin(committed.seq)?;
-        let mut seq = committed.seq;
-        let mut written = Vec::with_capacity(batches.len());
-        for (i, (batch, _)) in batches.iter().enumerate() {
-            let slots = batch
-                .ids
-                .iter()
-                .map(|&id| {
-                    seq += 1;
-                    Slot::New { seq, id }
-                })
-                .collect();
-            let mut request = Accepted { outcome: i, batch: i, slots, sealed: Vec::new() };
-            Self::seal_and_write(log, batch, &mut request, &mut head, recorded, room)?;
-            written.push(request);
-        }
-        Ok((written, head))
     }
 
     /// Seals an accepted request's new events (of `batch`) after `head`,

@@ -11,7 +11,7 @@ use super::check::{Failure, Slot};
 use super::group::{Committer, Recorded, jitter};
 use super::prepare::{event_id, seal_next};
 use super::room::Room;
-use super::{IMPORT_CHUNK, ImportError, ImportItem, ImportSummary, lock_state};
+use super::{IMPORT_CHUNK, ImportError, ImportItem, ImportSummary};
 use crate::backend::StoreError;
 use crate::event::{Encoded, StoredEvent};
 use crate::seal::Presealed;
@@ -48,8 +48,7 @@ impl Committer {
         // them, and a retry of one of them later in the file must be found.
         let mut unwritten: HashMap<Uuid, StoredEvent> = HashMap::new();
         let mut room = Room::new(&self.limit);
-        let mut state = lock_state(&self.state);
-        let mut txn = state.begin();
+        let mut txn = self.state.begin();
         let result = (|| {
             for item in source {
                 let (line, sub) = item?;
@@ -102,7 +101,6 @@ impl Committer {
         match result {
             Ok(()) => {
                 txn.commit();
-                drop(state);
                 self.head = head.clone();
                 self.head_tx.send_replace(head.clone());
                 summary.head = Some(head);
@@ -110,7 +108,6 @@ impl Committer {
             }
             Err(e) => {
                 drop(txn);
-                drop(state);
                 self.log.rollback();
                 if let ImportError::Store(StoreError::Conflict { .. } | StoreError::Ambiguous(_)) = e {
                     // Another replica of a shared store appended during the

@@ -22,20 +22,16 @@ pub(super) const PREPARE_CHUNK: usize = 16;
 /// A batch being prepared off the chain's sequential path (see `seal`), in
 /// chunks, by two threads, so that both cores work on it without a thread
 /// of its own (starting one per batch cost as much as it saved at 64
-/// events): the caller and the writer thread, or, when a blocking caller
-/// commits its batch itself (see [`Ledger::append_blocking`]), the writer
-/// thread and that caller.
+/// events): the caller and the writer.
 ///
-/// The committing thread (the writer) checks the rules on the submissions
-/// while the other prepares (they do not need the preparation), then seals
-/// and writes the batch chunk by chunk, each as soon as it is ready. (A
-/// blocking caller's group is written ahead of its check instead: the
-/// writer thread checks it first and then helps; see `CheckJob`.) The
-/// helper claims chunks from the front, in the order the writer needs them;
-/// while the chunk the writer needs next is still being prepared, the
-/// writer prepares one from the back, and it prepares itself any chunk
-/// nobody has got to. A chunk's mutex is held while it is prepared; a chunk
-/// whose preparer panicked is prepared again.
+/// The writer checks the rules on the submissions while the caller prepares
+/// (the check does not need the preparation), then seals and writes the
+/// batch chunk by chunk, each as soon as it is ready. The caller claims
+/// chunks from the front, in the order the writer needs them; while the
+/// chunk the writer needs next is still being prepared, the writer prepares
+/// one from the back, and it prepares itself any chunk nobody has got to. A
+/// chunk's mutex is held while it is prepared; a chunk whose preparer
+/// panicked is prepared again.
 pub(super) struct Preparation {
     pub(super) subs: Vec<Submission>,
     /// The events' ids: the client's, or a server-assigned UUIDv7.
