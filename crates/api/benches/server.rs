@@ -107,10 +107,13 @@ fn main() {
 
     println!("| scenario | connections | batch | events/s | requests/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut writer_rows = Vec::new();
     client_rt.block_on(async {
         for &batch in &batches {
             for &connections in &connections_list {
+                let before = ledger.stats();
                 let s = drive(&api, &token, connections as usize, seconds, ingest(&bank, batch)).await;
+                writer_rows.push((connections, batch, before, ledger.stats()));
                 println!(
                     "| ingest POST /v1/events | {connections} | {batch} | {:.0} | {:.0} | {:.2} | {:.2} |",
                     s.eps(),
@@ -139,6 +142,7 @@ fn main() {
             json!({"query": scorecard_q, "variables": {"agency": bank, "from": FROM, "to": TO}}),
         ),
     ];
+    print_writer_time(&writer_rows);
     if !queries_too {
         ledger.close();
         return;
@@ -204,4 +208,35 @@ fn main() {
     });
     eprintln!("final head seq {}", ledger.head().seq);
     ledger.close();
+}
+
+/// The writer's serialised time per request in each ingest scenario (from
+/// `Ledger::stats`): all of it (`append_nanos`), and its phases.
+fn print_writer_time(rows: &[(u64, u64, govledger_ledger::LedgerStats, govledger_ledger::LedgerStats)]) {
+    println!();
+    println!(
+        "writer's serialised time per request (LedgerStats: append_nanos / requests; the phases per request; \
+         rest = queue, answers and groups that stored nothing)"
+    );
+    println!(
+        "| connections | batch | requests | requests per group | writer µs per request | check | seal + write | commit | rest | commit µs per group |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (connections, batch, b, a) in rows {
+        let requests = (a.requests - b.requests).max(1) as f64;
+        let groups = (a.group_commits - b.group_commits).max(1) as f64;
+        let per = |nanos: u64| nanos as f64 / 1e3 / requests;
+        let (all, check, write, commit) = (
+            per(a.append_nanos - b.append_nanos),
+            per(a.check_nanos - b.check_nanos),
+            per(a.write_nanos - b.write_nanos),
+            per(a.commit_nanos - b.commit_nanos),
+        );
+        println!(
+            "| {connections} | {batch} | {requests:.0} | {:.1} | {all:.1} | {check:.1} | {write:.1} | {commit:.1} | {:.1} | {:.0} |",
+            requests / groups,
+            all - check - write - commit,
+            (a.commit_nanos - b.commit_nanos) as f64 / 1e3 / groups,
+        );
+    }
 }

@@ -231,6 +231,7 @@ mod tests {
             lost_races,
             retries_exhausted: 1,
             followed_events,
+            ..govledger_ledger::LedgerStats::default()
         };
         m.ledger_stats(&stats(3, 40, 1_000_000_000));
         m.ledger_stats(&stats(5, 41, 1_500_000_000));

@@ -164,7 +164,7 @@ fn retries_are_bounded_and_the_answer_says_retry() {
 }
 
 #[test]
-fn the_writer_times_the_phases_of_each_group_commit_that_stores_events() {
+fn the_writer_times_the_phases_of_each_group_commit_and_its_time_per_request() {
     let log = MemoryLog::new();
     let ledger = open(&log);
     ledger.append_blocking(city()).unwrap();
@@ -183,8 +183,19 @@ fn the_writer_times_the_phases_of_each_group_commit_that_stores_events() {
             && second.commit_nanos > first.commit_nanos,
         "every phase of the second commit took some time: {first:?} then {second:?}"
     );
-    assert_eq!((stats.write_nanos, stats.commit_nanos), (second.write_nanos, second.commit_nanos));
-    assert_eq!(stats, second, "a refused group's check is not counted either");
+    assert_eq!(
+        (stats.check_nanos, stats.write_nanos, stats.commit_nanos),
+        (second.check_nanos, second.write_nanos, second.commit_nanos),
+        "a refused group's check is not counted in the phases"
+    );
+    // The writer's time per request counts every request, a refused one too,
+    // and covers the phases of the groups that stored events.
+    assert_eq!((first.requests, second.requests, stats.requests), (1, 2, 3));
+    assert!(
+        second.append_nanos >= second.check_nanos + second.write_nanos + second.commit_nanos,
+        "the writer's time holds its phases: {second:?}"
+    );
+    assert!(stats.append_nanos > second.append_nanos, "the refused request took some of it: {stats:?}");
 }
 
 #[test]

@@ -79,8 +79,9 @@ impl Committer {
     }
 
     /// Checks and stores a group of requests; on a lost race, catches up and
-    /// tries again (bounded by the retry policy).
-    pub(super) fn commit_group(&mut self, group: Vec<(Arc<Preparation>, Capacity, AppendReply)>) {
+    /// tries again (bounded by the retry policy). `started`: when the writer
+    /// took the group off the queue, for its time per request.
+    pub(super) fn commit_group(&mut self, group: Vec<(Arc<Preparation>, Capacity, AppendReply)>, started: Instant) {
         let batches: Vec<(Arc<Preparation>, Capacity)> =
             group.iter().map(|(batch, capacity, _)| (batch.clone(), *capacity)).collect();
         let mut attempt = 1;
@@ -100,8 +101,8 @@ impl Committer {
                     );
                     let mut group = group;
                     let second = group.split_off(group.len() / 2);
-                    self.commit_group(group);
-                    self.commit_group(second);
+                    self.commit_group(group, started);
+                    self.commit_group(second, Instant::now());
                     return;
                 }
                 Err(Again::TooLarge(room)) => {
@@ -166,9 +167,14 @@ impl Committer {
                 }
             }
         }
+        // Counted before the answers, so that a caller that has its answer
+        // sees its request counted; the answers' time is added after.
+        let answering = started.elapsed();
+        self.stats.answered(group.len(), answering);
         for ((_, _, reply), outcome) in group.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
         }
+        self.stats.answered(0, started.elapsed().saturating_sub(answering));
     }
 
     /// One attempt at a group commit. The check: every request is checked

@@ -5,6 +5,7 @@
 //! blocking — is checked against exactly the state it is appended to.
 
 use std::sync::mpsc::Receiver;
+use std::time::Instant;
 
 use super::group::Committer;
 use super::{Command, MAX_GROUP_EVENTS, snapshot};
@@ -52,7 +53,7 @@ impl Core {
                         None => break,
                     }
                 }
-                self.committer.commit_group(group);
+                self.committer.commit_group(group, Instant::now());
             }
             Command::Import { source, progress, reply } => {
                 let _ = reply.send(self.committer.import(source, progress));
