@@ -19,7 +19,7 @@
 //!   `Transaction`).
 //!
 //! Both sides run in this one process on the `govledger` binary's global
-//! allocator, mimalloc, with transparent huge pages off as in the binary.
+//! allocator, mimalloc.
 //!
 //! Run: `cargo bench -p govledger-store-embedded --bench append`. After
 //! criterion's per-side figures (and `seal_512`, the CPU cost of sealing
@@ -401,7 +401,6 @@ fn seal_group(c: &mut Criterion) {
 }
 
 fn main() {
-    common::as_the_binary();
     let mut c = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
