@@ -2,8 +2,7 @@
 //! loses no acknowledged event and exits 0; a restart serves the same log,
 //! head, agencies, tokens and assessment (from the projection checkpoint
 //! saved at the stop); `serve --demo` starts on a demo city and a
-//! token for it, and does not overwrite an existing ledger. The server
-//! process runs with transparent huge pages off.
+//! token for it, and does not overwrite an existing ledger.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -134,19 +133,6 @@ async fn serve_demo_starts_on_a_demo_city_with_a_token() {
     let server = Server::start(&data, root.path(), &["--demo"]);
     assert!(server.preamble.iter().all(|l| !l.contains("token")), "{:?}", server.preamble);
     assert_eq!(Client::new(&server, Some(&token)).head_seq().await, head);
-}
-
-/// The binary turns transparent huge pages off for its process (batch-64
-/// appends ran slower with them; the history of BENCHMARKS.md, 2026-12-03):
-/// the kernel reports it in the process's status.
-#[cfg(target_os = "linux")]
-#[test]
-fn the_server_process_runs_with_transparent_huge_pages_off() {
-    let fx = Fixture::new();
-    let server = fx.serve(&[]);
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-    let thp = status.lines().find_map(|l| l.strip_prefix("THP_enabled:")).map(str::trim);
-    assert_eq!(thp, Some("0"), "{status}");
 }
 
 /// Issue 18: `serve` saves the validation state's snapshot at its interval

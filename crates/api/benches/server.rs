@@ -14,7 +14,10 @@
 //!
 //! Run: `cargo bench -p govledger-api --bench server` (release profile).
 //! Environment: `GOVLEDGER_BENCH_SECONDS` (per scenario, default 3),
-//! `GOVLEDGER_BENCH_SCALE` (demo city scale, default 1.0).
+//! `GOVLEDGER_BENCH_SCALE` (demo city scale, default 1.0),
+//! `GOVLEDGER_BENCH_CONNECTIONS` and `GOVLEDGER_BENCH_BATCHES` (the ingest
+//! scenarios, comma-separated; default `1,8,32` and `1,100`),
+//! `GOVLEDGER_BENCH_QUERIES=0` (ingest only).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -34,6 +37,11 @@ use tokio::sync::watch;
 mod common;
 use common::{MakeRequest, drive, env_f64, ingest};
 
+/// The `govledger` binary's allocator (crates/cli/src/main.rs), so that the
+/// server here allocates as `govledger serve` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FROM: &str = "2026-01-01T00:00:00+08:00";
 const TO: &str = "2026-07-01T00:00:00+08:00";
 
@@ -42,7 +50,18 @@ fn fixed(path: &str, body: String) -> MakeRequest {
     Arc::new(move |_, _| (path.clone(), "application/json", body.clone(), 0))
 }
 
+/// A comma-separated list of numbers from the environment, or `default`.
+fn env_list(name: &str, default: &[u64]) -> Vec<u64> {
+    match std::env::var(name) {
+        Ok(v) => v.split(',').map(|n| n.trim().parse().unwrap_or_else(|_| panic!("{name}: {v:?}"))).collect(),
+        Err(_) => default.to_vec(),
+    }
+}
+
 fn main() {
+    let connections_list = env_list("GOVLEDGER_BENCH_CONNECTIONS", &[1, 8, 32]);
+    let batches = env_list("GOVLEDGER_BENCH_BATCHES", &[1, 100]);
+    let queries_too = std::env::var("GOVLEDGER_BENCH_QUERIES").map_or(true, |v| v != "0");
     let seconds = env_f64("GOVLEDGER_BENCH_SECONDS", 3.0).clamp(0.5, 60.0);
     let scale = env_f64("GOVLEDGER_BENCH_SCALE", 1.0).clamp(0.01, 25.0);
     let dir = tempfile::tempdir().unwrap();
@@ -88,10 +107,13 @@ fn main() {
 
     println!("| scenario | connections | batch | events/s | requests/s | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut writer_rows = Vec::new();
     client_rt.block_on(async {
-        for batch in [1u64, 100] {
-            for connections in [1usize, 8, 32] {
-                let s = drive(&api, &token, connections, seconds, ingest(&bank, batch)).await;
+        for &batch in &batches {
+            for &connections in &connections_list {
+                let before = ledger.stats();
+                let s = drive(&api, &token, connections as usize, seconds, ingest(&bank, batch)).await;
+                writer_rows.push((connections, batch, before, ledger.stats()));
                 println!(
                     "| ingest POST /v1/events | {connections} | {batch} | {:.0} | {:.0} | {:.2} | {:.2} |",
                     s.eps(),
@@ -120,6 +142,11 @@ fn main() {
             json!({"query": scorecard_q, "variables": {"agency": bank, "from": FROM, "to": TO}}),
         ),
     ];
+    print_writer_time(&writer_rows);
+    if !queries_too {
+        ledger.close();
+        return;
+    }
     println!();
     println!(
         "| query (32 connections) | appends running | GraphQL req/s | p50 ms | p99 ms | bare req/s | p50 ms | p99 ms | ratio | response bytes |"
@@ -181,4 +208,35 @@ fn main() {
     });
     eprintln!("final head seq {}", ledger.head().seq);
     ledger.close();
+}
+
+/// The writer's serialised time per request in each ingest scenario (from
+/// `Ledger::stats`): all of it (`append_nanos`), and its phases.
+fn print_writer_time(rows: &[(u64, u64, govledger_ledger::LedgerStats, govledger_ledger::LedgerStats)]) {
+    println!();
+    println!(
+        "writer's serialised time per request (LedgerStats: append_nanos / requests; the phases per request; \
+         rest = queue, answers and groups that stored nothing)"
+    );
+    println!(
+        "| connections | batch | requests | requests per group | writer µs per request | check | seal + write | commit | rest | commit µs per group |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (connections, batch, b, a) in rows {
+        let requests = (a.requests - b.requests).max(1) as f64;
+        let groups = (a.group_commits - b.group_commits).max(1) as f64;
+        let per = |nanos: u64| nanos as f64 / 1e3 / requests;
+        let (all, check, write, commit) = (
+            per(a.append_nanos - b.append_nanos),
+            per(a.check_nanos - b.check_nanos),
+            per(a.write_nanos - b.write_nanos),
+            per(a.commit_nanos - b.commit_nanos),
+        );
+        println!(
+            "| {connections} | {batch} | {requests:.0} | {:.1} | {all:.1} | {check:.1} | {write:.1} | {commit:.1} | {:.1} | {:.0} |",
+            requests / groups,
+            all - check - write - commit,
+            (a.commit_nanos - b.commit_nanos) as f64 / 1e3 / groups,
+        );
+    }
 }

@@ -228,11 +228,10 @@ mod tests {
             check_nanos: 250_000_000,
             write_nanos: 500_000_000,
             commit_nanos,
-            written_ahead: 0,
-            rewritten: 0,
             lost_races,
             retries_exhausted: 1,
             followed_events,
+            ..govledger_ledger::LedgerStats::default()
         };
         m.ledger_stats(&stats(3, 40, 1_000_000_000));
         m.ledger_stats(&stats(5, 41, 1_500_000_000));

@@ -168,21 +168,7 @@ enum AssessFormat {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Transparent huge pages off for this process. With them (mimalloc asks
-/// for them), growing the validation state faults in 2 MiB pages that the
-/// kernel may first compact memory for; turning them off took batch-64
-/// appends from 0.66–0.70× bare rusqlite to 0.73–0.74× and left batch 512
-/// where it was (the history of BENCHMARKS.md, durable append, 2026-12-03). Databases
-/// advise the same (Redis, MongoDB).
-fn no_transparent_huge_pages() -> Result<(), String> {
-    #[cfg(target_os = "linux")]
-    return rustix::thread::disable_transparent_huge_pages(true).map_err(|e| e.to_string());
-    #[cfg(not(target_os = "linux"))]
-    Ok(())
-}
-
 fn main() -> ExitCode {
-    let thp = no_transparent_huge_pages();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Err(e) = config::apply(&mut cli, &matches) {
@@ -202,9 +188,6 @@ fn main() -> ExitCode {
     }
     if let Some(e) = bad_filter {
         tracing::warn!(error = %e, default = default_log, "GOVLEDGER_LOG is not a valid filter; logging at the default level");
-    }
-    if let Err(e) = thp {
-        tracing::warn!(error = %e, "cannot turn transparent huge pages off; appends may stall now and then");
     }
     match run(cli) {
         Ok(code) => code,

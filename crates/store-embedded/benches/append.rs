@@ -19,7 +19,7 @@
 //!   `Transaction`).
 //!
 //! Both sides run in this one process on the `govledger` binary's global
-//! allocator, mimalloc, with transparent huge pages off as in the binary.
+//! allocator, mimalloc.
 //!
 //! Run: `cargo bench -p govledger-store-embedded --bench append`. After
 //! criterion's per-side figures (and `seal_512`, the CPU cost of sealing
@@ -305,9 +305,6 @@ struct Breakdown {
     total_us: f64,
     /// Group commits (the ledger) or transactions (bare).
     commits: u64,
-    /// Group commits written while the writer thread checked them (see
-    /// `LedgerStats::written_ahead`); bare: 0.
-    ahead: u64,
     /// check, seal+write, commit; bare: —, inserts, commit.
     phases_us: [f64; 3],
 }
@@ -320,7 +317,6 @@ impl Breakdown {
             batches: side.batches,
             total_us: micros(side.timed),
             commits: s.group_commits,
-            ahead: s.written_ahead,
             phases_us: [us(s.check_nanos), us(s.write_nanos), us(s.commit_nanos)],
         }
     }
@@ -330,7 +326,6 @@ impl Breakdown {
             batches: side.batches,
             total_us: micros(side.inserting + side.committing),
             commits: side.batches,
-            ahead: 0,
             phases_us: [0.0, micros(side.inserting), micros(side.committing)],
         }
     }
@@ -340,7 +335,6 @@ impl Breakdown {
             batches: self.batches - before.batches,
             total_us: self.total_us - before.total_us,
             commits: self.commits - before.commits,
-            ahead: self.ahead - before.ahead,
             phases_us: std::array::from_fn(|i| self.phases_us[i] - before.phases_us[i]),
         }
     }
@@ -356,21 +350,19 @@ fn print_breakdowns(rows: &[(usize, Breakdown, Breakdown)]) {
     println!();
     println!(
         "where the time went in the paired phase, mean µs per batch (govledger: the writer's phases from \
-         Ledger::stats, the rest of the call is hand-over, preparation not overlapped, replies, less the check \
-         that ran beside the write in groups written ahead; bare: inserts from BEGIN to COMMIT, and the COMMIT)"
+         Ledger::stats, the rest of the call is hand-over, preparation not overlapped, replies; bare: inserts from BEGIN to COMMIT, and the COMMIT)"
     );
     println!(
-        "| batch | govledger check | seal + write | commit | rest of the call | whole call | group commits per batch | written ahead | bare inserts | bare commit | bare whole |"
+        "| batch | govledger check | seal + write | commit | rest of the call | whole call | group commits per batch | bare inserts | bare commit | bare whole |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (size, gov, bare) in rows {
         let (gov_total, [check, write, commit]) = gov.per_batch();
         let (bare_total, [_, inserts, bare_commit]) = bare.per_batch();
         println!(
-            "| {size} | {check:.0} | {write:.0} | {commit:.0} | {:.0} | {gov_total:.0} | {:.2} | {:.0} % | {inserts:.0} | {bare_commit:.0} | {bare_total:.0} |",
+            "| {size} | {check:.0} | {write:.0} | {commit:.0} | {:.0} | {gov_total:.0} | {:.2} | {inserts:.0} | {bare_commit:.0} | {bare_total:.0} |",
             gov_total - check - write - commit,
             gov.commits as f64 / gov.batches.max(1) as f64,
-            100.0 * gov.ahead as f64 / gov.commits.max(1) as f64,
         );
     }
 }
@@ -409,7 +401,6 @@ fn seal_group(c: &mut Criterion) {
 }
 
 fn main() {
-    common::as_the_binary();
     let mut c = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))

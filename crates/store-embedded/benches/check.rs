@@ -32,7 +32,6 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn main() {
-    common::as_the_binary();
     let events: u64 = env_or("EVENTS", 600_000);
     let rounds: usize = env_or("ROUNDS", 3);
     let now = Timestamp::parse("2026-11-22T00:00:00Z").expect("a valid timestamp");

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
-use super::{Command, Ledger, closed_store, lock_state};
+use super::{Command, Ledger, closed_store};
 use crate::backend::{LogReader, StoreError};
 use crate::event::Head;
 
@@ -82,8 +82,7 @@ impl Ledger {
 
 /// The writer's side of `Command::Snapshot`: a copy of `state` if it holds
 /// exactly the events up to `head`.
-pub(super) fn copy(state: &std::sync::Mutex<State>, head: &Head) -> Option<(State, Head)> {
-    let state = lock_state(state);
+pub(super) fn copy(state: &State, head: &Head) -> Option<(State, Head)> {
     (state.head_seq() == head.seq).then(|| (state.clone(), head.clone()))
 }
 

@@ -1,10 +1,33 @@
-//! The ledger's unit tests: chunked preparation of a batch, a request
-//! answered by the thread that commits, and a group written ahead of its check.
+//! The ledger's unit tests: chunked preparation of a batch, one path for
+//! async and blocking callers through the writer's group commit, and a
+//! group too large for one store transaction.
 
-use govledger_store_conformance::fixtures::publicity;
+use std::future::Future as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
-use super::*;
-use crate::event::GENESIS_HASH;
+use govledger_domain::{Capacity, ErrorCode, Submission, Timestamp};
+use govledger_store_conformance::fixtures::{city, publicity};
+use uuid::Uuid;
+
+use super::prepare::Preparation;
+use super::writer::Core;
+use super::{AppendError, Appended, Ledger, LedgerOptions};
+use crate::backend::{LogReader as _, LogWriter, StoreError, TransactionLimit};
+use crate::event::{Encoded, GENESIS_HASH, Head, StoredEvent};
+use crate::memory::MemoryLog;
+
+/// A ledger on `log` whose writer is run by the test (`core.run_one`), with
+/// the fixture city stored.
+fn unstarted(log: Box<dyn LogWriter>, reader: Arc<MemoryLog>) -> (Ledger, Core) {
+    let (ledger, mut core) = Ledger::unstarted(log, reader, LedgerOptions::default()).unwrap();
+    let mut rx = ledger.submit(city(), Capacity::FULL).unwrap();
+    assert!(core.run_one());
+    assert_eq!(rx.try_recv().unwrap().unwrap().len(), 3);
+    (ledger, core)
+}
 
 #[test]
 fn a_preparation_gives_the_batch_in_order_even_when_a_preparer_died() {
@@ -82,87 +105,35 @@ fn the_writer_prepares_from_the_back_while_its_next_chunk_is_in_progress() {
     assert_eq!(writer.join().unwrap(), (16, 16));
 }
 
+/// An async and a blocking caller take the same path: both hand their
+/// request to the writer's queue (no caller commits on its own thread), and
+/// requests waiting together are committed as one group.
 #[test]
-fn a_request_queued_while_another_thread_commits_is_answered_by_that_thread() {
-    let log = crate::memory::MemoryLog::new();
-    let ledger = Ledger::open(Box::new(log.writer()), log).unwrap();
-    ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
-    let mut core = lock_core(&ledger.inner.core);
-    let waiting = {
+fn async_and_blocking_callers_hand_their_requests_to_the_writer_and_share_a_group_commit() {
+    let log = MemoryLog::new();
+    let (ledger, mut core) = unstarted(Box::new(log.writer()), log.clone());
+    let blocking = {
         let ledger = ledger.clone();
-        std::thread::spawn(move || ledger.append_blocking(vec![publicity("P-queued")]))
+        std::thread::spawn(move || ledger.append_blocking(vec![publicity("P-blocking")]))
     };
-    // Until the request is queued (a condition, not a pause).
+    // Until the blocking caller's request is queued (a condition, not a pause).
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !core.has_queued() {
-        assert!(std::time::Instant::now() < deadline, "the request was never queued");
+        assert!(std::time::Instant::now() < deadline, "the blocking request was never queued");
+        assert!(!blocking.is_finished(), "the blocking caller was answered without the writer");
         std::thread::yield_now();
     }
-    // This thread holds the writer: it commits the queued request, which
-    // is stored before its caller could have run it.
-    assert!(core.run_one(None));
-    assert_eq!(core.writer.head.seq, 4);
-    drop(core);
-    let appended = waiting.join().unwrap().unwrap();
-    assert_eq!(appended[0].event.seq, 4);
-}
-
-/// A group committed with a helper's doorbell is offered as a check job
-/// and written ahead. Here nobody serves the doorbell, so the committing
-/// thread runs the check itself once it has written. When the check
-/// refuses a request of the group, the write is rolled back and the
-/// accepted requests are written again, after one another, with nothing
-/// of the refused one in the store or the state.
-#[test]
-fn a_group_written_ahead_of_its_check_is_written_again_without_a_refused_request() {
-    let log = crate::memory::MemoryLog::new();
-    let ledger = Ledger::open(Box::new(log.writer()), log.clone()).unwrap();
-    ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
-    let doorbell = Doorbell::default();
-    let group = |batches: Vec<Vec<Submission>>| {
-        let mut core = lock_core(&ledger.inner.core);
-        let replies: Vec<_> = batches
-            .into_iter()
-            .map(|batch| {
-                let (reply, rx) = oneshot::channel();
-                assert!(ledger.hand_over(batch, Capacity::FULL, reply).is_some());
-                rx
-            })
-            .collect();
-        assert!(core.run_one(Some(&doorbell)));
-        drop(core);
-        replies.into_iter().map(|mut rx| rx.try_recv().unwrap()).collect::<Vec<_>>()
-    };
-    let publicities =
-        |prefix: &str, n: usize| -> Vec<Submission> { (0..n).map(|i| publicity(&format!("{prefix}{i}"))).collect() };
-
-    // The second request's second event repeats an activity of the first.
-    let outcomes = group(vec![publicities("A", 70), vec![publicity("C0"), publicity("A5")], publicities("B", 5)]);
-    assert_eq!(doorbell.wait().checks.len(), 1, "the group's check was offered once");
-    let seqs = |o: &Result<Vec<Appended>, AppendError>| -> Vec<u64> {
-        o.as_ref().unwrap().iter().map(|a| a.event.seq).collect()
-    };
-    assert_eq!(seqs(&outcomes[0]), (4..74).collect::<Vec<_>>());
-    match &outcomes[1] {
-        Err(AppendError::Rejected { index, .. }) => assert_eq!(*index, 1),
-        other => panic!("the second request should be refused at its second event: {other:?}"),
-    }
-    assert_eq!(seqs(&outcomes[2]), (74..79).collect::<Vec<_>>());
-    let stats = ledger.stats();
-    assert_eq!((stats.written_ahead, stats.rewritten), (0, 1), "{stats:?}");
-    assert_eq!(log.read(0, 1000).unwrap().len(), 78);
-    assert!(crate::verify::verify(log.as_ref()).unwrap().ok());
-
-    // Nothing of the refused request is in the state: its first event is
-    // accepted now. A group the check accepts as written is kept.
-    let outcomes = group(vec![publicities("D", 40), vec![publicity("C0")], publicities("E", 30)]);
-    assert_eq!(doorbell.wait().checks.len(), 1);
-    assert_eq!(seqs(&outcomes[0]), (79..119).collect::<Vec<_>>());
-    assert_eq!(seqs(&outcomes[1]), vec![119]);
-    assert_eq!(seqs(&outcomes[2]), (120..150).collect::<Vec<_>>());
-    let stats = ledger.stats();
-    assert_eq!((stats.written_ahead, stats.rewritten), (1, 1), "{stats:?}");
-    assert_eq!(log.read(0, 1000).unwrap().len(), 149);
+    // The async caller's first poll queues its request behind it.
+    let mut pending = Box::pin(ledger.append(vec![publicity("P-async")]));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(pending.as_mut().poll(&mut cx).is_pending());
+    let before = ledger.stats().group_commits;
+    assert!(core.run_one());
+    assert!(!core.has_queued(), "both requests were taken into the one group");
+    assert_eq!(ledger.stats().group_commits, before + 1);
+    let Poll::Ready(from_async) = pending.as_mut().poll(&mut cx) else { panic!("the async caller was not answered") };
+    assert_eq!(from_async.unwrap()[0].event.seq, 5);
+    assert_eq!(blocking.join().unwrap().unwrap()[0].event.seq, 4);
     assert!(crate::verify::verify(log.as_ref()).unwrap().ok());
 }
 
@@ -205,26 +176,19 @@ impl LogWriter for Limited {
 /// whole and its neighbours are stored.
 #[test]
 fn a_group_too_large_for_one_transaction_is_committed_in_several_and_never_splits_a_request() {
-    let log = crate::memory::MemoryLog::new();
+    let log = MemoryLog::new();
     let commits = Arc::new(AtomicU64::new(0));
     // Room for about twelve events per transaction.
-    let writer = Limited { inner: log.writer(), max_bytes: 12 * 450, used: 0, commits: commits.clone() };
-    let ledger = Ledger::open(Box::new(writer), log.clone()).unwrap();
-    ledger.append_blocking(govledger_store_conformance::fixtures::city()).unwrap();
+    let limited = Limited { inner: log.writer(), max_bytes: 12 * 450, used: 0, commits: commits.clone() };
+    let (ledger, mut core) = unstarted(Box::new(limited), log.clone());
     let publicities =
         |prefix: &str, n: usize| -> Vec<Submission> { (0..n).map(|i| publicity(&format!("{prefix}{i}"))).collect() };
-    let mut core = lock_core(&ledger.inner.core);
     let replies: Vec<_> = [publicities("A", 8), publicities("B", 8), publicities("C", 40), publicities("D", 8)]
         .into_iter()
-        .map(|batch| {
-            let (reply, rx) = oneshot::channel();
-            assert!(ledger.hand_over(batch, Capacity::FULL, reply).is_some());
-            rx
-        })
+        .map(|batch| ledger.submit(batch, Capacity::FULL).unwrap())
         .collect();
     let before = commits.load(Ordering::Relaxed);
-    assert!(core.run_one(None));
-    drop(core);
+    assert!(core.run_one());
     let outcomes: Vec<_> = replies.into_iter().map(|mut rx| rx.try_recv().unwrap()).collect();
     let seqs = |o: &Result<Vec<Appended>, AppendError>| -> Vec<u64> {
         o.as_ref().unwrap().iter().map(|a| a.event.seq).collect()

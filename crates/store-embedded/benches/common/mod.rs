@@ -15,19 +15,6 @@ use std::time::{Duration, Instant};
 
 use govledger_domain::Submission;
 
-/// Turns transparent huge pages off for the bench process, as the
-/// `govledger` binary does for itself (crates/cli/src/main.rs), so that both
-/// sides of a comparison run as they would in it. `GOVLEDGER_BENCH_THP=kernel`
-/// leaves the kernel's setting instead, to measure what turning them off does.
-pub fn as_the_binary() {
-    if std::env::var("GOVLEDGER_BENCH_THP").is_ok_and(|v| v == "kernel") {
-        println!("transparent huge pages: the kernel's setting (GOVLEDGER_BENCH_THP=kernel)");
-        return;
-    }
-    #[cfg(target_os = "linux")]
-    rustix::thread::disable_transparent_huge_pages(true).expect("turn transparent huge pages off");
-}
-
 /// Where benchmark data directories are created: `GOVLEDGER_BENCH_DIR` if
 /// set, else the system temp dir. It must be a real disk (not tmpfs), or
 /// fsync costs nothing and the append figures mean little.
