@@ -63,7 +63,10 @@ fn run(store: &str, pg: &PgServer, scale: f64, seconds: f64) -> Run {
     let sample_body = String::from_utf8(ledger.read(head - 1, 1).unwrap()[0].canonical_body()).unwrap();
 
     let index = AgencyIndex::new();
-    index.catch_up(ledger.reader().as_ref()).unwrap();
+    let reader = ledger.reader();
+    let mut projection = govledger_assess::Projection::new();
+    reader.scan_raw(0, &mut |row| projection.apply_raw(row.body, row.hash).is_ok()).unwrap();
+    index.follow(reader.as_ref(), &projection).unwrap();
     let bank = index.all().into_iter().find(|a| a.kind == AgencyKind::Bank).unwrap().agency_id;
     let tokens = TokenStore::open(dir.path()).unwrap();
     let token = tokens.issue(&bank, TokenRole::Agency).unwrap().secret;

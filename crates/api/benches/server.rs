@@ -77,7 +77,10 @@ fn main() {
     eprintln!("seeded demo city scale {scale}: {head} events in {:.1}s ({summary:?})", t.elapsed().as_secs_f64());
 
     let index = AgencyIndex::new();
-    index.catch_up(ledger.reader().as_ref()).unwrap();
+    let reader = ledger.reader();
+    let mut projection = govledger_assess::Projection::new();
+    reader.scan_raw(0, &mut |row| projection.apply_raw(row.body, row.hash).is_ok()).unwrap();
+    index.follow(reader.as_ref(), &projection).unwrap();
     let bank = index.all().into_iter().find(|a| a.kind == AgencyKind::Bank).unwrap().agency_id;
     let tokens = TokenStore::open(dir.path()).unwrap();
     let token = tokens.issue(&bank, TokenRole::Agency).unwrap().secret;

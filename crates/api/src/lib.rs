@@ -179,16 +179,6 @@ impl AppState {
     /// with the caller to save it at shutdown) in place of its empty one.
     /// Call before the state is cloned.
     pub fn with_assessor(mut self, assessor: Arc<Assessor>) -> Self {
-        // The agency index starts from the projection's registrations
-        // instead of reading the whole log (issue 18); if that fails it
-        // folds the log as usual at the first request.
-        let (standing, at) = {
-            let projection = assessor.read();
-            (projection.standing_registrations(), projection.head_seq())
-        };
-        if let Err(e) = self.inner.agencies.seed(self.inner.ledger.reader().as_ref(), &standing, at) {
-            tracing::warn!(error = %e, "cannot start the agency index from the projection; folding the log");
-        }
         match Arc::get_mut(&mut self.inner) {
             Some(shared) => shared.assessor = assessor,
             // Already shared: keep the state as it is, but fold the loaded
@@ -321,12 +311,19 @@ impl AppState {
             .map_err(|e| AppError::Internal(format!("a blocking task failed: {e}")))?
     }
 
-    /// Brings the agency index up to the ledger's head.
+    /// Brings the agency index up to the ledger's head: the projection
+    /// first, then the index from it.
     async fn catch_up_agencies(&self) -> Result<(), AppError> {
-        if self.inner.agencies.seq() >= self.inner.ledger.head().seq {
+        let target = self.inner.ledger.head().seq;
+        if self.inner.agencies.seq() >= target {
             return Ok(());
         }
-        self.blocking(|s| s.agencies.catch_up(s.ledger.reader().as_ref()).map_err(AppError::from)).await
+        self.blocking(move |s| {
+            s.assessor.catch_up(&s.ledger, target)?;
+            let projection = s.assessor.read();
+            s.agencies.follow(s.ledger.reader().as_ref(), &projection).map_err(AppError::from)
+        })
+        .await
     }
 
     /// Whether the token a long-lived connection authenticated with is

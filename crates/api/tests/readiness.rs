@@ -11,29 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use govledger_api::{AppState, Limits, TokenStore, app};
-use govledger_domain::{Submission, Timestamp};
+use govledger_domain::Timestamp;
 use govledger_ledger::memory::MemoryLog;
 use govledger_ledger::{Head, Ledger, LogReader, LogWriter, RawRow, StoreError, StoredEvent};
-use serde_json::{Value, json};
+use govledger_store_conformance::fixtures::{city, publicity};
+use serde_json::Value;
 use tower::ServiceExt;
 use uuid::Uuid;
-
-fn sub(v: Value) -> Submission {
-    Submission::parse(v).unwrap()
-}
-
-fn city() -> Vec<Submission> {
-    let reg = |id: &str, kind: &str, roles: Value| {
-        sub(json!({"type": "AgencyRegistered", "actor": "office", "occurred_at": "2026-01-01T00:00:00Z",
-                   "data": {"agency_id": id, "name": id, "kind": kind, "roles": roles}}))
-    };
-    vec![reg("office", "government", json!(["coordinator"])), reg("psb", "public_security", json!([]))]
-}
-
-fn publicity(id: &str) -> Submission {
-    sub(json!({"type": "PublicityDelivered", "actor": "psb", "occurred_at": "2026-02-01T00:00:00Z",
-               "data": {"activity_id": id, "audience": "residents", "reach": 10}}))
-}
 
 /// The memory store, whose reads can be made to fail (a store that is down).
 struct Flaky {
@@ -97,35 +81,36 @@ async fn get(app: &axum::Router, path: &str) -> (StatusCode, Value) {
 async fn a_replica_that_follows_the_store_is_ready_and_catches_up_to_be_so() {
     let log = MemoryLog::new();
     let a = replica(&log);
-    a.ledger.append(city()).await.unwrap();
+    let city_head = a.ledger.append(city()).await.unwrap().len() as u64;
     let (status, body) = get(&a.app, "/readyz").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!((body["status"].as_str(), body["head"].as_u64()), (Some("ready"), Some(2)));
+    assert_eq!((body["status"].as_str(), body["head"].as_u64()), (Some("ready"), Some(city_head)));
     // Another replica appends: this one is behind until it catches up, which the check does.
     let b = replica(&log);
     b.ledger.append(vec![publicity("P1")]).await.unwrap();
-    assert_eq!(a.ledger.head().seq, 2);
+    assert_eq!(a.ledger.head().seq, city_head);
     let (status, body) = get(&a.app, "/readyz").await;
-    assert_eq!((status, body["head"].as_u64()), (StatusCode::OK, Some(3)), "{body}");
+    assert_eq!((status, body["head"].as_u64()), (StatusCode::OK, Some(city_head + 1)), "{body}");
 }
 
 #[tokio::test]
 async fn a_broken_chain_appended_by_another_writer_makes_the_replica_not_ready() {
     let log = MemoryLog::new();
     let a = replica(&log);
-    a.ledger.append(city()).await.unwrap();
+    let city_head = a.ledger.append(city()).await.unwrap().len() as u64;
     // Another writer stores an event that does not link to the head.
     let at = Timestamp::parse("2026-03-01T00:00:00Z").unwrap();
-    let bad = StoredEvent::seal(3, Uuid::now_v7(), &publicity("P1"), at, &"0".repeat(64));
+    let bad = StoredEvent::seal(city_head + 1, Uuid::now_v7(), &publicity("P1"), at, &"0".repeat(64));
     let mut other = log.writer();
-    other.begin(2).unwrap();
+    other.begin(city_head).unwrap();
     other.write(std::slice::from_ref(&bad)).unwrap();
-    let head = Head { seq: 3, hash: bad.event.hash.clone(), recorded_at: bad.event.recorded_at.clone() };
+    let head = Head { seq: city_head + 1, hash: bad.event.hash.clone(), recorded_at: bad.event.recorded_at.clone() };
     other.commit(&head).unwrap();
     let (status, body) = get(&a.app, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["status"], "not_ready");
-    assert!(body["reason"].as_str().unwrap().contains("cannot follow the store past seq 2"), "{body}");
+    let reason = body["reason"].as_str().unwrap();
+    assert!(reason.contains(&format!("cannot follow the store past seq {city_head}")), "{body}");
     // Alive all the same: `/healthz` is liveness.
     assert_eq!(get(&a.app, "/healthz").await.0, StatusCode::OK);
 }

@@ -5,10 +5,12 @@
 //! indicators use, borrowing strings from the input. Two inputs give the same
 //! [`Decoded`] value: a [`StoredEvent`] (what the server has at hand) and a
 //! canonical body straight from the store (the fast path of a full rebuild,
-//! which skips building a `serde_json::Value` per event).
+//! which skips building a `serde_json::Value` per event: the envelope is read
+//! in place through the domain's [`EventView`], the payload by [`payload`]).
 
 use std::borrow::Cow;
 
+use govledger_domain::canonical::{EventView, Tail};
 use govledger_domain::catalog::{AgencyKind, PenaltyKind, Role};
 use govledger_domain::{EventType, Timestamp};
 use govledger_ledger::StoredEvent;
@@ -178,17 +180,11 @@ pub(crate) struct Decoded<'a> {
 
 /// Decodes a canonical body (RFC 8785 bytes as stored).
 pub(crate) fn decode_body(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    if let Some(scanned) = canonical::scan(body) {
-        let id = uuid(scanned.id, scanned.seq)?;
-        return build(
-            scanned.seq,
-            id,
-            scanned.event_type,
-            scanned.actor,
-            scanned.occurred_at,
-            scanned.recorded_at,
-            scanned.data,
-        );
+    if let Some(view) = EventView::parse(body)
+        && let Some(data) = payload::read(view.data)
+    {
+        let id = uuid(view.id, view.seq)?;
+        return build(view.seq, id, view.event_type, view.actor, view.occurred_at, view.recorded_at, data);
     }
     decode_body_serde(body)
 }
@@ -196,7 +192,7 @@ pub(crate) fn decode_body(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 /// Decodes a canonical body with serde_json (any JSON of the stored shape).
 fn decode_body_serde(body: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let parsed: Body<'_> = serde_json::from_slice(body).map_err(|e| DecodeError {
-        seq: govledger_ledger::Tail::parse(body).map_or(0, |t| t.seq),
+        seq: Tail::parse(body).map_or(0, |t| t.seq),
         reason: format!("the stored body is not a readable event: {e}"),
     })?;
     let seq = parsed.seq;
@@ -232,7 +228,7 @@ fn build<'a>(
         value.ok_or_else(|| DecodeError { seq, reason: format!("{} has no {field}", event_type.as_str()) })
     };
     let time = |field: &'static str, text: &str| {
-        micros(text).ok_or_else(|| DecodeError {
+        Timestamp::parse(text).map(Timestamp::micros).map_err(|_| DecodeError {
             seq,
             reason: format!("{field} {text:?} of {} is not a timestamp", event_type.as_str()),
         })
@@ -314,30 +310,20 @@ fn build<'a>(
     })
 }
 
-/// A direct reader of canonical bodies, several times faster than a general
-/// JSON parser on the rebuild path. RFC 8785 fixes the shape: keys sorted,
-/// no whitespace, integers without fraction or exponent. Anything it does
-/// not expect (an escape inside a field it reads, a number in another
+/// A direct reader of canonical payloads, several times faster than a
+/// general JSON parser on the rebuild path. RFC 8785 fixes the shape: keys
+/// sorted, no whitespace, integers without fraction or exponent. Anything it
+/// does not expect (an escape inside a field it reads, a number in another
 /// notation) makes it give up, and the body goes through serde_json instead,
 /// so it is a shortcut, never a second interpretation. Both paths fill the
 /// same [`Data`] and share `build`.
-mod canonical {
+mod payload {
     use std::borrow::Cow;
 
     use super::Data;
 
-    pub(super) struct Scanned<'a> {
-        pub actor: &'a str,
-        pub data: Data<'a>,
-        pub id: &'a str,
-        pub occurred_at: &'a str,
-        pub recorded_at: &'a str,
-        pub seq: u64,
-        pub event_type: &'a str,
-    }
-
     struct Cursor<'a> {
-        /// The body, checked to be UTF-8 once; strings are sliced from it at
+        /// The payload's text (UTF-8, checked by the view); strings are sliced from it at
         /// the positions of ASCII quotes, which are always char boundaries.
         text: &'a str,
         b: &'a [u8],
@@ -497,92 +483,18 @@ mod canonical {
         }
     }
 
-    /// Reads a canonical body; `None` when it is not of the expected shape.
-    pub(super) fn scan(body: &[u8]) -> Option<Scanned<'_>> {
-        let text = std::str::from_utf8(body).ok()?;
-        let mut c = Cursor { text, b: body, at: 0 };
-        c.expect(b"{\"actor\":")?;
-        let actor = c.string()?;
-        c.expect(b",\"data\":")?;
+    /// Reads a payload's canonical text; `None` when it is not of the
+    /// expected shape.
+    pub(super) fn read(text: &str) -> Option<Data<'_>> {
+        let mut c = Cursor { text, b: text.as_bytes(), at: 0 };
         let data = c.data()?;
-        c.expect(b",\"id\":")?;
-        let id = c.string()?;
-        c.expect(b",\"occurred_at\":")?;
-        let occurred_at = c.string()?;
-        c.expect(b",\"prev_hash\":")?;
-        c.string()?;
-        c.expect(b",\"recorded_at\":")?;
-        let recorded_at = c.string()?;
-        c.expect(b",\"seq\":")?;
-        let seq = c.uint()?;
-        c.expect(b",\"type\":")?;
-        let event_type = c.string()?;
-        c.expect(b"}")?;
-        (c.at == body.len()).then_some(Scanned { actor, data, id, occurred_at, recorded_at, seq, event_type })
+        (c.at == text.len()).then_some(data)
     }
 }
 
 /// A catalog enumeration from its wire text.
 fn parse_enum<T: for<'de> Deserialize<'de>>(text: &str) -> Option<T> {
     T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(text)).ok()
-}
-
-/// Microseconds since the epoch of a timestamp. The canonical form
-/// (`YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z`) is read directly, which is several
-/// times faster than a general RFC 3339 parser; anything else goes through
-/// the domain's parser.
-pub(crate) fn micros(text: &str) -> Option<i64> {
-    fast_micros(text).or_else(|| Timestamp::parse(text).ok().map(Timestamp::micros))
-}
-
-fn fast_micros(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let mut v = 0i64;
-        for &c in &b[range] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + i64::from(c - b'0');
-        }
-        Some(v)
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let frac_micros = match (b.len(), b[19]) {
-        (20, b'Z') => 0,
-        (24, b'.') if b[23] == b'Z' => num(20..23)? * 1000,
-        (27, b'.') if b[26] == b'Z' => num(20..26)?,
-        _ => return None,
-    };
-    if !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let days_in_month = match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if !(1..=days_in_month).contains(&day) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    Some(((days * 24 + hour) * 60 + minute) * 60_000_000 + second * 1_000_000 + frac_micros)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

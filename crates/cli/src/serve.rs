@@ -304,8 +304,9 @@ async fn shutdown_signal() -> &'static str {
 /// new user can query at once. Returns (agency, token).
 fn issue_demo_token(dir: &Path) -> Result<(String, String)> {
     let reader = crate::store::open_reader(dir)?;
+    let projection = crate::projection::load(dir, reader.as_ref(), &mut |_| {})?;
     let index = AgencyIndex::new();
-    index.catch_up(reader.as_ref())?;
+    index.follow(reader.as_ref(), &projection)?;
     let coordinator = index
         .all()
         .into_iter()

@@ -122,8 +122,9 @@ fn open_store(dir: &Path) -> Result<TokenStore> {
 /// on standard error.
 pub fn issue(dir: &Path, agency: &str, role: TokenRole, options: &IssueOptions) -> Result<ExitCode> {
     let reader = crate::store::open_reader(dir)?;
+    let projection = crate::projection::load(dir, reader.as_ref(), &mut |_| {})?;
     let index = AgencyIndex::new();
-    index.catch_up(reader.as_ref()).context("cannot read the ledger")?;
+    index.follow(reader.as_ref(), &projection).context("cannot read the ledger")?;
     let Some(info) = index.get(agency) else {
         eprintln!(
             "error: agency {agency:?} is not registered in the ledger in {} (as of seq {}); register it first",

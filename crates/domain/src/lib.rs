@@ -5,6 +5,7 @@
 //! storage, hashing or transport. Every rule lives here once; the CLI, HTTP,
 //! GraphQL and import paths all go through [`Txn::admit`].
 
+pub mod canonical;
 pub mod catalog;
 pub mod envelope;
 pub mod error;

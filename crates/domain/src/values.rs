@@ -10,12 +10,15 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{ErrorCode, Rejection};
+
+mod timestamp;
+
+pub use timestamp::{EARLIEST_OCCURRED_AT, EARLIEST_OCCURRED_AT_MICROS, Timestamp};
 
 /// Separator used to carry an [`ErrorCode`] through a serde error message.
 pub(crate) const CODE_MARK: char = '\u{1}';
@@ -216,136 +219,6 @@ pub fn parse_uuid(raw: &str) -> Result<uuid::Uuid, Rejection> {
         ErrorCode::InvalidEventId,
         format!("{:?} is not a UUID in the form 8-4-4-4-12 hex digits", shorten(raw)),
     ))
-}
-
-/// The earliest `occurred_at` a submission may carry (SPEC 2.1).
-pub const EARLIEST_OCCURRED_AT: &str = "2000-01-01T00:00:00Z";
-/// [`EARLIEST_OCCURRED_AT`] in microseconds since the Unix epoch.
-pub const EARLIEST_OCCURRED_AT_MICROS: i64 = 946_684_800_000_000;
-
-/// A point in time, UTC, with at most microsecond precision.
-///
-/// Parsed from RFC 3339 with any offset; written as RFC 3339 UTC with `Z`,
-/// with 0, 3 or 6 fractional digits as needed, so the same instant always has
-/// the same text (and the same hash).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Timestamp(DateTime<Utc>);
-
-impl Timestamp {
-    /// Parses RFC 3339 with an offset and at most 6 fractional digits.
-    ///
-    /// Stricter than chrono, which also reads a space for `T` and U+2212 for
-    /// the offset's minus: a ledger timestamp is the plain RFC 3339 form, so
-    /// that every reader agrees on the instant. A leap second (`:60`, which
-    /// chrono reads at any minute) is refused with its own code,
-    /// `time.leap_second` (SPEC 2.1 v1.2).
-    pub fn parse(raw: &str) -> Result<Self, Rejection> {
-        let plain = raw.is_ascii() && matches!(raw.as_bytes().get(10), Some(b'T' | b't'));
-        let parsed = DateTime::parse_from_rfc3339(raw).ok().filter(|_| plain).ok_or_else(|| {
-            Rejection::new(
-                ErrorCode::InvalidTimestamp,
-                format!("{:?} is not an RFC 3339 timestamp with an offset, e.g. 2026-03-02T08:17:30Z", shorten(raw)),
-            )
-        })?;
-        // chrono reads `:60` (at any minute) as a nanosecond count of one
-        // second or more. The ledger keeps one text per instant, so a leap
-        // second is refused rather than moved; the plain form makes bytes
-        // 17..19 the seconds.
-        if parsed.timestamp_subsec_nanos() >= 1_000_000_000 {
-            let at_59 = format!("{}59{}", &raw[..17], &raw[19..]);
-            return Err(Rejection::new(
-                ErrorCode::LeapSecond,
-                format!(
-                    "{:?} is a leap second (:60), which the ledger does not accept; write {:?} or the next second instead",
-                    shorten(raw),
-                    shorten(&at_59)
-                ),
-            ));
-        }
-        if let Some(dot) = raw.find('.') {
-            let digits = raw[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
-            if digits > 6 {
-                return Err(Rejection::new(
-                    ErrorCode::TimestampTooPrecise,
-                    format!("{:?} has {digits} fractional digits; at most 6 (microseconds) are kept", shorten(raw)),
-                ));
-            }
-        }
-        Ok(Self(parsed.with_timezone(&Utc)))
-    }
-
-    /// Parses an envelope's `occurred_at`: a timestamp (as [`Timestamp::parse`])
-    /// not before [`EARLIEST_OCCURRED_AT`] once normalised to UTC (SPEC 2.1:
-    /// back-dated history is accepted, but not from before 2000).
-    ///
-    /// Only submissions are held to it: stored events and query bounds are
-    /// read with [`Timestamp::parse`], and payload timestamps (`due_at`,
-    /// `scheduled_for`, periods) have their own rules.
-    pub fn parse_occurred_at(raw: &str) -> Result<Self, Rejection> {
-        let t = Self::parse(raw)?;
-        if t.micros() < EARLIEST_OCCURRED_AT_MICROS {
-            return Err(Rejection::new(
-                ErrorCode::OccurredTooEarly,
-                format!(
-                    "{:?} is {} in UTC, before {EARLIEST_OCCURRED_AT}; the ledger accepts back-dated events \
-                     from {EARLIEST_OCCURRED_AT} on",
-                    shorten(raw),
-                    t.to_rfc3339()
-                ),
-            ));
-        }
-        Ok(t)
-    }
-
-    /// The current time, truncated to microseconds.
-    pub fn now() -> Self {
-        Self::from_micros(Utc::now().timestamp_micros())
-    }
-
-    /// From microseconds since the Unix epoch.
-    pub fn from_micros(micros: i64) -> Self {
-        Self(DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MIN_UTC))
-    }
-
-    /// Microseconds since the Unix epoch.
-    pub fn micros(self) -> i64 {
-        self.0.timestamp_micros()
-    }
-
-    /// The instant as a chrono value.
-    pub fn as_datetime(self) -> DateTime<Utc> {
-        self.0
-    }
-
-    /// The canonical text: RFC 3339, UTC, `Z`.
-    pub fn to_rfc3339(self) -> String {
-        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-    }
-}
-
-impl From<DateTime<Utc>> for Timestamp {
-    fn from(value: DateTime<Utc>) -> Self {
-        Self::from_micros(value.timestamp_micros())
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_rfc3339())
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_rfc3339())
-    }
-}
-
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Timestamp::parse(&raw).map_err(|r| coded(r.code, r.message))
-    }
 }
 
 /// An amount of money in minor units (fen): an integer from 0 to 10^15.

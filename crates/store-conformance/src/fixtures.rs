@@ -1,7 +1,9 @@
 //! Envelopes of a small fixture city — a coordinator (`office`), a police
 //! bureau (`psb`) and a bank (`bank-a`) — and the lifecycle steps the suite
 //! and the ledger's own shared-store tests race on. One place, so that every
-//! test of the append path means the same city.
+//! test of the append path means the same city: the stores' own tests
+//! (embedded, KurrentDB) and the API's readiness tests use it too, and count
+//! from `city().len()` rather than a number of their own.
 
 use serde_json::{Value, json};
 use uuid::Uuid;

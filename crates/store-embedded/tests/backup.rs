@@ -13,20 +13,13 @@ use std::sync::{Arc, Mutex};
 
 use govledger_domain::Submission;
 use govledger_ledger::{LogReader, verify};
+use govledger_store_conformance::fixtures::city;
 use govledger_store_embedded::backup::{self, MANIFEST_FILE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 fn sub(v: Value) -> Submission {
     Submission::parse(v).unwrap()
-}
-
-fn city() -> Vec<Submission> {
-    let reg = |id: &str, kind: &str, roles: Value| {
-        sub(json!({"type": "AgencyRegistered", "actor": "office", "occurred_at": "2026-01-01T00:00:00Z",
-                   "data": {"agency_id": id, "name": id, "kind": kind, "roles": roles}}))
-    };
-    vec![reg("office", "government", json!(["coordinator"])), reg("psb", "public_security", json!([]))]
 }
 
 fn publicity(id: &str) -> Submission {
@@ -122,7 +115,7 @@ fn restore_never_overwrites_a_ledger_and_refuses_a_damaged_backup() {
         .unwrap();
     let backup_dir = root.path().join("backup");
     let manifest = backup::backup(&live_dir, &backup_dir, &["tokens.sqlite", "absent.sqlite"], None).unwrap();
-    assert_eq!(manifest.events, 2);
+    assert_eq!(manifest.events, city().len() as u64);
     assert_eq!(
         manifest.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
         vec!["ledger.sqlite", "tokens.sqlite"]

@@ -6,6 +6,7 @@ use std::sync::{Arc, Barrier};
 
 use govledger_domain::{ErrorCode, Submission, Timestamp};
 use govledger_ledger::{AppendError, Ledger, Problem, verify, verify_sharded};
+use govledger_store_conformance::fixtures::{city, freeze_execution, freeze_request};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -22,35 +23,9 @@ fn with_id(mut v: Value, id: Uuid) -> Value {
     v
 }
 
-/// A coordinator, a police bureau and two banks.
-fn city() -> Vec<Submission> {
-    let reg = |id: &str, kind: &str, roles: Value| {
-        sub(env(
-            "AgencyRegistered",
-            "office",
-            "2026-01-01T00:00:00Z",
-            json!({"agency_id": id, "name": id, "kind": kind, "roles": roles}),
-        ))
-    };
-    vec![
-        reg("office", "government", json!(["coordinator"])),
-        reg("psb", "public_security", json!([])),
-        reg("bank-a", "bank", json!([])),
-        reg("bank-b", "bank", json!([])),
-    ]
-}
-
-fn freeze_request(id: &str) -> Submission {
-    sub(env(
-        "FreezeRequested",
-        "psb",
-        "2026-02-01T10:00:00Z",
-        json!({"freeze_id": id, "mode": "freeze", "bank": "bank-a", "account_ref": "acct:x1", "amount_minor": 5000}),
-    ))
-}
-
-fn freeze_execution(id: &str) -> Submission {
-    sub(env("FreezeExecuted", "bank-a", "2026-02-01T10:05:00Z", json!({"freeze_id": id, "amount_frozen_minor": 5000})))
+/// The number of events of the fixture city (its registrations, seq 1 to this).
+fn city_len() -> u64 {
+    city().len() as u64
 }
 
 fn rejected_code(e: AppendError) -> (usize, ErrorCode) {
@@ -68,18 +43,19 @@ fn open(dir: &std::path::Path) -> Ledger {
 fn appended_events_are_chained_read_back_and_verified() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = open(dir.path());
+    let n = city_len();
     let out = ledger.append_blocking(city()).unwrap();
-    assert_eq!(out.iter().map(|a| a.event.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(out.iter().map(|a| a.event.seq).collect::<Vec<_>>(), (1..=n).collect::<Vec<_>>());
     assert_eq!(out[0].event.prev_hash, govledger_ledger::GENESIS_HASH);
     assert_eq!(out[1].event.prev_hash, out[0].event.hash);
-    assert_eq!(ledger.head().seq, 4);
-    assert_eq!(ledger.head().hash, out[3].event.hash);
+    assert_eq!(ledger.head().seq, n);
+    assert_eq!(ledger.head().hash, out[out.len() - 1].event.hash);
     let read = ledger.read(1, 10).unwrap();
-    assert_eq!(read.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert_eq!(read.iter().map(|e| e.seq).collect::<Vec<_>>(), (2..=n).collect::<Vec<_>>());
     assert_eq!(read[0], out[1].event);
     let report = verify(ledger.reader().as_ref()).unwrap();
     assert!(report.ok(), "{report:?}");
-    assert_eq!(report.events, 4);
+    assert_eq!(report.events, n);
 }
 
 #[test]
@@ -89,11 +65,11 @@ fn a_batch_with_one_bad_event_stores_none_and_names_its_index() {
     ledger.append_blocking(city()).unwrap();
     let batch = vec![freeze_request("F1"), freeze_execution("F1"), freeze_execution("F1")];
     assert_eq!(rejected_code(ledger.append_blocking(batch).unwrap_err()), (2, ErrorCode::FreezeAlreadyAnswered));
-    assert_eq!(ledger.head().seq, 4);
-    assert!(ledger.read(4, 10).unwrap().is_empty());
+    assert_eq!(ledger.head().seq, city_len());
+    assert!(ledger.read(city_len(), 10).unwrap().is_empty());
     // The abandoned batch left no trace in the validation state either.
     ledger.append_blocking(vec![freeze_request("F1"), freeze_execution("F1")]).unwrap();
-    assert_eq!(ledger.head().seq, 6);
+    assert_eq!(ledger.head().seq, city_len() + 2);
 }
 
 #[test]
@@ -117,14 +93,14 @@ fn idempotent_retries_return_the_stored_event_even_after_restart() {
     let again = ledger.append_blocking(vec![sub(with_id(same, id))]).unwrap();
     assert!(again[0].replayed, "the id index is durable, not a cache");
     assert_eq!(again[0].event, first[0].event);
-    assert_eq!(ledger.head().seq, 5);
+    assert_eq!(ledger.head().seq, city_len() + 1);
     let mut different = freeze_request_json("F1");
     different["data"]["amount_minor"] = json!(6000);
     assert_eq!(
         rejected_code(ledger.append_blocking(vec![sub(with_id(different, id))]).unwrap_err()),
         (0, ErrorCode::IdConflict)
     );
-    assert_eq!(ledger.head().seq, 5);
+    assert_eq!(ledger.head().seq, city_len() + 1);
 }
 
 fn freeze_request_json(id: &str) -> Value {
@@ -148,7 +124,7 @@ fn the_same_id_twice_in_one_batch_is_one_event() {
     assert!(!out[0].replayed);
     assert!(out[1].replayed);
     assert_eq!(out[0].event, out[1].event);
-    assert_eq!(ledger.head().seq, 5);
+    assert_eq!(ledger.head().seq, city_len() + 1);
 }
 
 #[test]
@@ -191,7 +167,7 @@ fn concurrent_conflicting_answers_are_accepted_exactly_once() {
         }
     }
     assert_eq!(accepted, FREEZES, "each freeze executed exactly once");
-    assert_eq!(ledger.head().seq as usize, 4 + 2 * FREEZES);
+    assert_eq!(ledger.head().seq as usize, city().len() + 2 * FREEZES);
     assert!(verify(ledger.reader().as_ref()).unwrap().ok());
 }
 
@@ -227,7 +203,7 @@ fn concurrent_appends_share_transactions() {
     for h in handles {
         h.join().unwrap();
     }
-    let events = ledger.read(4, 10_000).unwrap();
+    let events = ledger.read(city_len(), 10_000).unwrap();
     assert_eq!(events.len(), THREADS * PER_THREAD);
     let mut stamps: Vec<&str> = events.iter().map(|e| e.recorded_at.as_str()).collect();
     stamps.dedup();
@@ -321,8 +297,8 @@ fn import_is_atomic_and_names_the_line() {
     assert_eq!(ledger.head().seq, 0);
     assert!(ledger.reader().anchor().unwrap().is_none());
     let ok = ledger.import_blocking(city().into_iter().enumerate().map(|(i, s)| Ok((i as u64, s))), |_| {}).unwrap();
-    assert_eq!(ok.appended, 4);
-    assert_eq!(ledger.head().seq, 4);
+    assert_eq!(ok.appended, city_len());
+    assert_eq!(ledger.head().seq, city_len());
 }
 
 #[test]
@@ -343,9 +319,9 @@ fn a_narrower_capacity_keeps_the_actor_from_its_ledger_roles() {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let refused = runtime.block_on(ledger.append_as(vec![register()], govledger_domain::Capacity::AGENCY));
     assert_eq!(rejected_code(refused.unwrap_err()), (0, ErrorCode::ActorNotAuthorised));
-    assert_eq!(ledger.head().seq, 4);
+    assert_eq!(ledger.head().seq, city_len());
     runtime.block_on(ledger.append_as(vec![register()], govledger_domain::Capacity::COORDINATOR)).unwrap();
-    assert_eq!(ledger.head().seq, 5);
+    assert_eq!(ledger.head().seq, city_len() + 1);
 }
 
 /// A data directory of 40 events, and a copy of it with `tamper` done to its
@@ -369,7 +345,7 @@ fn verify_in_shards_reports_what_one_by_one_does_at_and_across_shard_boundaries(
     {
         let ledger = open(dir.path());
         ledger.append_blocking(city()).unwrap();
-        ledger.append_blocking((5..=40).map(|n| freeze_request(&format!("F{n}"))).collect()).unwrap();
+        ledger.append_blocking((city_len() + 1..=40).map(|n| freeze_request(&format!("F{n}"))).collect()).unwrap();
         ledger.close();
     }
     // With two shards, the second starts after seq 20 (40 / 2).
@@ -420,7 +396,7 @@ fn a_large_import_leaves_no_large_wal_behind() {
     let requests = (0..12_000).map(|i| freeze_request(&format!("F-WAL-{i}")));
     let items = city().into_iter().chain(requests).enumerate().map(|(i, s)| Ok((i as u64 + 1, s)));
     let summary = ledger.import_blocking(items, |_| {}).unwrap();
-    assert_eq!(summary.appended, 12_004);
+    assert_eq!(summary.appended, 12_000 + city_len());
     // 12,000 rows of ~400 bytes went through the WAL; the checkpoint after the commit truncated it.
     let wal = std::fs::metadata(dir.path().join("ledger.sqlite-wal")).map(|m| m.len()).unwrap_or(0);
     assert!(wal < 1 << 20, "the WAL kept {wal} bytes after the import");
@@ -442,7 +418,7 @@ fn events_without_an_id_get_a_uuid_v7_on_every_path() {
         (100..110).map(|i| freeze_request(&format!("F-V7-{i}"))).enumerate().map(|(i, s)| Ok((i as u64 + 1, s)));
     assert_eq!(ledger.import_blocking(import, |_| {}).unwrap().appended, 10);
     let read = ledger.read(0, 1_000).unwrap();
-    assert_eq!(read.len(), 4 + 100 + 10);
+    assert_eq!(read.len(), city().len() + 100 + 10);
     assert_eq!(read[..stored.len()], stored.iter().map(|a| a.event.clone()).collect::<Vec<_>>()[..]);
     let ids: std::collections::HashSet<Uuid> = read.iter().map(|e| e.id).collect();
     assert_eq!(ids.len(), read.len(), "ids are distinct");

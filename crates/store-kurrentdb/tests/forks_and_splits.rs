@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use govledger_domain::{ErrorCode, Submission, Timestamp};
 use govledger_ledger::{AppendError, Clock, Ledger, LogReader, StoreError, verify};
+use govledger_store_conformance::fixtures::city;
 use govledger_store_kurrentdb::emulated::{EmulatedStream, Fault};
 use govledger_store_kurrentdb::{KurrentStore, TransientRetry};
 use serde_json::{Value, json};
@@ -29,12 +30,9 @@ fn sub(v: Value) -> Submission {
     Submission::parse(v).unwrap()
 }
 
-fn city() -> Vec<Submission> {
-    let reg = |id: &str, kind: &str, roles: Value| {
-        sub(json!({"type": "AgencyRegistered", "actor": "office", "occurred_at": "2026-01-01T00:00:00Z",
-                   "data": {"agency_id": id, "name": id, "kind": kind, "roles": roles}}))
-    };
-    vec![reg("office", "government", json!(["coordinator"])), reg("psb", "public_security", json!([]))]
+/// The seq of the first event after the fixture city.
+fn after_city() -> u64 {
+    city().len() as u64 + 1
 }
 
 fn publicity(activity: &str, id: Option<Uuid>) -> Submission {
@@ -83,17 +81,21 @@ fn defect_1_a_retry_through_a_lagging_replica_does_not_fork_the_chain() {
     stream.hold_subscription();
     let x = Uuid::now_v7();
     let first = a.append_blocking(vec![publicity("P1", Some(x))]).unwrap();
-    assert_eq!(first[0].event.seq, 3);
+    assert_eq!(first[0].event.seq, after_city());
     // The client did not hear A's answer and sends the same event to B.
     let again = b.append_blocking(vec![publicity("P1", Some(x))]).unwrap();
-    assert_eq!(again[0].event.seq, 3);
-    assert_eq!(again[0].event.hash, stored_hash(&stream, 3), "B answers with the stored event, not its own seal");
+    assert_eq!(again[0].event.seq, after_city());
+    assert_eq!(
+        again[0].event.hash,
+        stored_hash(&stream, after_city()),
+        "B answers with the stored event, not its own seal"
+    );
     assert!(again[0].replayed);
-    assert_eq!(b.head().hash, stored_hash(&stream, 3), "B's head is the stored one");
+    assert_eq!(b.head().hash, stored_hash(&stream, after_city()), "B's head is the stored one");
     // B's next event links to the stored chain.
     b.append_blocking(vec![publicity("P2", None)]).unwrap();
     stream.release_subscription();
-    assert!(chain_verifies(&stream), "the chain forked at seq 4");
+    assert!(chain_verifies(&stream), "the chain forked after P1");
 }
 
 #[test]
@@ -111,12 +113,12 @@ fn defect_1_a_retry_after_an_unknown_outcome_does_not_fork_the_chain() {
     let _ = ledger.append_blocking(vec![publicity("P1", Some(x))]);
     // The client retries with the same id, as it is told to.
     let again = ledger.append_blocking(vec![publicity("P1", Some(x))]).unwrap();
-    assert_eq!(again[0].event.seq, 3);
-    assert_eq!(again[0].event.hash, stored_hash(&stream, 3));
-    assert_eq!(ledger.head().hash, stored_hash(&stream, 3));
+    assert_eq!(again[0].event.seq, after_city());
+    assert_eq!(again[0].event.hash, stored_hash(&stream, after_city()));
+    assert_eq!(ledger.head().hash, stored_hash(&stream, after_city()));
     ledger.append_blocking(vec![publicity("P2", None)]).unwrap();
-    assert!(chain_verifies(&stream), "the chain forked at seq 4");
-    assert_eq!(ledger.read(0, 100).unwrap().len(), 4, "P1 stored once");
+    assert!(chain_verifies(&stream), "the chain forked after P1");
+    assert_eq!(ledger.read(0, 100).unwrap().len() as u64, after_city() + 1, "P1 stored once");
 }
 
 #[test]
@@ -127,10 +129,10 @@ fn after_an_unknown_outcome_the_ledger_reads_back_and_answers_stored_with_the_st
     stream.inject(&[Fault::LoseAck, Fault::Unavailable, Fault::Unavailable]);
     // Without a client id: the server-assigned id is what finds it again.
     let out = ledger.append_blocking(vec![publicity("P1", None)]).unwrap();
-    assert_eq!(out[0].event.seq, 3);
-    assert_eq!(out[0].event.hash, stored_hash(&stream, 3));
+    assert_eq!(out[0].event.seq, after_city());
+    assert_eq!(out[0].event.hash, stored_hash(&stream, after_city()));
     assert!(!out[0].replayed, "the client sent it once: it is new to the client");
-    assert_eq!(ledger.read(0, 100).unwrap().len(), 3, "stored once");
+    assert_eq!(ledger.read(0, 100).unwrap().len() as u64, after_city(), "stored once");
     assert!(chain_verifies(&stream));
 }
 
@@ -142,9 +144,9 @@ fn after_an_unknown_outcome_that_stored_nothing_the_ledger_stores_the_batch_once
     // Three unreachable attempts: nothing stored, but the store cannot know.
     stream.inject(&[Fault::Unavailable, Fault::Unavailable, Fault::Unavailable]);
     let out = ledger.append_blocking(vec![publicity("P1", None)]).unwrap();
-    assert_eq!(out[0].event.seq, 3);
+    assert_eq!(out[0].event.seq, after_city());
     assert!(!out[0].replayed);
-    assert_eq!(ledger.read(0, 100).unwrap().len(), 3);
+    assert_eq!(ledger.read(0, 100).unwrap().len() as u64, after_city());
 }
 
 #[test]
@@ -163,7 +165,7 @@ fn an_unknown_outcome_that_cannot_be_read_back_is_answered_ambiguous() {
     }
     // The cluster is back: the retry with the same id learns the truth.
     let again = ledger.append_blocking(vec![publicity("P1", Some(x))]).unwrap();
-    assert_eq!((again[0].event.seq, again[0].event.hash.clone()), (3, stored_hash(&stream, 3)));
+    assert_eq!((again[0].event.seq, again[0].event.hash.clone()), (after_city(), stored_hash(&stream, after_city())));
     ledger.append_blocking(vec![publicity("P2", None)]).unwrap();
     assert!(chain_verifies(&stream));
 }
@@ -178,7 +180,7 @@ fn defect_2_a_batch_too_large_for_one_append_is_refused_whole_never_split() {
     stream.inject(&[Fault::Pass, Fault::Refuse]);
     let batch: Vec<_> = (0..10).map(|i| publicity(&format!("P{i}"), None)).collect();
     let result = ledger.append_blocking(batch);
-    let stored = ledger.reader().read(2, 100).unwrap().len();
+    let stored = ledger.reader().read(after_city() - 1, 100).unwrap().len();
     assert!(stored == 0 || stored == 10, "{stored} of the batch's 10 events are stored");
     match result {
         Err(AppendError::Rejected { rejection, .. }) => {
@@ -196,6 +198,6 @@ fn defect_2_a_batch_too_large_for_one_append_is_refused_whole_never_split() {
     );
     stream.clear_faults();
     // The next append goes through whole.
-    assert_eq!(ledger.append_blocking(vec![publicity("Q", None)]).unwrap()[0].event.seq, 3);
+    assert_eq!(ledger.append_blocking(vec![publicity("Q", None)]).unwrap()[0].event.seq, after_city());
     assert!(chain_verifies(&stream));
 }

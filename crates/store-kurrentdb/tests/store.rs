@@ -12,29 +12,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use govledger_domain::{ErrorCode, Submission};
+use govledger_domain::ErrorCode;
 use govledger_ledger::{AppendError, ImportError, Ledger, LogReader, StoreError, verify};
+use govledger_store_conformance::fixtures::{city, publicity};
 use govledger_store_kurrentdb::client::KurrentStream;
 use govledger_store_kurrentdb::emulated::{EmulatedStream, Fault};
 use govledger_store_kurrentdb::stream::{RecordedRow, Stream};
 use govledger_store_kurrentdb::{KurrentConfig, KurrentStore, TransientRetry};
-use serde_json::{Value, json};
 
-fn sub(v: Value) -> Submission {
-    Submission::parse(v).unwrap()
-}
-
-fn city() -> Vec<Submission> {
-    let reg = |id: &str, kind: &str, roles: Value| {
-        sub(json!({"type": "AgencyRegistered", "actor": "office", "occurred_at": "2026-01-01T00:00:00Z",
-                   "data": {"agency_id": id, "name": id, "kind": kind, "roles": roles}}))
-    };
-    vec![reg("office", "government", json!(["coordinator"])), reg("psb", "public_security", json!([]))]
-}
-
-fn publicity(id: &str) -> Submission {
-    sub(json!({"type": "PublicityDelivered", "actor": "psb", "occurred_at": "2026-02-01T00:00:00Z",
-               "data": {"activity_id": id, "audience": "residents", "reach": 10}}))
+/// The seq of the first event after the fixture city.
+fn after_city() -> u64 {
+    city().len() as u64 + 1
 }
 
 fn fast() -> TransientRetry {
@@ -60,9 +48,9 @@ fn a_lost_acknowledgement_is_retried_and_stores_the_events_once() {
     let before = appends(&stream);
     let out = ledger.append_blocking(vec![publicity("P1")]).unwrap();
     assert_eq!(appends(&stream) - before, 2, "the append was sent again after the lost answer");
-    assert_eq!(out[0].event.seq, 3);
+    assert_eq!(out[0].event.seq, after_city());
     let stored = ledger.read(0, 100).unwrap();
-    assert_eq!(stored.len(), 3, "stored once");
+    assert_eq!(stored.len() as u64, after_city(), "stored once");
     assert!(verify(ledger.reader().as_ref()).unwrap().ok());
 }
 
@@ -79,9 +67,9 @@ fn an_unreachable_cluster_answers_ambiguous_after_bounded_retries_and_stores_not
         }
         other => panic!("expected an unknown outcome, got {other:?}"),
     }
-    assert_eq!(ledger.read(0, 100).unwrap().len(), 2);
+    assert_eq!(ledger.read(0, 100).unwrap().len(), city().len());
     // The cluster is back: the same request goes through, at the next seq.
-    assert_eq!(ledger.append_blocking(vec![publicity("P1")]).unwrap()[0].event.seq, 3);
+    assert_eq!(ledger.append_blocking(vec![publicity("P1")]).unwrap()[0].event.seq, after_city());
 }
 
 #[test]
@@ -107,7 +95,7 @@ fn an_import_too_large_for_one_append_is_refused_whole_and_one_that_fits_is_one_
     assert_eq!(appends(&stream), 0, "nothing of it was appended");
     let (ledger, _) = ledger_on(&stream, 1 << 20);
     let summary = ledger.import_blocking(items().into_iter(), |_| {}).unwrap();
-    assert_eq!(summary.appended, 32);
+    assert_eq!(summary.appended, 30 + city().len() as u64);
     assert_eq!(appends(&stream), 1, "one import, one append");
     assert!(verify(ledger.reader().as_ref()).unwrap().ok());
     // A file whose last line breaks a rule: nothing is appended at all.
@@ -123,7 +111,7 @@ fn an_import_too_large_for_one_append_is_refused_whole_and_one_that_fits_is_one_
         other => panic!("expected a rejection, got {other:?}"),
     }
     assert_eq!(appends(&stream), 1, "events are buffered until the commit");
-    assert_eq!(ledger.head().seq, 32);
+    assert_eq!(ledger.head().seq, 30 + city().len() as u64);
 }
 
 #[test]
@@ -175,7 +163,8 @@ fn a_stream_holding_a_foreign_event_is_reported_corrupt_at_its_seq() {
     ledger.append_blocking(city()).unwrap();
     ledger.close();
     stream.push_raw(RecordedRow {
-        revision: 2,
+        // Seq N is revision N - 1: this is the seq after the city.
+        revision: city().len() as u64,
         id: uuid::Uuid::now_v7(),
         event_type: "SomethingElse".into(),
         data: br#"{"hello":"world"}"#.to_vec(),
@@ -183,12 +172,12 @@ fn a_stream_holding_a_foreign_event_is_reported_corrupt_at_its_seq() {
     });
     let store = KurrentStore::on_stream(stream.clone(), 1 << 20, fast());
     match store.reader().read(0, 100) {
-        Err(StoreError::Corrupt { seq, .. }) => assert_eq!(seq, 3),
-        other => panic!("expected Corrupt at seq 3, got {other:?}"),
+        Err(StoreError::Corrupt { seq, .. }) => assert_eq!(seq, after_city()),
+        other => panic!("expected Corrupt at the seq after the city, got {other:?}"),
     }
     match Ledger::open(Box::new(store.writer()), store.reader()) {
-        Err(StoreError::Corrupt { seq, .. }) => assert_eq!(seq, 3),
-        Err(other) => panic!("expected Corrupt at seq 3, got {other}"),
+        Err(StoreError::Corrupt { seq, .. }) => assert_eq!(seq, after_city()),
+        Err(other) => panic!("expected Corrupt at the seq after the city, got {other}"),
         Ok(_) => panic!("a ledger opened on a corrupt stream"),
     }
 }
@@ -202,7 +191,7 @@ fn the_watch_tells_a_replica_when_to_catch_up() {
     known.mark_unchanged();
     b.append_blocking(city()).unwrap();
     assert!(known.has_changed().unwrap());
-    assert_eq!(*known.borrow_and_update(), 2);
+    assert_eq!(*known.borrow_and_update(), city().len() as u64);
     // What a server's follower does: the store knows more than the ledger.
     assert!(*known.borrow() > a.head().seq);
     assert_eq!(a.catch_up_blocking().unwrap(), b.head());
@@ -210,8 +199,8 @@ fn the_watch_tells_a_replica_when_to_catch_up() {
     b.append_blocking(vec![publicity("P1")]).unwrap();
     let mut stale = a_store.writer();
     assert!(matches!(
-        govledger_ledger::LogWriter::begin(&mut stale, 2),
-        Err(StoreError::Conflict { expected: 2, found: 3 })
+        govledger_ledger::LogWriter::begin(&mut stale, after_city() - 1),
+        Err(StoreError::Conflict { expected, found }) if (expected, found) == (after_city() - 1, after_city())
     ));
 }
 

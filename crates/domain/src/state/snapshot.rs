@@ -85,12 +85,12 @@ impl State {
         let mut interner = Interner { arena, ends, ..Interner::default() };
         let Interner { arena, ends, table, hasher } = &mut interner;
         for sym in 0..ends.len() {
-            let text = super::text_of(arena, ends, sym as Sym);
+            let text = super::tables::text_of(arena, ends, sym as Sym);
             let hash = hasher.hash_one(text);
-            if table.find(hash, |&other| super::text_of(arena, ends, other) == text).is_some() {
+            if table.find(hash, |&other| super::tables::text_of(arena, ends, other) == text).is_some() {
                 return Err(SnapshotError(format!("the id {text} is interned twice")));
             }
-            table.insert_unique(hash, sym as Sym, |&other| hasher.hash_one(super::text_of(arena, ends, other)));
+            table.insert_unique(hash, sym as Sym, |&other| hasher.hash_one(super::tables::text_of(arena, ends, other)));
         }
         let mut by_id = IdIndex::default();
         for (i, e) in events.iter().enumerate() {
