@@ -65,7 +65,7 @@ impl Presealed {
     pub fn new(sub: &Submission, id: Uuid) -> Self {
         let fields = Fields::of(sub);
         let mut prefix = Vec::with_capacity(512);
-        crate::event::write_prefix(&mut prefix, &fields.actor, &fields.data, id, &fields.occurred_at);
+        govledger_domain::canonical::write_prefix(&mut prefix, &fields.actor, &fields.data, id, &fields.occurred_at);
         let prefix_state = Sha256::new_with_prefix(&prefix);
         // Room for the tail (about 150 bytes), so the body is never moved.
         prefix.reserve(TAIL_ROOM);
@@ -85,7 +85,7 @@ impl Presealed {
             self.first.take().or_else(|| Presealed::new(sub, self.id).first.take()).unwrap_or_default();
         let event_type = sub.event_type().as_str();
         let rest = body.len();
-        crate::event::write_tail(&mut body, prev_hash, recorded_at, seq, event_type);
+        govledger_domain::canonical::write_tail(&mut body, prev_hash, recorded_at, seq, event_type);
         let mut state = self.prefix_state.clone();
         state.update(&body[rest..]);
         let hash = crate::event::lower_hex(&state.finalize().into());
@@ -153,7 +153,11 @@ mod tests {
     fn every_catalog_payload_is_written_without_the_canonicalizer() {
         for sub in every_type() {
             let data = sub.payload.to_json();
-            assert!(crate::event::serde_json_writes_canonically(&data), "{}: {data}", sub.event_type().as_str());
+            assert!(
+                govledger_domain::canonical::serde_json_writes_canonically(&data),
+                "{}: {data}",
+                sub.event_type().as_str()
+            );
         }
     }
 

@@ -134,6 +134,15 @@ fn only_values_serde_json_writes_canonically_skip_the_canonicalizer() {
         write_value(&mut ours, &odd);
         assert_eq!(ours, serde_json_canonicalizer::to_vec(&odd).unwrap(), "{odd}");
     }
+    // Whatever order keys were inserted in (serde_json keeps insertion
+    // order when built with `preserve_order`), they come out sorted.
+    let mut unsorted = serde_json::Map::new();
+    unsorted.insert("b".into(), json!(1));
+    unsorted.insert("a".into(), json!(2));
+    let unsorted = Value::Object(unsorted);
+    let mut ours = Vec::new();
+    write_value(&mut ours, &unsorted);
+    assert_eq!(ours, br#"{"a":2,"b":1}"#);
 }
 
 /// Strings that exercise escaping and key order: quotes, backslashes,
