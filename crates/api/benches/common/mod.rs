@@ -43,18 +43,39 @@ impl Stats {
 /// empty content type means GET.
 pub type MakeRequest = Arc<dyn Fn(u64, u64) -> (String, &'static str, String, u64) + Send + Sync>;
 
-/// Runs `connections` workers for `seconds`, each on its own keep-alive connection.
-pub async fn drive(base: &str, token: &str, connections: usize, seconds: f64, make: MakeRequest) -> Stats {
+/// Runs `worker(w, stop)` for `w` in `0..connections`, each on its own
+/// task, for `seconds`, then gathers what each returns: its request
+/// latencies (µs) and the events they carried.
+pub async fn run_workers<Fut>(connections: usize, seconds: f64, worker: impl Fn(u64, Arc<AtomicBool>) -> Fut) -> Stats
+where
+    Fut: std::future::Future<Output = (Vec<u64>, u64)> + Send + 'static,
+{
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..connections {
-        let (base, token, make, stop) = (base.to_owned(), token.to_owned(), make.clone(), stop.clone());
-        workers.push(tokio::spawn(async move {
+    let workers: Vec<_> = (0..connections).map(|w| tokio::spawn(worker(w as u64, stop.clone()))).collect();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut stats = Stats { requests: 0, events: 0, seconds: 0.0, latencies_us: Vec::new() };
+    for w in workers {
+        let (lat, events) = w.await.expect("a connection's task failed");
+        stats.requests += lat.len() as u64;
+        stats.events += events;
+        stats.latencies_us.extend(lat);
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    stats.latencies_us.sort_unstable();
+    stats
+}
+
+/// Runs `connections` reqwest workers for `seconds`, each on its own keep-alive connection.
+pub async fn drive(base: &str, token: &str, connections: usize, seconds: f64, make: MakeRequest) -> Stats {
+    run_workers(connections, seconds, |w, stop| {
+        let (base, token, make) = (base.to_owned(), token.to_owned(), make.clone());
+        async move {
             let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
             let (mut lat, mut events, mut k) = (Vec::new(), 0u64, 0u64);
             while !stop.load(Ordering::Relaxed) {
-                let (path, content_type, body, n) = make(w as u64, k);
+                let (path, content_type, body, n) = make(w, k);
                 k += 1;
                 let t = Instant::now();
                 let request = if content_type.is_empty() {
@@ -73,20 +94,9 @@ pub async fn drive(base: &str, token: &str, connections: usize, seconds: f64, ma
                 events += n;
             }
             (lat, events)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut stats = Stats { requests: 0, events: 0, seconds: 0.0, latencies_us: Vec::new() };
-    for w in workers {
-        let (lat, events) = w.await.unwrap();
-        stats.requests += lat.len() as u64;
-        stats.events += events;
-        stats.latencies_us.extend(lat);
-    }
-    stats.seconds = started.elapsed().as_secs_f64();
-    stats.latencies_us.sort_unstable();
-    stats
+        }
+    })
+    .await
 }
 
 pub fn publicity(actor: &str, w: u64, k: u64, i: u64) -> String {

@@ -4,31 +4,27 @@
 //! answer's status is checked; the run is bounded in time, 127.0.0.1 only.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{MakeRequest, Stats};
+use super::{MakeRequest, Stats, run_workers};
 
 /// Runs `connections` tasks for `seconds` against `addr` (which must be a
 /// loopback address), each on its own connection.
 pub async fn drive_raw(addr: SocketAddr, token: &str, connections: usize, seconds: f64, make: MakeRequest) -> Stats {
     assert!(addr.ip().is_loopback(), "the load generator talks to 127.0.0.1 / ::1 only, not {addr}");
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..connections {
-        let (token, make, stop) = (token.to_owned(), make.clone(), stop.clone());
-        workers.push(tokio::spawn(async move {
+    run_workers(connections, seconds, |w, stop| {
+        let (token, make) = (token.to_owned(), make.clone());
+        async move {
             let mut stream = TcpStream::connect(addr).await.expect("cannot connect");
             stream.set_nodelay(true).expect("TCP_NODELAY");
             let (mut lat, mut events, mut k) = (Vec::new(), 0u64, 0u64);
             let mut buf = Vec::with_capacity(64 * 1024);
             while !stop.load(Ordering::Relaxed) {
-                let (path, content_type, body, n) = make(w as u64, k);
+                let (path, content_type, body, n) = make(w, k);
                 k += 1;
                 let request = format!(
                     "POST {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\ncontent-type: \
@@ -43,20 +39,9 @@ pub async fn drive_raw(addr: SocketAddr, token: &str, connections: usize, second
                 events += n;
             }
             (lat, events)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut stats = Stats { requests: 0, events: 0, seconds: 0.0, latencies_us: Vec::new() };
-    for w in workers {
-        let (lat, events) = w.await.expect("a connection's task failed");
-        stats.requests += lat.len() as u64;
-        stats.events += events;
-        stats.latencies_us.extend(lat);
-    }
-    stats.seconds = started.elapsed().as_secs_f64();
-    stats.latencies_us.sort_unstable();
-    stats
+        }
+    })
+    .await
 }
 
 /// Reads one response (no pipelining, so nothing follows it): its status and body.
