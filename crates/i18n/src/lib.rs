@@ -136,6 +136,7 @@ const CATALOGS: [(Lang, &[&str]); 2] = [
             include_str!("../locales/zh-CN/glossary.ftl"),
             include_str!("../locales/zh-CN/report.ftl"),
             include_str!("../locales/zh-CN/pages.ftl"),
+            include_str!("../locales/zh-CN/explain.ftl"),
         ],
     ),
     (
@@ -144,6 +145,7 @@ const CATALOGS: [(Lang, &[&str]); 2] = [
             include_str!("../locales/en/glossary.ftl"),
             include_str!("../locales/en/report.ftl"),
             include_str!("../locales/en/pages.ftl"),
+            include_str!("../locales/en/explain.ftl"),
         ],
     ),
 ];
