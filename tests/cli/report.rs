@@ -290,6 +290,14 @@ fn the_html_report_renders_in_headless_chromium() {
     assert!(dom.contains("2026年第一季度（北京时间）"), "a Beijing period");
     let png = std::fs::read(&png).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
+    // The English report too (docs/report.png), with its issuer on the title page.
+    let english = out(&fx, "en.html");
+    report(&fx, "html", &english, &["--lang", "en", "--tz", "UTC", "--issuer", "jj-office"]).success();
+    let png = crate::chromium::screenshot_path(&fx.root, "report.png");
+    let (dom, log) = crate::chromium::open_in_chromium(&format!("file://{}", english.display()), &png);
+    assert!(crate::chromium::console_errors(&log).is_empty(), "{log}");
+    assert!(dom.contains("<html lang=\"en\">") && dom.contains("Issued by") && dom.contains("Methodology"));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     // Printed, the pages are A4 (595 × 842 points) as the print stylesheet asks.
     let pdf = crate::chromium::print_to_pdf(&format!("file://{}", file.display()), &out(&fx, "report.pdf"));
     let text = String::from_utf8_lossy(&pdf);

@@ -169,13 +169,6 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                     h2 { (t("heatmap", &[])) }
                     p.muted { (t("heatmap-note", &[])) }
                     (charts::heatmap(a, input.model, lang))
-                    h3 { (t("heatmap-legend", &[])) }
-                    dl.summary.legend {
-                        @for mi in &input.model.indicators {
-                            dt title=(mi.id.as_str()) { (crate::indicator_name(lang, mi.id)) }
-                            dd { (lang.t(&format!("indicator-{}-desc", mi.id.as_str()), &[])) }
-                        }
-                    }
                 }
                 (trends::html(input))
                 section.appendix {

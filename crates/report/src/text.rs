@@ -99,11 +99,6 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "\n{}", t("not-applicable-note", &[]));
-    let _ = writeln!(o, "\n**{}**\n", t("heatmap-legend", &[]));
-    for mi in &input.model.indicators {
-        let desc = lang.t(&format!("indicator-{}-desc", mi.id.as_str()), &[]);
-        let _ = writeln!(o, "- **{}**: {}", md(&crate::indicator_name(lang, mi.id)), md(&desc));
-    }
 
     o.push_str(&trends::markdown(input, md));
     let _ = writeln!(o, "\n## {}", t("appendix", &[]));

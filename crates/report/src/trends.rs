@@ -20,7 +20,7 @@ pub(crate) const CSS: &str = r#"
 .multiple text { font-size: 9px; fill: var(--muted); }
 .multiple line.axis { stroke: var(--muted); stroke-width: 1; }
 .multiple line.grid { stroke: var(--rule); stroke-width: 1; }
-@media print { .multiples { grid-template-columns: repeat(4, 1fr); } }
+@media print { .multiples { grid-template-columns: repeat(5, 1fr); } }
 "#;
 
 /// One agency's monthly scores, oldest month first (`None`: no score that month).
