@@ -133,13 +133,15 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
         cli.store = Some(s);
     }
     let (lang, tz) = locale_keys("report", file.report.lang.as_deref(), file.report.tz.as_deref())?;
-    let (args_lang, args_tz) = match &mut cli.command {
-        Command::Report(args) => (&mut args.lang, &mut args.tz),
-        Command::Assess { period, .. } | Command::Scorecard { period, .. } => (&mut period.lang, &mut period.tz),
-        _ => (&mut None, &mut None),
-    };
-    *args_lang = args_lang.or(lang);
-    *args_tz = args_tz.or(tz);
+    // `[report]` holds the language and zone of every command that writes for people from an assessment.
+    if let Some((args_lang, args_tz)) = match &mut cli.command {
+        Command::Report(args) => Some((&mut args.lang, &mut args.tz)),
+        Command::Assess { period, .. } | Command::Scorecard { period, .. } => Some((&mut period.lang, &mut period.tz)),
+        _ => None,
+    } {
+        *args_lang = args_lang.or(lang);
+        *args_tz = args_tz.or(tz);
+    }
     if let Command::Serve(args) = &mut cli.command {
         let Some(m) = matches.subcommand_matches("serve") else { return Ok(()) };
         let c = file.serve;
