@@ -71,9 +71,12 @@ enum Command {
     },
     /// Recompute the hash chain; exits 1 and names the first bad seq if it is broken.
     Verify {
-        /// Print the report as JSON.
+        /// Print the report as JSON (codes, in no language).
         #[arg(long)]
         json: bool,
+        /// The language of the answer: zh-CN (default) or en.
+        #[arg(long, env = "GOVLEDGER_LANG", value_parser = config::parse_lang)]
+        lang: Option<govledger_i18n::Lang>,
     },
     /// Write a seeded, realistic year of a mid-size city into an empty data directory.
     Demo {
@@ -182,7 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Import { file } => import(dir, &file),
         Command::Export { after, out } => export(dir, after, out.as_deref()),
-        Command::Verify { json } => verify(dir, json),
+        Command::Verify { json, lang } => verify(dir, json, lang.unwrap_or_default()),
         Command::Demo { seed, scale, until } => demo(dir, seed, scale, until.as_deref()),
         Command::Assess { period, format } => assess::assess(dir, &period, format),
         Command::Scorecard { agency, period } => assess::scorecard(dir, &agency, &period),
@@ -340,7 +343,7 @@ fn export(dir: &Path, after: u64, out: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
+fn verify(dir: &Path, json: bool, lang: govledger_i18n::Lang) -> Result<ExitCode> {
     let reader = store::open_reader(dir)?;
     let bar = progress_bar(None, "verifying");
     let report = govledger_ledger::verify::verify_with_progress(reader.as_ref(), &mut |n| bar.set_position(n))?;
@@ -360,15 +363,19 @@ fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        let events = report.events.to_string();
         if let Some(f) = &report.problem {
-            println!("FAILED at seq {}: {}: {}", f.seq, f.problem, f.detail);
-            println!("{} events verified before it", report.events);
+            let problem = lang.term("problem", f.problem.code());
+            let seq = f.seq.to_string();
+            println!("{}", lang.t("verify-failed", &[("seq", &seq), ("problem", &problem), ("detail", &f.detail)]));
+            println!("{}", lang.t("verify-before", &[("events", &events)]));
         } else {
-            println!("ok: {} events, head seq {} hash {}", report.events, report.head.seq, report.head.hash);
+            let seq = report.head.seq.to_string();
+            println!("{}", lang.t("verify-ok", &[("events", &events), ("seq", &seq), ("hash", &report.head.hash)]));
         }
         match &tree {
-            Some(Ok(detail)) => println!("ok: {detail}"),
-            Some(Err(detail)) => println!("FAILED: {detail}"),
+            Some(Ok(detail)) => println!("{}", lang.t("verify-tree-ok", &[("detail", detail)])),
+            Some(Err(detail)) => println!("{}", lang.t("verify-tree-failed", &[("detail", detail)])),
             None => {}
         }
     }

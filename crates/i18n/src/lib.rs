@@ -137,6 +137,7 @@ const CATALOGS: [(Lang, &[&str]); 2] = [
             include_str!("../locales/zh-CN/report.ftl"),
             include_str!("../locales/zh-CN/pages.ftl"),
             include_str!("../locales/zh-CN/explain.ftl"),
+            include_str!("../locales/zh-CN/cli.ftl"),
         ],
     ),
     (
@@ -146,6 +147,7 @@ const CATALOGS: [(Lang, &[&str]); 2] = [
             include_str!("../locales/en/report.ftl"),
             include_str!("../locales/en/pages.ftl"),
             include_str!("../locales/en/explain.ftl"),
+            include_str!("../locales/en/cli.ftl"),
         ],
     ),
 ];
