@@ -66,20 +66,28 @@ fn assess_prints_the_document_and_keeps_a_checkpoint() {
 }
 
 #[test]
-fn the_table_and_the_scorecard_read_as_sentences() {
+fn the_table_and_the_scorecard_read_as_sentences_in_the_chosen_language() {
     let fx = Fixture::with_city();
-    let mut args = vec!["assess", "--format", "table"];
-    args.extend(PERIOD);
-    let table = fx.run(&args).success().stdout;
-    assert!(table.lines().nth(1).unwrap().starts_with("rank  agency"), "{table}");
-    assert!(table.lines().any(|l| l.contains("icbc-jinjiang") && l.contains("50.0%")), "{table}");
-    let mut args = vec!["scorecard", "icbc-jinjiang"];
-    args.extend(PERIOD);
-    let card = fx.run(&args).success().stdout;
+    let run = |extra: &[&str]| fx.run(&[extra, &PERIOD[..]].concat()).success().stdout;
+    // zh-CN and Beijing time by default: Chinese headings, kinds and sentences.
+    let table = run(&["assess", "--format", "table"]);
+    assert!(table.starts_with("考核期间 2026-01-01 00:00:00 +08:00 至 2026-04-01 00:00:00 +08:00"), "{table}");
+    assert!(table.lines().nth(1).unwrap().starts_with("名次  代码"), "{table}");
+    assert!(table.lines().any(|l| l.contains("icbc-jinjiang") && l.contains("银行") && l.contains("50.0%")), "{table}");
+    let card = run(&["scorecard", "icbc-jinjiang"]);
+    assert!(card.contains("期内收到的 2 个冻结请求中，1 个已执行（50%）"), "{card}");
+    // --lang en --tz UTC: English, times in UTC.
+    let table = run(&["assess", "--format", "table", "--lang", "en", "--tz", "UTC"]);
+    assert!(table.starts_with("period 2025-12-31 16:00:00 +00:00 to 2026-03-31 16:00:00 +00:00"), "{table}");
+    assert!(table.lines().nth(1).unwrap().starts_with("Rank  Id"), "{table}");
+    let card = run(&["scorecard", "icbc-jinjiang", "--lang", "en"]);
     assert!(
         card.contains("Freeze execution rate: 1 of 2 freeze requests received in the period were executed (50%)"),
         "{card}"
     );
+    // Dates are midnight in --tz, as for `report`: the same table as the +08:00 instants.
+    let dates = fx.run(&["assess", "--format", "table", "--from", "2026-01-01", "--to", "2026-04-01"]).success();
+    assert_eq!(dates.stdout, run(&["assess", "--format", "table"]));
 }
 
 #[test]
@@ -88,9 +96,10 @@ fn mistakes_get_a_sentence_and_exit_code_2() {
     let bad_model = fx.file("model.toml", "version = 1\n[[indicator]]\nid = \"speed\"\n");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec!["assess", "--from", "2026-01-01", "--to", "2026-04-01T00:00:00Z"],
-            "--from: \"2026-01-01\" is not an RFC 3339",
+            vec!["assess", "--from", "yesterday", "--to", "2026-04-01T00:00:00Z"],
+            "--from: \"yesterday\" is not an RFC 3339",
         ),
+        (vec!["assess", "--from", "2026-01-01", "--to", "2026-04-01", "--tz", "Beijing"], "IANA time zone"),
         (vec!["assess", "--from", "2026-04-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"], "the period is empty"),
         (
             [&["assess"], &PERIOD[..], &["--as-of", "99"]].concat(),

@@ -206,7 +206,7 @@ fn check_after_crash(data: &Path, acked: &[Uuid], round: u8) {
     assert_eq!(acked_set.len(), acked.len(), "an event was acknowledged twice");
 
     // The chain verifies end to end, including the anchor of the last commit.
-    let verified = govledger(data, &["verify"]).success();
+    let verified = govledger(data, &["verify", "--lang", "en"]).success();
 
     let store = govledger_store_embedded::open_reader(data).unwrap();
     let events = store.read(0, 10_000_000).unwrap();

@@ -3,8 +3,11 @@
 //! ledger, model or file does not, nor does a tampered chain), byte-for-byte reproducibility of every
 //! format, the CSV as a table, the Markdown's shape, dates as midnight in the
 //! report's time zone with the language and zone recorded (zh-CN and Beijing
-//! time by default), and the HTML opened in headless Chromium (charts and
-//! scorecards render, no console errors, in Chinese).
+//! time by default), the issuer on the title page checked against the
+//! publisher, a CSV verified like the others, the HTML opened in headless
+//! Chromium (charts and scorecards render, no console errors, in Chinese) and
+//! the demo city's zh-CN report printed: summary, ranking, heat-map and
+//! trends within 6 A4 pages, the appendix after them.
 
 use std::path::{Path, PathBuf};
 
@@ -199,7 +202,9 @@ fn csv_is_one_row_per_agency_and_one_column_per_indicator() {
     let mut reader = csv::Reader::from_path(&file).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 4, "one row per agency");
+    assert_eq!(rows.len(), 5, "one row per agency, then the parameters");
+    assert!(rows[4][0].starts_with("govledger-report-params: from=2025-12-31T16:00:00Z "), "{:?}", rows[4]);
+    let rows = &rows[..4];
     let indicators = [
         "task_on_time_rate",
         "meeting_attendance_rate",
@@ -229,10 +234,19 @@ fn markdown_has_headings_and_well_formed_tables() {
     report(&fx, "md", &file, &[]).success();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.starts_with("# 反诈工作责任考核\n"), "zh-CN by default");
-    for heading in ["## 排名", "## 指标热力图", "## 逐月趋势", "## 记分卡", "## 可复现性"] {
+    for heading in [
+        "## 概要",
+        "## 排名",
+        "## 指标热力图",
+        "## 各单位逐月趋势",
+        "## 附录",
+        "## 考核方法",
+        "### 记分卡",
+        "## 可复现性",
+    ] {
         assert!(text.contains(&format!("\n{heading}\n")), "missing {heading}");
     }
-    assert_eq!(text.matches("\n### ").count(), 4, "one scorecard per agency");
+    assert_eq!(text.matches("\n#### ").count(), 4, "one scorecard per agency");
     assert!(text.contains("中国工商银行晋江支行"));
     // Every table row has as many cells as its header (no stray pipes from names or texts).
     let lines: Vec<&str> = text.lines().collect();
@@ -268,13 +282,22 @@ fn the_html_report_renders_in_headless_chromium() {
     );
     assert!(dom.contains("class=\"chart ranking\""), "no ranking chart");
     assert!(dom.contains("class=\"chart heatmap\""), "no heat-map");
-    assert_eq!(dom.matches("class=\"chart trend\"").count(), 2, "trend charts");
+    assert_eq!(dom.matches("<figure class=\"multiple\">").count(), 4, "a trend chart per agency");
+    assert!(dom.contains("class=\"title-page\"") && dom.contains("<h2>考核方法</h2>"), "title page and methodology");
     assert_eq!(dom.matches("class=\"scorecard\"").count(), 4, "one scorecard per agency");
     assert!(dom.contains("中国工商银行晋江支行"));
     assert!(dom.contains("<html lang=\"zh-CN\">") && dom.contains("<h2>排名</h2>") && dom.contains("<h2>记分卡</h2>"));
     assert!(dom.contains("2026年第一季度（北京时间）"), "a Beijing period");
     let png = std::fs::read(&png).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
+    // The English report too (docs/report.png), with its issuer on the title page.
+    let english = out(&fx, "en.html");
+    report(&fx, "html", &english, &["--lang", "en", "--tz", "UTC", "--issuer", "jj-office"]).success();
+    let png = crate::chromium::screenshot_path(&fx.root, "report.png");
+    let (dom, log) = crate::chromium::open_in_chromium(&format!("file://{}", english.display()), &png);
+    assert!(crate::chromium::console_errors(&log).is_empty(), "{log}");
+    assert!(dom.contains("<html lang=\"en\">") && dom.contains("Issued by") && dom.contains("Methodology"));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     // Printed, the pages are A4 (595 × 842 points) as the print stylesheet asks.
     let pdf = crate::chromium::print_to_pdf(&format!("file://{}", file.display()), &out(&fx, "report.pdf"));
     let text = String::from_utf8_lossy(&pdf);
@@ -304,4 +327,81 @@ fn a_published_report_does_not_verify_against_a_tampered_ledger() {
     let run = fx.run(&["report", "verify", file.to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stdout.contains("hash chain is broken at seq 5"), "{}", run.stdout);
+}
+
+#[test]
+fn a_published_csv_verifies_and_a_changed_one_is_caught() {
+    let fx = Fixture::with_city();
+    let file = out(&fx, "published.csv");
+    report(&fx, "csv", &file, &["--publish", "--as", "jj-office"]).success();
+    let ok = fx.run(&["report", "verify", file.to_str().unwrap()]);
+    assert_eq!(ok.code, Some(0), "{ok:?}");
+    assert!(ok.stdout.contains("OK: regenerated from the ledger") && ok.stdout.contains("format csv"), "{}", ok.stdout);
+    // One figure changed in a spreadsheet: regenerated from its parameters, it differs.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen(",0.5,", ",0.9,", 1);
+    assert_ne!(changed, text);
+    std::fs::write(&file, changed).unwrap();
+    let run = fx.run(&["report", "verify", file.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stdout.contains("NOT PUBLISHED") && run.stdout.contains("MISMATCH"), "{}", run.stdout);
+}
+
+#[test]
+fn the_issuer_is_named_on_the_title_page_and_must_be_the_publisher() {
+    let fx = Fixture::with_city();
+    let (head, _) = fx.head();
+    let file = out(&fx, "draft.html");
+    report(&fx, "html", &file, &["--issuer", "icbc-jinjiang"]).success();
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("中国工商银行晋江支行（icbc-jinjiang）") && html.contains("issuer=icbc-jinjiang"));
+    // Published by another agency (an event made by hand), the file's issuer is not its publisher.
+    let published = envelope(
+        None,
+        "AssessmentPublished",
+        "jj-office",
+        "2026-04-02T09:00:00+08:00",
+        json!({"assessment_id": "by-hand", "period_from": "2025-12-31T16:00:00Z", "period_to": "2026-03-31T16:00:00Z",
+            "as_of_seq": head, "model_sha256": govledger_assess::Model::default_v1().sha256, "report_sha256": sha(&file)}),
+    );
+    fx.import(&[published]).success();
+    let run = fx.run(&["report", "verify", file.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stdout.contains("MISMATCH: the report names icbc-jinjiang as its issuer, but jj-office published it"));
+    // Mistakes: an issuer that is not registered; an issuer other than the publisher.
+    let bad = report(&fx, "html", &out(&fx, "x.html"), &["--issuer", "nobody"]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(bad.stderr.contains("the issuer \"nobody\" is not an agency registered"), "{}", bad.stderr);
+    assert!(!out(&fx, "x.html").exists(), "nothing was written");
+    let bad =
+        report(&fx, "html", &out(&fx, "x.html"), &["--issuer", "icbc-jinjiang", "--publish", "--as", "jj-office"]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(bad.stderr.contains("issued by its publisher (jj-office)"), "{}", bad.stderr);
+}
+
+/// The pages of a PDF that headless Chromium printed.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
+}
+
+#[test]
+fn the_demo_citys_report_prints_its_body_within_six_a4_pages() {
+    let fx = Fixture::new();
+    fx.run(&["demo", "--until", "2026-12-01T00:00:00Z"]).success();
+    let file = out(&fx, "q3.html");
+    let args = ["report", "--from", "2026-07-01", "--to", "2026-10-01", "--out", file.to_str().unwrap()];
+    fx.run(&args).success();
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("<html lang=\"zh-CN\">") && html.matches("class=\"scorecard").count() > 30, "the demo city");
+    // Everything before the appendix (title page, summary, ranking, heat-map, trends), printed alone.
+    let appendix = html.find("<section class=\"appendix\">").expect("the report has an appendix");
+    let body = out(&fx, "body.html");
+    std::fs::write(&body, format!("{}</body></html>\n", &html[..appendix])).unwrap();
+    let body_pages =
+        pdf_pages(&crate::chromium::print_to_pdf(&format!("file://{}", body.display()), &out(&fx, "body.pdf")));
+    let all_pages =
+        pdf_pages(&crate::chromium::print_to_pdf(&format!("file://{}", file.display()), &out(&fx, "all.pdf")));
+    assert!((2..=6).contains(&body_pages), "the body takes {body_pages} A4 pages");
+    assert!(all_pages > body_pages, "the appendix follows on pages of its own: {all_pages} in all");
 }

@@ -29,7 +29,8 @@ fn a_config_file_names_the_data_directory_and_store() {
     let fx = Fixture::with_city();
     let config =
         fx.file("govledger.toml", "data_dir = \"data\"\nstore = \"embedded\"\n[serve]\nlisten = \"127.0.0.1:0\"\n");
-    let (code, stdout, stderr) = run_without_data_dir(&["--config", config.to_str().unwrap(), "verify"]);
+    let (code, stdout, stderr) =
+        run_without_data_dir(&["--config", config.to_str().unwrap(), "verify", "--lang", "en"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains(&format!("ok: {CITY_EVENTS} events")), "{stdout}");
 

@@ -37,10 +37,14 @@ fn assert_verify_fails_at(fx: &Fixture, seq: u64, text: &str, json_name: &str) {
 /// `verify` and `verify --json` both report `problem` first at `seq`.
 #[track_caller]
 fn assert_verify_report(fx: &Fixture, seq: u64, text: &str, json_name: &str) {
-    let run = fx.run(&["verify"]).no_panic();
+    let run = fx.run(&["verify", "--lang", "en"]).no_panic();
     assert_eq!(run.code, Some(1), "verify must exit 1 on a tampered ledger: {run:?}");
     let expected = format!("FAILED at seq {seq}: {text}:");
     assert!(run.stdout.contains(&expected), "expected {expected:?} in:\n{}", run.stdout);
+    // In Chinese by default, the same finding.
+    let run = fx.run(&["verify"]).no_panic();
+    assert_eq!(run.code, Some(1));
+    assert!(run.stdout.starts_with(&format!("失败：第 {seq} 号事件：")), "{}", run.stdout);
 
     let run = fx.run(&["verify", "--json"]).no_panic();
     assert_eq!(run.code, Some(1), "verify --json must exit 1 on a tampered ledger: {run:?}");
@@ -53,8 +57,10 @@ fn assert_verify_report(fx: &Fixture, seq: u64, text: &str, json_name: &str) {
 #[test]
 fn untampered_city_verifies_with_exit_0() {
     let fx = Fixture::with_city();
-    let run = fx.run(&["verify"]).success();
+    let run = fx.run(&["verify", "--lang", "en"]).success();
     assert!(run.stdout.starts_with(&format!("ok: {CITY_EVENTS} events, head seq {CITY_EVENTS} hash ")), "{run:?}");
+    let run = fx.run(&["verify"]).success();
+    assert!(run.stdout.starts_with(&format!("正常：{CITY_EVENTS} 个事件，最新第 {CITY_EVENTS} 号，哈希 ")), "{run:?}");
     let report = fx.verify_json();
     assert!(report["problem"].is_null(), "{report}");
     assert_eq!(report["events"], CITY_EVENTS);

@@ -178,7 +178,7 @@ async fn thirty_two_clients_racing_lifecycle_steps() {
     let (status, stdout) = server.stop();
     assert!(status.success());
     assert!(stdout.contains(&format!("stopped; head seq {}", events.len())), "{stdout}");
-    let (code, out, err) = govledger(&fx.data(), &["verify"]);
+    let (code, out, err) = govledger(&fx.data(), &["verify", "--lang", "en"]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(out.starts_with(&format!("ok: {} events", events.len())), "{out}");
 }

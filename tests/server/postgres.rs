@@ -112,7 +112,7 @@ async fn two_replicas_on_one_postgres_serve_one_chain() {
     assert_eq!(doc_a.body, doc_b.body, "both replicas serve the same assessment");
     assert_eq!(doc_a.body["data"]["assessment"]["asOfSeq"], json!(head));
 
-    let (code, stdout, stderr) = govledger(&data_a, &["--store", &url, "verify"]);
+    let (code, stdout, stderr) = govledger(&data_a, &["--store", &url, "verify", "--lang", "en"]);
     assert_eq!(code, Some(0), "verify: {stdout}{stderr}");
     assert!(stdout.contains(&format!("ok: {head} events")), "{stdout}");
 }

@@ -66,6 +66,9 @@ async fn an_evaluator_publishes_while_the_server_runs_over_http_and_from_the_cli
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let content = r.body["content"].as_str().unwrap();
     assert!(content.contains("反诈工作责任考核"), "in the server's language by default: {content}");
+    // The publishing evaluator's agency issues it, named on its title page and in its parameters.
+    assert!(content.contains("| 发布单位 |") && content.contains("（eval-bureau） |"), "{content}");
+    assert!(content.contains(" issuer=eval-bureau"), "{content}");
     assert_eq!(r.body["report_sha256"].as_str(), Some(sha256(content.as_bytes()).as_str()));
     assert_eq!(r.body["event"]["type"], "AssessmentPublished");
     assert_eq!(r.body["event"]["actor"], "eval-bureau");

@@ -161,8 +161,15 @@ async fn render(state: &AppState, headers: &HeaderMap, q: &PageQuery) -> Result<
             let doc = projection.assess(model, &query).map_err(crate::assess::assess_error)?;
             let months =
                 govledger_report::monthly(projection, model, &query, zone).map_err(crate::assess::assess_error)?;
-            let input =
-                ReportInput { assessment: &doc, model, months: &months, live: Some(live), proven: None, locale };
+            let input = ReportInput {
+                assessment: &doc,
+                model,
+                months: &months,
+                live: Some(live),
+                proven: None,
+                locale,
+                title: None,
+            };
             String::from_utf8(govledger_report::render(Format::Html, &input))
                 .map_err(|e| AppError::Internal(format!("the report is not UTF-8: {e}")))
         })

@@ -18,7 +18,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use govledger_assess::{AssessError, Assessment, Model, Projection, Query};
 use govledger_domain::{ErrorCode, Rejection, Submission, Timestamp};
-use govledger_report::{Format, Locale, Proven, ReportInput};
+use govledger_report::{Format, Locale, Proven, ReportInput, TitlePage};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -27,23 +27,42 @@ use crate::http::{Auth, Http, WireEvent, body_bytes};
 use crate::seq::Seq;
 
 /// The report of `query` as `format` and the assessment it shows, stamped
-/// with `proven(as_of_seq)`: the one way a report is made, for the CLI and
-/// the server alike.
+/// with `proven(as_of_seq)` and naming `issuer` (an agency id) on its title
+/// page: the one way a report is made, for the CLI and the server alike.
+/// Its issue date is the `recorded_at` of the event at its position.
 pub fn render<E: From<AssessError>>(
     projection: &Projection,
     model: &Model,
     query: &Query,
-    format: Format,
-    locale: Locale,
+    report: ReportSettings<'_>,
     proven: &dyn Fn(u64) -> Result<Option<Proven>, E>,
 ) -> Result<(Vec<u8>, Assessment), E> {
+    let ReportSettings { format, locale, issuer } = report;
     let doc = projection.assess(model, query)?;
     // The trend months are computed at the same position as the report.
     let fixed = Query { as_of: Some(doc.as_of_seq), ..*query };
     let months = govledger_report::monthly(projection, model, &fixed, locale.zone)?;
-    let input =
-        ReportInput { assessment: &doc, model, months: &months, live: None, proven: proven(doc.as_of_seq)?, locale };
+    let issued_at = projection.recorded_at(doc.as_of_seq).map(|t| t.to_rfc3339()).unwrap_or_default();
+    let title = TitlePage { issuer: issuer.map(str::to_owned), issued_at };
+    let input = ReportInput {
+        assessment: &doc,
+        model,
+        months: &months,
+        live: None,
+        proven: proven(doc.as_of_seq)?,
+        locale,
+        title: Some(title),
+    };
     Ok((govledger_report::render(format, &input), doc))
+}
+
+/// How a report is written: its format, language and zone, and its issuer.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportSettings<'a> {
+    pub format: Format,
+    pub locale: Locale,
+    /// The issuing agency's id, named on the title page (`None`: not stated).
+    pub issuer: Option<&'a str>,
 }
 
 /// A kept checkpoint as a report's stamp (SPEC 6.4).
@@ -235,6 +254,7 @@ pub(crate) async fn publish(
         ));
     }
     let log = state.transparency().ok().cloned();
+    let issuer = principal.agency.clone();
     let query = Query { as_of: Some(query.as_of.unwrap_or(chain.ledger_head)), ..query };
     let (content, doc) = state
         .with_projection(move |projection, model| {
@@ -242,7 +262,9 @@ pub(crate) async fn publish(
                 Some(log) => log.first_covering(seq).map(|kept| kept.map(stamp)),
                 None => Ok(None),
             };
-            let (bytes, doc) = render(projection, model, &query, format, locale, &proven)?;
+            // The publishing evaluator's agency issues the report.
+            let settings = ReportSettings { format, locale, issuer: Some(&issuer) };
+            let (bytes, doc) = render(projection, model, &query, settings, &proven)?;
             let content = String::from_utf8(bytes)
                 .map_err(|e| AppError::Internal(format!("the {} report is not UTF-8: {e}", format.as_str())))?;
             Ok((content, doc))

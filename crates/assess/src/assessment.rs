@@ -120,7 +120,9 @@ pub struct IndicatorResult {
     pub numerator: Option<u128>,
     pub denominator: Option<u128>,
     /// Latencies: the number of answered items the percentile is over.
-    /// Counts: the number of actions summed. Null otherwise.
+    /// Counts: the number of actions summed. The loss recovery ratio: the
+    /// number of cases reported in the period. Null for rates (their
+    /// sample is the denominator).
     pub sample_size: Option<u64>,
     /// Ids of the events used, oldest item first.
     pub evidence: Vec<Uuid>,

@@ -69,7 +69,8 @@ pub struct Figure {
     pub numerator: Option<u128>,
     pub denominator: Option<u128>,
     /// For latencies: how many answered items the percentile is over; for
-    /// counts: how many actions were summed.
+    /// counts: how many actions were summed; for the loss recovery ratio:
+    /// how many cases were reported in the period.
     pub sample_size: Option<u64>,
     /// Ids of the events used.
     pub evidence: Vec<Uuid>,
@@ -295,9 +296,10 @@ fn pairs(items: &[Pair], w: &Window, with_latency: bool) -> (Figure, Option<Figu
 /// reported in W.
 fn loss_recovery(a: &Agency, w: &Window) -> Figure {
     let mut evidence = evidence_for(a.cases.len() + a.requests.len(), 2);
-    let (mut returned_minor, mut loss_minor) = (0u128, 0u128);
+    let (mut returned_minor, mut loss_minor, mut cases) = (0u128, 0u128, 0u64);
     for c in a.cases.iter().filter(|c| c.life.live(w.as_of) && w.contains(c.at_us)) {
         loss_minor += u128::from(c.loss_minor);
+        cases += 1;
         evidence.push(c.life.id);
     }
     for r in a.requests.iter().filter(|r| r.life.live(w.as_of) && w.contains(r.requested_us)) {
@@ -310,7 +312,7 @@ fn loss_recovery(a: &Agency, w: &Window) -> Figure {
             }
         }
     }
-    Figure::ratio(returned_minor, loss_minor, fit(evidence))
+    Figure { sample_size: Some(cases), ..Figure::ratio(returned_minor, loss_minor, fit(evidence)) }
 }
 
 /// Σ cards and accounts disposed of in A's card-breaking actions in W.

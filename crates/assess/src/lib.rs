@@ -16,7 +16,6 @@ pub mod assessment;
 mod decode;
 pub mod entities;
 pub mod exact;
-pub mod explain;
 pub mod indicators;
 pub mod model;
 mod parties;

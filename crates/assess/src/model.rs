@@ -94,21 +94,6 @@ impl IndicatorId {
             _ => Measure::Rate,
         }
     }
-
-    /// A short human name, for tables and scorecards.
-    pub fn title(self) -> &'static str {
-        match self {
-            IndicatorId::TaskOnTimeRate => "Task on-time rate",
-            IndicatorId::MeetingAttendanceRate => "Meeting attendance rate",
-            IndicatorId::FreezeExecutionRate => "Freeze execution rate",
-            IndicatorId::FreezeResponseP90S => "Freeze response time (p90)",
-            IndicatorId::ClueFeedbackRate => "Clue feedback rate",
-            IndicatorId::ClueFeedbackP90S => "Clue feedback time (p90)",
-            IndicatorId::DissuasionCoverageRate => "Dissuasion coverage rate",
-            IndicatorId::LossRecoveryRatio => "Loss recovery ratio",
-            IndicatorId::CardsDisposed => "Cards disposed",
-        }
-    }
 }
 
 impl fmt::Display for IndicatorId {

@@ -199,6 +199,13 @@ impl Projection {
         self.hashes.get(usize::try_from(seq.checked_sub(1)?).ok()?).map(hex::encode)
     }
 
+    /// The `recorded_at` of the event at `seq`: the assessment clock as of
+    /// it (SPEC 3.1), and the issue date of a report made as of it.
+    pub fn recorded_at(&self, seq: u64) -> Option<govledger_domain::Timestamp> {
+        let us = *self.recorded_us.get(usize::try_from(seq.checked_sub(1)?).ok()?)?;
+        Some(govledger_domain::Timestamp::from_micros(us))
+    }
+
     /// The id of the event at `seq`.
     pub fn id_at(&self, seq: u64) -> Option<Uuid> {
         self.ids.get(usize::try_from(seq.checked_sub(1)?).ok()?).copied()

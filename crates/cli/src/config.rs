@@ -31,7 +31,8 @@ pub struct ConfigFile {
     pub report: ReportConfig,
 }
 
-/// The `[report]` table: the language and time zone of `govledger report`.
+/// The `[report]` table: the language and time zone of `govledger report`,
+/// and of the tables of `assess` and `scorecard`.
 #[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ReportConfig {
@@ -131,10 +132,15 @@ pub fn apply(cli: &mut Cli, matches: &ArgMatches) -> Result<()> {
     {
         cli.store = Some(s);
     }
-    if let Command::Report(args) = &mut cli.command {
-        let (lang, tz) = locale_keys("report", file.report.lang.as_deref(), file.report.tz.as_deref())?;
-        args.lang = args.lang.or(lang);
-        args.tz = args.tz.or(tz);
+    let (lang, tz) = locale_keys("report", file.report.lang.as_deref(), file.report.tz.as_deref())?;
+    // `[report]` holds the language and zone of every command that writes for people from an assessment.
+    if let Some((args_lang, args_tz)) = match &mut cli.command {
+        Command::Report(args) => Some((&mut args.lang, &mut args.tz)),
+        Command::Assess { period, .. } | Command::Scorecard { period, .. } => Some((&mut period.lang, &mut period.tz)),
+        _ => None,
+    } {
+        *args_lang = args_lang.or(lang);
+        *args_tz = args_tz.or(tz);
     }
     if let Command::Serve(args) = &mut cli.command {
         let Some(m) = matches.subcommand_matches("serve") else { return Ok(()) };
@@ -347,6 +353,16 @@ mod tests {
         let cli = parse(&[&report[..], &["--out", "r.html", "--lang", "zh"]].concat()).unwrap();
         let Command::Report(args) = &cli.command else { panic!("report") };
         assert_eq!(args.lang, Some(Lang::ZhCn));
+        // `[report]` also sets the language and zone of the tables of `assess` and `scorecard`.
+        let period = ["--from", "2026-07-01", "--to", "2026-10-01"];
+        let cli = parse(&[&["govledger", "--config", config, "assess"][..], &period].concat()).unwrap();
+        let Command::Assess { period: args, .. } = &cli.command else { panic!("assess") };
+        assert_eq!((args.lang, args.tz), (Some(Lang::En), Some(Zone::UTC)));
+        let cli =
+            parse(&[&["govledger", "--config", config, "scorecard", "bank", "--lang", "zh-CN"][..], &period].concat())
+                .unwrap();
+        let Command::Scorecard { period: args, .. } = &cli.command else { panic!("scorecard") };
+        assert_eq!((args.lang, args.tz), (Some(Lang::ZhCn), Some(Zone::UTC)));
 
         let (_dir, bad) = write_config("[report]\ntz = \"Beijing\"\n");
         let err = match parse(&["govledger", "--config", bad.to_str().unwrap(), "report", "verify", "r.html"]) {

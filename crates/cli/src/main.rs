@@ -4,6 +4,7 @@
 //! `--store postgres://…` (`store.rs`);
 //! `--config FILE` supplies defaults (`config.rs`).
 
+mod assess;
 mod backup;
 mod config;
 mod init;
@@ -70,9 +71,12 @@ enum Command {
     },
     /// Recompute the hash chain; exits 1 and names the first bad seq if it is broken.
     Verify {
-        /// Print the report as JSON.
+        /// Print the report as JSON (codes, in no language).
         #[arg(long)]
         json: bool,
+        /// The language of the answer: zh-CN (default) or en.
+        #[arg(long, env = "GOVLEDGER_LANG", value_parser = config::parse_lang)]
+        lang: Option<govledger_i18n::Lang>,
     },
     /// Write a seeded, realistic year of a mid-size city into an empty data directory.
     Demo {
@@ -89,17 +93,17 @@ enum Command {
     /// Assess every agency for a period (SPEC 3): indicators, scores, grades, ranking, evidence.
     Assess {
         #[command(flatten)]
-        period: PeriodArgs,
-        /// Output: the JSON document of SPEC 3.4, or a ranking table.
-        #[arg(long, value_enum, default_value_t = AssessFormat::Json)]
-        format: AssessFormat,
+        period: assess::PeriodArgs,
+        /// Output: the JSON document of SPEC 3.4, or a ranking table (in --lang, times in --tz).
+        #[arg(long, value_enum, default_value_t = assess::AssessFormat::Json)]
+        format: assess::AssessFormat,
     },
     /// Explain one agency's score, indicator by indicator, in plain language.
     Scorecard {
         /// The agency id.
         agency: String,
         #[command(flatten)]
-        period: PeriodArgs,
+        period: assess::PeriodArgs,
     },
     /// Write an assessment report (html, md, csv, json), optionally publish its hash; `report verify FILE` checks one.
     Report(report::ReportArgs),
@@ -134,33 +138,10 @@ enum Command {
     },
 }
 
-/// The period, position and model of an assessment.
-#[derive(clap::Args)]
-struct PeriodArgs {
-    /// Start of the period, inclusive (RFC 3339 with an offset, e.g. 2026-01-01T00:00:00+08:00).
-    #[arg(long)]
-    from: String,
-    /// End of the period, exclusive (RFC 3339 with an offset).
-    #[arg(long)]
-    to: String,
-    /// Assess as of this ledger seq (default: the head).
-    #[arg(long)]
-    as_of: Option<u64>,
-    /// An assessment model TOML file (default: the built-in schema/model-v1.toml).
-    #[arg(long)]
-    model: Option<PathBuf>,
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
     Text,
     Json,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum AssessFormat {
-    Json,
-    Table,
 }
 
 /// mimalloc instead of glibc's malloc: allocating and freeing were a fifth to
@@ -204,10 +185,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Import { file } => import(dir, &file),
         Command::Export { after, out } => export(dir, after, out.as_deref()),
-        Command::Verify { json } => verify(dir, json),
+        Command::Verify { json, lang } => verify(dir, json, lang.unwrap_or_default()),
         Command::Demo { seed, scale, until } => demo(dir, seed, scale, until.as_deref()),
-        Command::Assess { period, format } => assess(dir, &period, format),
-        Command::Scorecard { agency, period } => scorecard(dir, &agency, &period),
+        Command::Assess { period, format } => assess::assess(dir, &period, format),
+        Command::Scorecard { agency, period } => assess::scorecard(dir, &agency, &period),
         Command::Report(args) => report::run(dir, args),
         Command::Init(args) => init::init(dir, args),
         Command::Serve(args) => serve::serve(dir, args),
@@ -362,7 +343,7 @@ fn export(dir: &Path, after: u64, out: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
+fn verify(dir: &Path, json: bool, lang: govledger_i18n::Lang) -> Result<ExitCode> {
     let reader = store::open_reader(dir)?;
     let bar = progress_bar(None, "verifying");
     let report = govledger_ledger::verify::verify_with_progress(reader.as_ref(), &mut |n| bar.set_position(n))?;
@@ -382,15 +363,19 @@ fn verify(dir: &Path, json: bool) -> Result<ExitCode> {
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
+        let events = report.events.to_string();
         if let Some(f) = &report.problem {
-            println!("FAILED at seq {}: {}: {}", f.seq, f.problem, f.detail);
-            println!("{} events verified before it", report.events);
+            let problem = lang.term("problem", f.problem.code());
+            let seq = f.seq.to_string();
+            println!("{}", lang.t("verify-failed", &[("seq", &seq), ("problem", &problem), ("detail", &f.detail)]));
+            println!("{}", lang.t("verify-before", &[("events", &events)]));
         } else {
-            println!("ok: {} events, head seq {} hash {}", report.events, report.head.seq, report.head.hash);
+            let seq = report.head.seq.to_string();
+            println!("{}", lang.t("verify-ok", &[("events", &events), ("seq", &seq), ("hash", &report.head.hash)]));
         }
         match &tree {
-            Some(Ok(detail)) => println!("ok: {detail}"),
-            Some(Err(detail)) => println!("FAILED: {detail}"),
+            Some(Ok(detail)) => println!("{}", lang.t("verify-tree-ok", &[("detail", detail)])),
+            Some(Err(detail)) => println!("{}", lang.t("verify-tree-failed", &[("detail", detail)])),
             None => {}
         }
     }
@@ -438,7 +423,7 @@ fn demo(dir: &Path, seed: u64, scale: f64, until: Option<&str>) -> Result<ExitCo
     }
 }
 
-// ---- assess and scorecard ---------------------------------------------------
+// ---- the projection and the model (assess, scorecard, report) ---------------
 
 /// The projection at the store's head, from the data directory's checkpoint
 /// plus the events since (see `projection::load`).
@@ -457,46 +442,5 @@ fn load_model(path: Option<&Path>) -> Result<govledger_assess::Model> {
             let bytes = std::fs::read(p).with_context(|| format!("cannot read the model file {}", p.display()))?;
             govledger_assess::Model::from_toml(&bytes).map_err(|e| anyhow::anyhow!("model {}: {e}", p.display()))
         }
-    }
-}
-
-fn assessment(dir: &Path, args: &PeriodArgs) -> Result<(govledger_assess::Assessment, govledger_assess::Model)> {
-    let time = |flag: &str, text: &str| {
-        govledger_domain::Timestamp::parse(text).map_err(|r| anyhow::anyhow!("--{flag}: {}", r.message))
-    };
-    let query =
-        govledger_assess::Query { from: time("from", &args.from)?, to: time("to", &args.to)?, as_of: args.as_of };
-    let model = load_model(args.model.as_deref())?;
-    let projection = load_projection(dir)?;
-    let doc = projection.assess(&model, &query)?;
-    Ok((doc, model))
-}
-
-fn assess(dir: &Path, args: &PeriodArgs, format: AssessFormat) -> Result<ExitCode> {
-    let (doc, _) = assessment(dir, args)?;
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    let written = match format {
-        AssessFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from).and_then(|()| writeln!(out))
-        }
-        AssessFormat::Table => out.write_all(govledger_assess::explain::table(&doc).as_bytes()),
-    };
-    match written.and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
-}
-
-fn scorecard(dir: &Path, agency: &str, args: &PeriodArgs) -> Result<ExitCode> {
-    let (doc, model) = assessment(dir, args)?;
-    match govledger_assess::explain::scorecard(&doc, &model, agency) {
-        Some(text) => {
-            print!("{text}");
-            Ok(ExitCode::SUCCESS)
-        }
-        None => bail!(
-            "agency {agency:?} is not registered as of seq {} (see `govledger assess --format table` for the agencies)",
-            doc.as_of_seq
-        ),
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use govledger_api::publish::ReportSettings;
 use govledger_assess::{Assessment, Model, Projection, Query};
 use govledger_domain::{Submission, Timestamp};
 use govledger_report::{Format, Lang, Locale, Params, Proven, Zone};
@@ -45,6 +46,10 @@ pub struct ReportArgs {
     /// the evaluator role.
     #[arg(long = "as", id = "as_agency", value_name = "AGENCY", requires = "publish")]
     as_agency: Option<String>,
+    /// The issuing agency named on the title page (its id; the name is the one registered in the
+    /// ledger). Publishing names the publisher: --as AGENCY, or the token's agency through a server.
+    #[arg(long, env = "GOVLEDGER_ISSUER", value_name = "AGENCY")]
+    issuer: Option<String>,
     #[command(flatten)]
     server: crate::publish::ServerArgs,
     /// The report's language: zh-CN (default) or en (CSV and JSON hold codes and figures only).
@@ -98,6 +103,14 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
     let query = Query { from: time("from", from, locale.zone)?, to: time("to", to, locale.zone)?, as_of: args.as_of };
     let format = args.format.format();
     if args.publish {
+        let publisher = args.as_agency.as_deref().map_or("the token's agency", |a| a);
+        if let Some(issuer) = args.issuer.as_deref()
+            && Some(issuer) != args.as_agency.as_deref()
+        {
+            bail!(
+                "a published report is issued by its publisher ({publisher}), not --issuer {issuer}; leave out --issuer"
+            )
+        }
         match (args.server.url(), args.as_agency.as_deref()) {
             (Some(_), Some(_)) => bail!(
                 "--as publishes on the data directory and --server (or GOVLEDGER_SERVER) through a server, whose \
@@ -129,7 +142,18 @@ pub fn run(dir: &Path, args: ReportArgs) -> Result<ExitCode> {
         }
     }
     let projection = crate::load_projection(dir)?;
-    let (bytes, doc) = generate(&projection, &model, &query, format, locale, &|as_of| proven_at(dir, as_of))?;
+    let issuer = args.as_agency.as_deref().or(args.issuer.as_deref());
+    let settings = ReportSettings { format, locale, issuer };
+    let (bytes, doc) = generate(&projection, &model, &query, settings, &|as_of| proven_at(dir, as_of))?;
+    if let Some(issuer) = issuer
+        && !doc.agencies.iter().any(|a| a.agency_id == issuer)
+    {
+        bail!(
+            "the issuer {issuer:?} is not an agency registered as of seq {}; nothing was written (see `govledger \
+             assess --format table` for the agencies)",
+            doc.as_of_seq
+        );
+    }
     let sha = govledger_report::sha256_hex(&bytes);
     // The file of a published report is written only once the publication is recorded.
     if args.publish {
@@ -178,7 +202,7 @@ pub fn write_report(out: &Path, bytes: &[u8], what: &str) -> Result<()> {
 }
 
 /// An instant (RFC 3339 with an offset), or a date: midnight in `zone`.
-fn time(flag: &str, text: &str, zone: Zone) -> Result<Timestamp> {
+pub(crate) fn time(flag: &str, text: &str, zone: Zone) -> Result<Timestamp> {
     if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(Timestamp::from_micros(zone.midnight(date)));
     }
@@ -193,11 +217,10 @@ pub fn generate(
     projection: &Projection,
     model: &Model,
     query: &Query,
-    format: Format,
-    locale: Locale,
+    settings: ReportSettings<'_>,
     proven: &dyn Fn(u64) -> Result<Option<Proven>>,
 ) -> Result<(Vec<u8>, Assessment)> {
-    govledger_api::publish::render(projection, model, query, format, locale, proven)
+    govledger_api::publish::render(projection, model, query, settings, proven)
 }
 
 /// The first signed checkpoint covering `as_of` kept in the data directory
@@ -313,6 +336,7 @@ fn find_published(dir: &Path, sha: &str, format: Format) -> Result<Option<Publis
                                     format,
                                     proven: None,
                                     locale: Locale::default(),
+                                    issuer: None,
                                 },
                             });
                             return false;
@@ -359,10 +383,17 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
     let params = match (&published, Params::find(&bytes)) {
         (Some(p), in_file) => {
             println!("{} (sha256 {sha}) was published by {} at seq {}.", file.display(), p.actor, p.seq);
-            // The checkpoint stamp, the language and the time zone are not in the
-            // published event: the file's own are used (the stamp is checked below).
+            // The checkpoint stamp, the language, the time zone and the issuer are
+            // not in the published event: the file's own are used (the stamp is
+            // checked below; the issuer must be the publisher).
             match in_file {
-                Some(f) => Params { proven: f.proven, locale: f.locale, ..p.params.clone() },
+                Some(f) => {
+                    if let Some(issuer) = f.issuer.as_deref().filter(|i| *i != p.actor) {
+                        println!("MISMATCH: the report names {issuer} as its issuer, but {} published it.", p.actor);
+                        return Ok(ExitCode::from(1));
+                    }
+                    Params { proven: f.proven, locale: f.locale, issuer: f.issuer, ..p.params.clone() }
+                }
                 None => p.params.clone(),
             }
         }
@@ -376,7 +407,7 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
         }
         (None, None) => {
             println!(
-                "NOT PUBLISHED: no AssessmentPublished in the ledger has the sha256 of {} ({sha}), and the file names no parameters to regenerate it from (CSV reports are checked by their published hash only).",
+                "NOT PUBLISHED: no AssessmentPublished in the ledger has the sha256 of {} ({sha}), and the file names no parameters to regenerate it from.",
                 file.display()
             );
             return Ok(ExitCode::from(1));
@@ -413,7 +444,8 @@ fn verify(dir: &Path, file: &Path, model_path: Option<&Path>) -> Result<ExitCode
         return Ok(ExitCode::from(1));
     }
     let stamp = params.proven.clone();
-    let (again, _) = generate(&projection, &model, &query, params.format, params.locale, &|_| Ok(stamp.clone()))?;
+    let settings = ReportSettings { format: params.format, locale: params.locale, issuer: params.issuer.as_deref() };
+    let (again, _) = generate(&projection, &model, &query, settings, &|_| Ok(stamp.clone()))?;
     let again_sha = govledger_report::sha256_hex(&again);
     if again == bytes && published.is_some() {
         println!(

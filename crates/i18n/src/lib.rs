@@ -136,6 +136,8 @@ const CATALOGS: [(Lang, &[&str]); 2] = [
             include_str!("../locales/zh-CN/glossary.ftl"),
             include_str!("../locales/zh-CN/report.ftl"),
             include_str!("../locales/zh-CN/pages.ftl"),
+            include_str!("../locales/zh-CN/explain.ftl"),
+            include_str!("../locales/zh-CN/cli.ftl"),
         ],
     ),
     (
@@ -144,6 +146,8 @@ const CATALOGS: [(Lang, &[&str]); 2] = [
             include_str!("../locales/en/glossary.ftl"),
             include_str!("../locales/en/report.ftl"),
             include_str!("../locales/en/pages.ftl"),
+            include_str!("../locales/en/explain.ftl"),
+            include_str!("../locales/en/cli.ftl"),
         ],
     ),
 ];

@@ -6,13 +6,13 @@
 //! codes are shown translated, with the code in a `title` attribute.
 //! maud escapes every interpolated value.
 
-use govledger_assess::explain::{counted, scored, short_value};
 use govledger_assess::model::Measure;
 use govledger_assess::{AgencyAssessment, IndicatorId};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::charts;
+use crate::explain::{how, short_value, total_weight};
 use crate::{EVIDENCE_SHOWN, Format, Lang, Live, Locale, Params, ReportInput};
+use crate::{charts, methodology, title, trends};
 
 const CSS: &str = r#"
 :root { --ink: #1b1f24; --muted: #5a6270; --rule: #d8dde3; --accent: #1f4e79; }
@@ -60,7 +60,7 @@ tr.own td { background: #fff6d6; font-weight: 600; }
   .live { display: none; }
   h2 { break-after: avoid-page; }
   .scorecard, .chart, tr { break-inside: avoid-page; }
-  .scorecards h2 { break-before: page; }
+  .appendix, .scorecards h2 { break-before: page; }
   a { color: inherit; text-decoration: none; }
 }
 "#;
@@ -98,14 +98,6 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
     let params = Params::of_input(input, Format::Html);
     let command = params.command(&govledger_assess::Model::default_v1().sha256);
     let ranked = a.agencies.iter().filter(|ag| ag.rank.is_some()).count();
-    let labels: Vec<&str> = input.months.iter().map(|m| m.label.as_str()).collect();
-    let latency_ids = [IndicatorId::FreezeResponseP90S, IndicatorId::ClueFeedbackP90S];
-    let rate_ids = [
-        IndicatorId::TaskOnTimeRate,
-        IndicatorId::FreezeExecutionRate,
-        IndicatorId::ClueFeedbackRate,
-        IndicatorId::DissuasionCoverageRate,
-    ];
     let period = crate::period_name(input.locale, a);
     let zone_name = lang.term("zone", zone.name());
     let (seq, total, ranked) = (a.as_of_seq.to_string(), a.agencies.len().to_string(), ranked.to_string());
@@ -117,12 +109,16 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="generator" content=(params.line());
                 title { (t("report-title", &[("period", &period)])) }
-                style { (PreEscaped(CSS)) }
+                style { (PreEscaped(CSS)) (PreEscaped(title::CSS)) (PreEscaped(trends::CSS)) }
             }
             body {
-                header {
-                    h1 { (t("report-heading", &[])) }
-                    p.muted { (t("report-subtitle", &[])) }
+                @if let Some(page) = &input.title {
+                    (title::html(input, page))
+                } @else {
+                    header {
+                        h1 { (t("report-heading", &[])) }
+                        p.muted { (t("report-subtitle", &[])) }
+                    }
                 }
                 @if let Some(live) = &input.live {
                     (live_bar(live, lang, &zone_name))
@@ -173,30 +169,16 @@ pub(crate) fn render(input: &ReportInput<'_>) -> String {
                     h2 { (t("heatmap", &[])) }
                     p.muted { (t("heatmap-note", &[])) }
                     (charts::heatmap(a, input.model, lang))
-                    h3 { (t("heatmap-legend", &[])) }
-                    dl.summary.legend {
-                        @for mi in &input.model.indicators {
-                            dt title=(mi.id.as_str()) { (crate::indicator_name(lang, mi.id)) }
-                            dd { (lang.t(&format!("indicator-{}-desc", mi.id.as_str()), &[])) }
-                        }
-                    }
                 }
-                section.trends-section {
-                    h2 { (t("trends", &[])) }
-                    @if input.months.is_empty() {
-                        p.muted { (t("trends-none", &[])) }
-                    } @else {
-                        p.muted { (t("trends-note", &[("zone", &zone_name)])) }
-                        div.trends {
-                            (charts::trend(&labels, &charts::series(input.months, &latency_ids), &t("unit-hours", &[]), false, lang))
-                            (charts::trend(&labels, &charts::series(input.months, &rate_ids), &t("unit-percent", &[]), true, lang))
+                (trends::html(input))
+                section.appendix {
+                    h2 { (t("appendix", &[])) }
+                    (methodology::html(input.model, lang))
+                    section.scorecards {
+                        h2 { (t("scorecards", &[])) }
+                        @for ag in &a.agencies {
+                            (scorecard(ag, input))
                         }
-                    }
-                }
-                section.scorecards {
-                    h2 { (t("scorecards", &[])) }
-                    @for ag in &a.agencies {
-                        (scorecard(ag, input))
                     }
                 }
                 footer {
@@ -290,8 +272,7 @@ fn is_own(input: &ReportInput<'_>, ag: &AgencyAssessment) -> bool {
 fn scorecard(ag: &AgencyAssessment, input: &ReportInput<'_>) -> Markup {
     let Locale { lang, zone } = input.locale;
     let t = |id: &str, args: &[(&str, &str)]| lang.t(id, args);
-    let total_weight: f64 =
-        ag.indicators.iter().filter(|i| i.points.is_some()).map(|i| i.weight.as_f64().unwrap_or(0.0)).sum();
+    let total_weight = total_weight(ag);
     let own = is_own(input, ag);
     html! {
         article.scorecard.own[own] id=(format!("agency-{}", ag.agency_id)) aria-current=[own.then_some("true")] {
@@ -311,7 +292,7 @@ fn scorecard(ag: &AgencyAssessment, input: &ReportInput<'_>) -> Markup {
             }
             table {
                 thead { tr { th { (t("col-indicator", &[])) } th.num { (t("col-value", &[])) } th.num { (t("col-fraction", &[])) }
-                    th.num { (t("col-points", &[])) } th { (t("col-how", &[])) } } }
+                    th.num { (t("col-sample", &[])) } th.num { (t("col-points", &[])) } th { (t("col-how", &[])) } } }
                 tbody {
                     @for ind in &ag.indicators {
                         @let mi = input.model.indicators.iter().find(|m| m.id == ind.id);
@@ -319,9 +300,10 @@ fn scorecard(ag: &AgencyAssessment, input: &ReportInput<'_>) -> Markup {
                             td title=(ind.id.as_str()) { (crate::indicator_name(lang, ind.id)) }
                             td.num { (short_value(ind)) }
                             td.num { (fraction(ind.numerator, ind.denominator, ind.id)) }
+                            td.num.sample { (methodology::sample_text(ind)) }
                             td.num { (crate::fixed(ind.points, 2)) }
                             td {
-                                (counted(ind)) "; " (scored(ind, mi, total_weight)) "."
+                                (how(ind, mi, total_weight, lang))
                                 @if !ind.evidence.is_empty() {
                                     p.ids {
                                         (t("evidence", &[("count", &ind.evidence.len().to_string())])) " "

@@ -11,12 +11,17 @@
 //! word comes from the `govledger-i18n` catalogs.
 
 mod charts;
+pub mod explain;
 mod html;
+mod methodology;
 mod text;
+mod title;
+mod trends;
 
 use govledger_assess::{AssessError, Assessment, IndicatorId, Model, Projection, Query};
 use govledger_domain::Timestamp;
 pub use govledger_i18n::{Lang, Locale, Zone};
+pub use methodology::{SMALL_SAMPLE_BELOW, sample, small_sample};
 use sha2::{Digest, Sha256};
 
 /// The format of a report.
@@ -103,6 +108,22 @@ pub struct ReportInput<'a> {
     pub proven: Option<Proven>,
     /// The language and time zone it is written in.
     pub locale: Locale,
+    /// The title page of a report; `None` on the dashboard.
+    pub title: Option<TitlePage>,
+}
+
+/// What a report's title page states besides the assessment's own figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitlePage {
+    /// The issuing agency's id: the publishing evaluator (`--as`, or the
+    /// token's agency through a server), or `--issuer` for a report that is
+    /// not published; `None`: not stated. Its name is the one registered in
+    /// the ledger as of the report's position. Recorded in the parameters
+    /// line, and `report verify` checks it against the publication's actor.
+    pub issuer: Option<String>,
+    /// The issue date: `recorded_at` of the event at `as_of_seq` (RFC 3339),
+    /// so that the report depends on the ledger, never on the wall clock.
+    pub issued_at: String,
 }
 
 /// A report's stamp of the first signed checkpoint covering its `as_of_seq`.
@@ -151,6 +172,8 @@ pub struct Params {
     /// The language and time zone (`lang=`, `tz=`); a report made before
     /// they were recorded reads as English and UTC.
     pub locale: Locale,
+    /// The issuer named on the title page (`issuer=`), if any.
+    pub issuer: Option<String>,
 }
 
 impl Params {
@@ -163,15 +186,22 @@ impl Params {
             format,
             proven: None,
             locale: Locale::default(),
+            issuer: None,
         }
     }
 
     /// The parameters of `input`'s report in `format`.
     pub fn of_input(input: &ReportInput<'_>, format: Format) -> Params {
-        Params { proven: input.proven.clone(), locale: input.locale, ..Params::of(input.assessment, format) }
+        Params {
+            proven: input.proven.clone(),
+            locale: input.locale,
+            issuer: input.title.as_ref().and_then(|t| t.issuer.clone()),
+            ..Params::of(input.assessment, format)
+        }
     }
 
-    /// `from=… to=… as_of_seq=… model_sha256=… format=… lang=… tz=…` (after [`PARAMS_MARKER`]).
+    /// `from=… to=… as_of_seq=… model_sha256=… format=… lang=… tz=…`, then
+    /// `issuer=…` and `checkpoint=…` when there are (after [`PARAMS_MARKER`]).
     pub fn line(&self) -> String {
         format!(
             "{PARAMS_MARKER} from={} to={} as_of_seq={} model_sha256={} format={} lang={} tz={}",
@@ -182,11 +212,12 @@ impl Params {
             self.format.as_str(),
             self.locale.lang.tag(),
             self.locale.zone.name()
-        ) + &self
-            .proven
-            .as_ref()
-            .map(|p| format!(" checkpoint={}:{}:{}", p.size, p.root, p.cosignatures))
-            .unwrap_or_default()
+        ) + &self.issuer.as_ref().map(|i| format!(" issuer={i}")).unwrap_or_default()
+            + &self
+                .proven
+                .as_ref()
+                .map(|p| format!(" checkpoint={}:{}:{}", p.size, p.root, p.cosignatures))
+                .unwrap_or_default()
     }
 
     /// Finds the parameters line in a report's bytes.
@@ -194,9 +225,11 @@ impl Params {
         let text = std::str::from_utf8(report).ok()?;
         let start = text.find(PARAMS_MARKER)? + PARAMS_MARKER.len();
         let rest = &text[start..];
-        let end = rest.find(['\n', '"', '<']).unwrap_or(rest.len());
+        // A line ends the parameters, as do the quote of a JSON string, the
+        // tag after an HTML text and the next cell of a CSV row.
+        let end = rest.find(['\n', '"', '<', ',']).unwrap_or(rest.len());
         let (mut from, mut to, mut as_of, mut model, mut format) = (None, None, None, None, None);
-        let mut proven = None;
+        let (mut proven, mut issuer) = (None, None);
         let mut locale = Locale { lang: Lang::En, zone: Zone::UTC };
         for pair in rest[..end].split_whitespace() {
             let Some((k, v)) = pair.split_once('=') else { continue };
@@ -207,12 +240,22 @@ impl Params {
                 "model_sha256" => model = Some(v.to_owned()),
                 "format" => format = Format::parse(v),
                 "checkpoint" => proven = Proven::parse(v),
+                "issuer" => issuer = Some(v.to_owned()),
                 "lang" => locale.lang = Lang::parse(v)?,
                 "tz" => locale.zone = Zone::parse(v)?,
                 _ => {}
             }
         }
-        Some(Params { from: from?, to: to?, as_of_seq: as_of?, model_sha256: model?, format: format?, proven, locale })
+        Some(Params {
+            from: from?,
+            to: to?,
+            as_of_seq: as_of?,
+            model_sha256: model?,
+            format: format?,
+            proven,
+            locale,
+            issuer,
+        })
     }
 
     /// The command that makes this report again from the same ledger. A
@@ -224,8 +267,9 @@ impl Params {
         } else {
             format!(" --model MODEL.toml (sha256 {})", self.model_sha256)
         };
+        let issuer = self.issuer.as_ref().map(|i| format!(" --issuer {i}")).unwrap_or_default();
         format!(
-            "govledger report --from {} --to {} --as-of {}{model} --lang {} --tz {} --format {} --out report.{}",
+            "govledger report --from {} --to {} --as-of {}{model}{issuer} --lang {} --tz {} --format {} --out report.{}",
             self.from,
             self.to,
             self.as_of_seq,

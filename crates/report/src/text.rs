@@ -1,16 +1,17 @@
 //! The Markdown, CSV and JSON reports. Markdown is written for a code-hosting
 //! page (headings, pipe tables, no HTML), in the report's language; CSV (codes
 //! and figures for a spreadsheet, in no language) is one row per agency and one
-//! column per indicator; JSON is the assessment document with the report's
+//! column per indicator, ending with the parameters line; JSON is the assessment document with the report's
 //! parameters and the monthly assessments.
 
 use std::fmt::Write as _;
 
-use govledger_assess::explain::{counted, scored, short_value};
 use serde::Serialize;
 
+use crate::explain::{how, short_value, total_weight};
 use crate::html::{fraction, grade};
-use crate::{EVIDENCE_SHOWN, Format, Locale, Params, ReportInput};
+use crate::methodology::{SMALL_MARK, sample_text, small_sample};
+use crate::{EVIDENCE_SHOWN, Format, Locale, Params, ReportInput, methodology, title, trends};
 
 /// Escapes text for a Markdown table cell or line: pipes, backslashes,
 /// markup characters and line breaks cannot break the table.
@@ -37,8 +38,11 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
     let ranked = a.agencies.iter().filter(|ag| ag.rank.is_some()).count().to_string();
     let seq = a.as_of_seq.to_string();
     let zone_name = lang.term("zone", zone.name());
-    let mut o = String::new();
-    let _ = writeln!(o, "# {}\n", md(&t("report-heading", &[])));
+    let mut o = match &input.title {
+        Some(page) => title::markdown(input, page, md),
+        None => format!("# {}\n\n", md(&t("report-heading", &[]))),
+    };
+    let _ = writeln!(o, "## {}\n", md(&t("summary", &[])));
     let _ = writeln!(o, "| | |\n|---|---|");
     let instants = t(
         "summary-period-instants",
@@ -87,52 +91,22 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
     for ag in &a.agencies {
         let _ = write!(o, "| {} |", md(&ag.name));
         for id in &ids {
-            let cell = ag.indicators.iter().find(|i| i.id == *id).map_or(String::new(), short_value);
+            let cell = ag.indicators.iter().find(|i| i.id == *id).map_or(String::new(), |i| {
+                if small_sample(i) { format!("{} {SMALL_MARK}", short_value(i)) } else { short_value(i) }
+            });
             let _ = write!(o, " {} |", md(&cell));
         }
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "\n{}", t("not-applicable-note", &[]));
-    let _ = writeln!(o, "\n**{}**\n", t("heatmap-legend", &[]));
-    for mi in &input.model.indicators {
-        let desc = lang.t(&format!("indicator-{}-desc", mi.id.as_str()), &[]);
-        let _ = writeln!(o, "- **{}**: {}", md(&crate::indicator_name(lang, mi.id)), md(&desc));
-    }
 
-    if !input.months.is_empty() {
-        let _ = writeln!(o, "\n## {}\n", t("trends", &[]));
-        let _ = writeln!(o, "{}\n", md(&t("trends-markdown-note", &[("zone", &zone_name)])));
-        let trend_ids = [
-            govledger_assess::IndicatorId::FreezeResponseP90S,
-            govledger_assess::IndicatorId::ClueFeedbackP90S,
-            govledger_assess::IndicatorId::TaskOnTimeRate,
-            govledger_assess::IndicatorId::FreezeExecutionRate,
-            govledger_assess::IndicatorId::ClueFeedbackRate,
-            govledger_assess::IndicatorId::DissuasionCoverageRate,
-        ];
-        let series = crate::charts::series(input.months, &trend_ids);
-        let _ = write!(o, "| {} |", t("col-month", &[]));
-        for s in &series {
-            let _ = write!(o, " {} |", md(&crate::indicator_short(lang, s.id)));
-        }
-        let _ = write!(o, "\n|---|");
-        for _ in &series {
-            let _ = write!(o, "---:|");
-        }
-        let _ = writeln!(o);
-        for (i, m) in input.months.iter().enumerate() {
-            let _ = write!(o, "| {} |", m.label);
-            for s in &series {
-                let _ = write!(o, " {} |", crate::fixed(s.values[i], 1));
-            }
-            let _ = writeln!(o);
-        }
-    }
-
-    let _ = writeln!(o, "\n## {}", t("scorecards", &[]));
+    o.push_str(&trends::markdown(input, md));
+    let _ = writeln!(o, "\n## {}", t("appendix", &[]));
+    o.push_str(&methodology::markdown(input.model, lang, md));
+    let _ = writeln!(o, "\n### {}", t("scorecards", &[]));
     for ag in &a.agencies {
         let kind = lang.term("kind", ag.kind.as_str());
-        let _ = writeln!(o, "\n### {} (`{}`, {})\n", md(&ag.name), ag.agency_id, md(&kind));
+        let _ = writeln!(o, "\n#### {} (`{}`, {})\n", md(&ag.name), ag.agency_id, md(&kind));
         match (ag.rank, ag.score) {
             (Some(rank), Some(score)) => {
                 let headline =
@@ -148,22 +122,21 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
                 let _ = writeln!(o, "{}\n", md(&t("scorecard-unranked", &[])));
             }
         }
-        let total_weight: f64 =
-            ag.indicators.iter().filter(|i| i.points.is_some()).map(|i| i.weight.as_f64().unwrap_or(0.0)).sum();
-        let columns = ["col-indicator", "col-value", "col-fraction", "col-points", "col-how"];
+        let total_weight = total_weight(ag);
+        let columns = ["col-indicator", "col-value", "col-fraction", "col-sample", "col-points", "col-how"];
         let _ = writeln!(o, "| {} |", columns.map(|c| t(c, &[])).join(" | "));
-        let _ = writeln!(o, "|---|---:|---:|---:|---|");
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---|");
         for ind in &ag.indicators {
             let mi = input.model.indicators.iter().find(|m| m.id == ind.id);
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {}; {}. |",
+                "| {} | {} | {} | {} | {} | {} |",
                 md(&crate::indicator_name(lang, ind.id)),
                 md(&short_value(ind)),
                 fraction(ind.numerator, ind.denominator, ind.id),
+                sample_text(ind),
                 crate::fixed(ind.points, 2),
-                md(&counted(ind)),
-                md(&scored(ind, mi, total_weight))
+                md(&how(ind, mi, total_weight, lang))
             );
         }
         for ind in ag.indicators.iter().filter(|i| !i.evidence.is_empty()) {
@@ -234,7 +207,8 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
 
 /// One header row, then one row per agency (ranking order): rank, id, name,
 /// kind, score, grade, weighted, deductions and one column per indicator of
-/// the model (its value; empty when null or not applicable).
+/// the model (its value; empty when null or not applicable); the last line
+/// is the parameters line.
 pub(crate) fn csv(input: &ReportInput<'_>) -> Vec<u8> {
     let a = input.assessment;
     let ids: Vec<_> = input.model.indicators.iter().map(|m| m.id).collect();
@@ -268,6 +242,12 @@ pub(crate) fn csv(input: &ReportInput<'_>) -> Vec<u8> {
         }
         ok &= w.write_record(&row).is_ok();
     }
+    // The last line states how the report was made, so that `report verify`
+    // regenerates a CSV as it does the other formats (in the first cell of
+    // a last row as wide as the others, so that the file stays rectangular).
+    let mut footer = vec![String::new(); header.len()];
+    footer[0] = Params::of_input(input, Format::Csv).line();
+    ok &= w.write_record(&footer).is_ok();
     match (ok, w.into_inner()) {
         (true, Ok(bytes)) => bytes,
         _ => Vec::new(),

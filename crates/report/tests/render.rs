@@ -3,7 +3,8 @@
 //! stable, the parameters line (with the language and time zone) reads back,
 //! trend months are months of the report's zone clipped to the period, the
 //! footer says how to prove the figures against the log's signed
-//! checkpoints, and a zh-CN report is in Chinese with translated codes.
+//! checkpoints, a CSV ends with its parameters, and a zh-CN report is in
+//! Chinese with translated codes and explanations.
 
 use govledger_assess::{Assessment, Model};
 use govledger_domain::Timestamp;
@@ -28,7 +29,7 @@ fn doc() -> Assessment {
 const ENGLISH_UTC: Locale = Locale { lang: Lang::En, zone: Zone::UTC };
 
 fn english<'a>(a: &'a Assessment, model: &'a Model) -> ReportInput<'a> {
-    ReportInput { assessment: a, model, months: &[], live: None, proven: None, locale: ENGLISH_UTC }
+    ReportInput { assessment: a, model, months: &[], live: None, proven: None, locale: ENGLISH_UTC, title: None }
 }
 
 #[test]
@@ -76,7 +77,11 @@ fn parameters_read_back_from_each_format() {
     let old =
         format!("<p>govledger-report-params: from=a to=b as_of_seq=1 model_sha256={} format=md</p>", model.sha256);
     assert_eq!(Params::find(old.as_bytes()).unwrap().locale, ENGLISH_UTC);
-    assert_eq!(Params::find(&render(Format::Csv, &input)), None);
+    // A CSV ends with its parameters in the first cell of its last row.
+    let csv = render(Format::Csv, &input);
+    assert_eq!(Params::find(&csv).unwrap(), Params { locale: ENGLISH_UTC, ..Params::of(&a, Format::Csv) });
+    let last = String::from_utf8(csv).unwrap().lines().last().unwrap().to_owned();
+    assert!(last.starts_with("govledger-report-params: from=") && last.ends_with(",,,,,,,,,,,,,,,,"), "{last}");
 }
 
 #[test]
@@ -115,16 +120,25 @@ fn a_zh_cn_report_is_in_chinese_with_translated_codes_and_beijing_times() {
     let input = ReportInput { locale: Locale::default(), ..english(&a, &model) };
     let html = String::from_utf8(render(Format::Html, &input)).unwrap();
     assert!(html.contains("<html lang=\"zh-CN\">"));
-    for heading in ["<h2>概要</h2>", "<h2>排名</h2>", "<h2>指标热力图</h2>", "<h2>记分卡</h2>", "<h2>可复现性</h2>"]
-    {
+    for heading in [
+        "<h2>概要</h2>",
+        "<h2>排名</h2>",
+        "<h2>指标热力图</h2>",
+        "<h2>记分卡</h2>",
+        "<h2>考核方法</h2>",
+        "<h2>可复现性</h2>",
+    ] {
         assert!(html.contains(heading), "missing {heading}");
     }
     assert!(html.contains("2026年第一季度（北京时间）"), "the period is named as a Beijing quarter");
+    assert!(html.contains("7 / 8") && html.contains("计算说明"), "explanations are in Chinese too");
+    assert!(html.contains("期内收到的 8 个冻结请求中，7 个已执行（87.5%）"), "{html}");
     assert!(html.contains("2026-01-01 00:00:00 +08:00 至 2026-04-01 00:00:00 +08:00"));
     assert!(html.contains("<td title=\"bank\">银行</td>"), "the kind is translated, its code in the title");
     assert!(!html.contains(">bank<"), "no raw kind code as visible text");
     assert!(html.contains("良好") && html.contains("止付冻结执行率"));
     assert!(!html.contains("Ranking") && !html.contains("Scorecards"), "no English heading left");
+    assert!(!html.contains("freeze requests received"), "no English explanation left");
     let md = String::from_utf8(render(Format::Markdown, &input)).unwrap();
     assert!(md.contains("## 排名") && md.contains("| 银行 |") && md.contains("2026年第一季度"));
     let english = String::from_utf8(render(Format::Html, &ReportInput { locale: ENGLISH_UTC, ..input })).unwrap();

@@ -97,7 +97,8 @@ pub struct IndicatorResult {
     pub weight: Number,
     pub numerator: Option<Number>,
     pub denominator: Option<Number>,
-    /// Latencies: answered items the percentile is over; counts: actions summed.
+    /// Latencies: answered items the percentile is over; counts: actions summed; the loss
+    /// recovery ratio: cases reported in the period. Null for rates (the denominator is the sample).
     pub sample_size: Option<super::types::Count>,
     /// Ids of the events used, oldest item first (a list of UUID strings).
     pub evidence: EventIds,
@@ -223,7 +224,8 @@ pub struct Scorecard {
     /// How many agencies the assessment ranks.
     pub ranked_agencies: u32,
     pub agency: AgencyAssessment,
-    /// The plain-language explanation (as `govledger scorecard` prints it), one line per item.
+    /// The plain-language explanation (as `govledger scorecard` prints it, in the
+    /// server's language and time zone), one line per item.
     pub explanation: Vec<String>,
 }
 
@@ -276,7 +278,8 @@ impl AssessQuery {
             field: Some("agency".into()),
             message: format!("agency {agency:?} is not registered as of seq {}", doc.as_of_seq),
         };
-        let text = govledger_assess::explain::scorecard(&doc, model, &agency).ok_or_else(not_found)?;
+        // In the server's language and zone, as `govledger scorecard` with the same --lang and --tz.
+        let text = govledger_report::explain::scorecard(&doc, model, &agency, state.locale()).ok_or_else(not_found)?;
         let entry = doc.agencies.iter().find(|a| a.agency_id == agency).ok_or_else(not_found)?;
         let card = Scorecard {
             period: Period { from: doc.period.from.clone(), to: doc.period.to.clone() },
