@@ -52,9 +52,11 @@ fn an_unknown_store_is_a_usage_error() {
 fn an_unreachable_kurrentdb_store_fails_cleanly() {
     let fx = Fixture::new();
     let started = Instant::now();
-    let run = fx.run(&["--store", "kurrentdb://127.0.0.1:1?tls=false&maxDiscoverAttempts=1", "verify"]).no_panic();
+    let url = "kurrentdb://admin:kurrent-secret@127.0.0.1:1?tls=false&maxDiscoverAttempts=1";
+    let run = fx.run(&["--store", url, "verify"]).no_panic();
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(run.stderr.contains("unavailable"), "{}", run.stderr);
+    assert!(!run.stderr.contains("kurrent-secret"), "the password is not printed: {}", run.stderr);
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
 }
 
@@ -73,6 +75,35 @@ fn an_unreachable_postgres_store_fails_cleanly() {
     );
     assert!(!run.stderr.contains("secret"), "the password is not printed: {}", run.stderr);
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+/// Issue 19: a store URL's password is printed nowhere — not in a refused
+/// URL's error, not in `--help` (which shows the variables' values), not in
+/// `token` commands' errors.
+#[test]
+fn store_passwords_are_never_printed() {
+    let fx = Fixture::new();
+    for url in [
+        "kurrentdb://admin:kurrent-secret@node1:2113?tls=false&stream=$bad",
+        "postgres://gl:pg-secret@127.0.0.1:5432/city?schema=Bad-Name",
+        "postgres://gl@127.0.0.1:5432/city?password=pg-secret&schema=Bad-Name",
+    ] {
+        for command in [&["verify"][..], &["token", "list"][..]] {
+            let args: Vec<&str> = ["--store", url].iter().chain(command).copied().collect();
+            let run = fx.run(&args).no_panic();
+            assert_eq!(run.code, Some(2), "{run:?}");
+            assert!(run.stderr.contains("***"), "{}", run.stderr);
+            assert!(!format!("{}{}", run.stdout, run.stderr).contains("secret"), "{url}: {}", run.stderr);
+        }
+    }
+    let out = std::process::Command::new(BIN)
+        .args(["serve", "--help"])
+        .env("GOVLEDGER_STORE", "postgres://gl:pg-secret@db/city")
+        .env_remove("GOVLEDGER_CONFIG")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("GOVLEDGER_STORE") && !help.contains("pg-secret"), "{help}");
 }
 
 /// The ledger holds agencies' case data: a new data directory's ledger file

@@ -4,7 +4,10 @@
 //! once, at the seq its client was told; exactly one answer per freeze
 //! wins; both replicas follow each other (LISTEN/NOTIFY, within a bounded
 //! wait) to the same head, serve the same events and the same assessment,
-//! and `govledger verify --store postgres://…` passes.
+//! and `govledger verify --store postgres://…` passes. The tokens are the
+//! schema's (issue 19): issued through one replica's host they work on the
+//! other, a revocation reaches both within the bound, and `token import`
+//! brings the tokens of an embedded data directory along.
 //!
 //! Needs PostgreSQL's binaries (CI installs Debian's `postgresql`); the test
 //! starts its own server on 127.0.0.1. `GOVLEDGER_SKIP_POSTGRES=1` skips it.
@@ -115,4 +118,114 @@ async fn two_replicas_on_one_postgres_serve_one_chain() {
     let (code, stdout, stderr) = govledger(&data_a, &["--store", &url, "verify", "--lang", "en"]);
     assert_eq!(code, Some(0), "verify: {stdout}{stderr}");
     assert!(stdout.contains(&format!("ok: {head} events")), "{stdout}");
+}
+
+/// The id of the one token of `agency` in the store (`token list --json`).
+fn token_id_on(data: &Path, url: &str, agency: &str) -> String {
+    let (code, stdout, stderr) = govledger(data, &["--store", url, "token", "list", "--json"]);
+    assert_eq!(code, Some(0), "token list: {stderr}");
+    let ids: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|t| t["agency"] == agency)
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "{stdout}");
+    ids[0].clone()
+}
+
+/// Issue 19: the tokens live in the PostgreSQL schema, not in a replica's
+/// data directory. A token issued through replica A's host works on replica
+/// B at once; revoked through A's host, B (which had just accepted it) and A
+/// refuse it within `REVOCATION_BOUND` (a bounded poll from the moment the
+/// revocation was committed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_through_one_replica_is_refused_by_the_other_within_the_bound() {
+    let Some(pg) = PgServer::start_or_skip("a_revocation_through_one_replica_is_refused_by_the_other_within_the_bound")
+    else {
+        return;
+    };
+    let url = pg.url("shared_tokens");
+    let root = tempfile::tempdir().unwrap();
+    let (data_a, data_b) = (root.path().join("a"), root.path().join("b"));
+    let city_file = root.path().join("city.ndjson");
+    std::fs::write(&city_file, ndjson(&city())).unwrap();
+    let (code, _, stderr) = govledger(&data_a, &["--store", &url, "import", city_file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "import into PostgreSQL: {stderr}");
+    let a = Server::start(&data_a, root.path(), &["--store", &url]);
+    let b = Server::start(&data_b, root.path(), &["--store", &url]);
+
+    let token = token_on(&data_a, &url, "bank-0", "agency");
+    let (on_a, on_b) = (Client::new(&a, Some(&token)), Client::new(&b, Some(&token)));
+    for client in [&on_b, &on_b, &on_a] {
+        let r = client.get("/v1/events?limit=1").await;
+        assert_eq!(r.status, 200, "issued through A's host, accepted by every replica: {:?}", r.body);
+    }
+    assert!(!data_b.join("tokens.sqlite").exists(), "replica B keeps no token file");
+
+    let id = token_id_on(&data_a, &url, "bank-0");
+    let (code, stdout, stderr) = govledger(&data_a, &["--store", &url, "token", "revoke", &id]);
+    assert_eq!(code, Some(0), "token revoke: {stdout}{stderr}");
+    let revoked = Instant::now();
+    for (name, client) in [("B", &on_b), ("A", &on_a)] {
+        loop {
+            let r = client.get("/v1/events?limit=1").await;
+            if r.status == 401 {
+                assert_eq!(r.code(), "auth.invalid_token", "{:?}", r.body);
+                break;
+            }
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            assert!(
+                revoked.elapsed() < govledger_credentials::REVOCATION_BOUND,
+                "replica {name} still accepts the token {:?} after its revocation",
+                revoked.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Moving a deployment from the embedded store to PostgreSQL (RUNBOOK,
+/// "Tokens on a shared store"): `migrate` moves the ledger, `token import`
+/// the tokens of the old `tokens.sqlite` — the one in use keeps working on
+/// a replica on PostgreSQL, the revoked one stays revoked — and a second
+/// import copies nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_of_an_embedded_directory_are_imported_into_postgres() {
+    let Some(pg) = PgServer::start_or_skip("tokens_of_an_embedded_directory_are_imported_into_postgres") else {
+        return;
+    };
+    let url = pg.url("imported_tokens");
+    let root = tempfile::tempdir().unwrap();
+    let (old, new) = (root.path().join("old"), root.path().join("new"));
+    let city_file = root.path().join("city.ndjson");
+    std::fs::write(&city_file, ndjson(&city())).unwrap();
+    let (code, _, stderr) = govledger(&old, &["import", city_file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let in_use = issue_token(&old, "bank-0", "agency");
+    let gone = issue_token(&old, "regulator", "auditor");
+    let gone_id = {
+        let (_, stdout, _) = govledger(&old, &["token", "list", "--json"]);
+        let line = stdout.lines().find(|l| l.contains("\"regulator\"")).unwrap().to_owned();
+        serde_json::from_str::<Value>(&line).unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(govledger(&old, &["token", "revoke", &gone_id]).0, Some(0));
+    let (code, _, stderr) = govledger(&old, &["migrate", "--from", old.to_str().unwrap(), "--to", &url]);
+    assert_eq!(code, Some(0), "migrate: {stderr}");
+
+    let (code, stdout, stderr) = govledger(&old, &["--store", &url, "token", "import"]);
+    assert_eq!(code, Some(0), "token import: {stderr}");
+    assert!(stdout.contains("copied 2 tokens") && stdout.contains("(0 were there already)"), "{stdout}");
+    let (code, stdout, _) = govledger(&old, &["--store", &url, "token", "import"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("copied 0 tokens") && stdout.contains("(2 were there already)"), "{stdout}");
+    let (code, _, stderr) = govledger(&old, &["token", "import"]);
+    assert_eq!(code, Some(2), "the embedded store reads tokens.sqlite itself");
+    assert!(stderr.contains("--store"), "{stderr}");
+
+    let server = Server::start(&new, root.path(), &["--store", &url]);
+    let r = Client::new(&server, Some(&in_use)).get("/v1/events?limit=1").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = Client::new(&server, Some(&gone)).get("/v1/events?limit=1").await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "auth.invalid_token"), "{:?}", r.body);
 }

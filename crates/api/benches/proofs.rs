@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use govledger_api::{AgencyIndex, AppState, Limits, LogConfig, TokenRole, TokenStore, Transparency};
+use govledger_api::{AgencyIndex, AppState, Limits, LogConfig, TokenRole, Tokens, Transparency};
 use govledger_domain::catalog::AgencyKind;
 use govledger_ledger::Ledger;
 use tokio::sync::watch;
@@ -47,14 +47,14 @@ fn seed(dir: &Path, scale: f64) -> Ledger {
 }
 
 /// A bank's agency token on `ledger`.
-fn bank_token(dir: &Path, ledger: &Ledger) -> (String, String, TokenStore) {
+fn bank_token(dir: &Path, ledger: &Ledger) -> (String, String, Tokens) {
     let index = AgencyIndex::new();
     let reader = ledger.reader();
     let mut projection = govledger_assess::Projection::new();
     reader.scan_raw(0, &mut |row| projection.apply_raw(row.body, row.hash).is_ok()).unwrap();
     index.follow(reader.as_ref(), &projection).unwrap();
     let bank = index.all().into_iter().find(|a| a.kind == AgencyKind::Bank).unwrap().agency_id;
-    let tokens = TokenStore::open(dir).unwrap();
+    let tokens = Tokens::open_file(dir).unwrap();
     let token = tokens.issue(&bank, TokenRole::Agency).unwrap().secret;
     (bank, token, tokens)
 }

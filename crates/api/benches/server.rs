@@ -29,7 +29,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
 use chrono::{TimeZone, Utc};
-use govledger_api::{AgencyIndex, AppState, Limits, TokenRole, TokenStore};
+use govledger_api::{AgencyIndex, AppState, Limits, TokenRole, Tokens};
 use govledger_domain::catalog::AgencyKind;
 use serde_json::json;
 use tokio::sync::watch;
@@ -82,7 +82,7 @@ fn main() {
     reader.scan_raw(0, &mut |row| projection.apply_raw(row.body, row.hash).is_ok()).unwrap();
     index.follow(reader.as_ref(), &projection).unwrap();
     let bank = index.all().into_iter().find(|a| a.kind == AgencyKind::Bank).unwrap().agency_id;
-    let tokens = TokenStore::open(dir.path()).unwrap();
+    let tokens = Tokens::open_file(dir.path()).unwrap();
     let token = tokens.issue(&bank, TokenRole::Agency).unwrap().secret;
 
     let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

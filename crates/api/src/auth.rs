@@ -1,5 +1,6 @@
-//! Credentials (SPEC 4): bearer tokens bound to one agency and one role (the
-//! token store is `auth/tokens.rs`), and the check of what a token may append.
+//! Credentials (SPEC 4): bearer tokens bound to one agency and one role (kept
+//! by `govledger-credentials`, in whichever store the ledger is), and the
+//! check of what a token may append.
 //!
 //! What a token may do:
 //! - every token reads everything;
@@ -15,69 +16,13 @@
 //! and again on every request, against the ledger (a retracted registration
 //! disables its tokens).
 
-mod tokens;
-
-use std::fmt;
-
 use govledger_domain::{EventType, Submission};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use self::tokens::{IssueOptions, IssuedToken, LAST_USE_EVERY, TokenError, TokenRecord, TokenStore};
 use crate::error::{ApiCode, AppError};
-
-/// The token database inside a data directory.
-pub const TOKENS_FILE: &str = "tokens.sqlite";
-/// Every token starts with this, so that one found in a log or a paste is recognisable.
-pub const TOKEN_PREFIX: &str = "glt_";
-
-/// What a token is allowed to do (SPEC 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenRole {
-    /// Acts only as its own agency.
-    Agency,
-    /// Acts as its agency with the ledger's `coordinator` role.
-    Coordinator,
-    /// Acts as its agency with the ledger's `evaluator` role.
-    Evaluator,
-    /// Reads everything, writes nothing.
-    Auditor,
-}
-
-impl TokenRole {
-    pub const ALL: [TokenRole; 4] =
-        [TokenRole::Agency, TokenRole::Coordinator, TokenRole::Evaluator, TokenRole::Auditor];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenRole::Agency => "agency",
-            TokenRole::Coordinator => "coordinator",
-            TokenRole::Evaluator => "evaluator",
-            TokenRole::Auditor => "auditor",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        TokenRole::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    /// The ledger role (`AgencyRegistered.roles`) the agency must hold for this token.
-    pub fn ledger_role(self) -> Option<govledger_domain::catalog::Role> {
-        use govledger_domain::catalog::Role;
-        match self {
-            TokenRole::Coordinator => Some(Role::Coordinator),
-            TokenRole::Evaluator => Some(Role::Evaluator),
-            TokenRole::Agency | TokenRole::Auditor => None,
-        }
-    }
-}
-
-impl fmt::Display for TokenRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use govledger_credentials::{
+    IssueOptions, IssuedToken, LAST_USE_EVERY, TOKEN_PREFIX, TOKENS_FILE, TokenError, TokenRecord, TokenRole, Tokens,
+};
 
 /// The authenticated caller of a request. Never holds the token itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

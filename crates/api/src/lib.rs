@@ -40,7 +40,7 @@ use uuid::Uuid;
 
 pub use crate::agencies::{AgencyIndex, AgencyInfo};
 pub use crate::assess::Assessor;
-pub use crate::auth::{Principal, ScrapeToken, TokenRole, TokenStore};
+pub use crate::auth::{Principal, ScrapeToken, TokenRole, Tokens};
 pub use crate::error::{ApiCode, AppError};
 pub use crate::graphql::QueryLimits;
 pub use crate::http::app;
@@ -114,7 +114,8 @@ pub struct AppState {
 
 struct Shared {
     ledger: Ledger,
-    tokens: Arc<TokenStore>,
+    /// The tokens, in whichever store the ledger is (a trait object inside).
+    tokens: Arc<Tokens>,
     agencies: Arc<AgencyIndex>,
     metrics: Metrics,
     limits: Limits,
@@ -137,7 +138,7 @@ impl AppState {
     /// `shutdown` turns true (or its sender is dropped).
     pub fn new(
         ledger: Ledger,
-        tokens: TokenStore,
+        tokens: Tokens,
         limits: Limits,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Self, AppError> {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use govledger_api::{AppState, Limits, TokenStore, app};
+use govledger_api::{AppState, Limits, Tokens, app};
 use govledger_domain::Timestamp;
 use govledger_ledger::memory::MemoryLog;
 use govledger_ledger::{Head, Ledger, LogReader, LogWriter, RawRow, StoreError, StoredEvent};
@@ -66,7 +66,7 @@ fn replica(log: &Arc<MemoryLog>) -> Replica {
     let reader = Arc::new(Flaky { log: log.clone(), down: AtomicBool::new(false) });
     let ledger = Ledger::open(Box::new(log.writer()), reader.clone()).unwrap();
     let (shutdown, rx) = tokio::sync::watch::channel(false);
-    let state = AppState::new(ledger.clone(), TokenStore::open(dir.path()).unwrap(), Limits::default(), rx).unwrap();
+    let state = AppState::new(ledger.clone(), Tokens::open_file(dir.path()).unwrap(), Limits::default(), rx).unwrap();
     Replica { _dir: dir, ledger, reader, app: app(state), _shutdown: shutdown }
 }
 

@@ -11,7 +11,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use govledger_api::{AppState, Limits, TokenRole, TokenStore, app};
+use govledger_api::{AppState, Limits, TokenRole, Tokens, app};
 use govledger_domain::Submission;
 use govledger_ledger::Ledger;
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ struct Fixture {
     police: String,
     bank: String,
     auditor: String,
-    tokens: TokenStore,
+    tokens: Tokens,
     _shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -66,13 +66,13 @@ async fn fixture_with(limits: Limits) -> Fixture {
         freeze_request("F-1"),
     ];
     ledger.append(setup.into_iter().map(|v| Submission::parse(v).unwrap()).collect()).await.unwrap();
-    let tokens = TokenStore::open(dir.path()).unwrap();
+    let tokens = Tokens::open_file(dir.path()).unwrap();
     let office = tokens.issue("office", TokenRole::Coordinator).unwrap().secret;
     let police = tokens.issue("police", TokenRole::Agency).unwrap().secret;
     let bank = tokens.issue("bank-a", TokenRole::Agency).unwrap().secret;
     let auditor = tokens.issue("office", TokenRole::Auditor).unwrap().secret;
     let (shutdown, rx) = tokio::sync::watch::channel(false);
-    let state = AppState::new(ledger.clone(), TokenStore::open(dir.path()).unwrap(), limits, rx).unwrap();
+    let state = AppState::new(ledger.clone(), Tokens::open_file(dir.path()).unwrap(), limits, rx).unwrap();
     Fixture { _dir: dir, app: app(state), ledger, office, police, bank, auditor, tokens, _shutdown: shutdown }
 }
 

@@ -13,6 +13,7 @@ mod migrate;
 mod projection;
 mod proofs;
 mod publish;
+mod redact;
 mod report;
 mod serve;
 mod snapshots;
@@ -39,7 +40,8 @@ struct Cli {
     /// Where the ledger is: `embedded` (the data directory; the default), a KurrentDB
     /// cluster, e.g. kurrentdb://127.0.0.1:2113?tls=false (also stream=NAME, max_append_bytes=N),
     /// or PostgreSQL, e.g. postgres://govledger@db:5432/govledger (also schema=NAME, commit_timeout=SECONDS).
-    #[arg(long, global = true, env = "GOVLEDGER_STORE")]
+    /// Its password is never printed (nor the variable's value in this help).
+    #[arg(long, global = true, env = "GOVLEDGER_STORE", hide_env_values = true)]
     store: Option<String>,
     /// A govledger.toml with data_dir, store and [serve] settings; flags and variables win over it.
     #[arg(long, global = true, env = "GOVLEDGER_CONFIG")]
@@ -162,7 +164,10 @@ fn main() -> ExitCode {
     let bad_filter =
         filter.as_ref().err().filter(|_| std::env::var_os("GOVLEDGER_LOG").is_some()).map(|e| e.to_string());
     let filter = filter.unwrap_or_else(|_| default_log.into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // The passwords of the store URLs this process was given: scrubbed from
+    // every log line and error it prints (a client library may quote a URL).
+    let secrets = secrets_of(&cli);
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(redact::Scrubbed::stderr(secrets.clone()));
     match cli.log_format {
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
@@ -173,10 +178,20 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", secrets.scrub(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
+}
+
+/// The passwords of every store URL on the command line, in the variables
+/// and in the config file (`--store`, `migrate --from/--to`).
+fn secrets_of(cli: &Cli) -> govledger_credentials::Secrets {
+    let mut urls: Vec<&str> = cli.store.as_deref().into_iter().collect();
+    if let Command::Migrate(args) = &cli.command {
+        urls.extend([args.from.as_str(), args.to.as_str()]);
+    }
+    govledger_credentials::Secrets::of_urls(urls)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

@@ -1,6 +1,6 @@
 //! `govledger serve`: the server (SPEC 4) on the embedded store in the data
-//! directory, or on a KurrentDB cluster (`--store`) as one of several
-//! replicas — HTTP and GraphQL from `govledger-api`, on tokio. On a shared
+//! directory, or on a KurrentDB cluster or PostgreSQL (`--store`) as one of
+//! several replicas, which share the store's tokens — HTTP and GraphQL from `govledger-api`, on tokio. On a shared
 //! store a follower task keeps the ledger current with the other replicas'
 //! events (`store::follow`).
 //!
@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use govledger_api::{AgencyIndex, AppState, Limits, TokenRole, TokenStore};
+use govledger_api::{AgencyIndex, AppState, Limits, TokenRole, Tokens};
 use tokio::sync::watch;
 
 #[derive(clap::Args)]
@@ -171,7 +171,8 @@ pub fn serve(dir: &Path, args: ServeArgs) -> Result<ExitCode> {
         .context("cannot open the transparency log (tree and checkpoints)")?;
     // The assessment queries' projection: the checkpoint plus the events since.
     let projection = crate::projection::load(dir, ledger.reader().as_ref(), &mut |_| {})?;
-    let tokens = TokenStore::open(dir)?;
+    let tokens = crate::store::tokens(dir)?;
+    crate::store::warn_of_unread_token_file(dir);
     let limits =
         Limits { max_body_bytes: args.max_body_bytes, max_batch_events: args.max_batch_events, ..Limits::default() };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
@@ -209,7 +210,7 @@ struct Derived {
 
 async fn run(
     ledger: govledger_ledger::Ledger,
-    tokens: TokenStore,
+    tokens: Tokens,
     limits: Limits,
     args: &ServeArgs,
     demo_token: Option<(String, String)>,
@@ -312,7 +313,7 @@ fn issue_demo_token(dir: &Path) -> Result<(String, String)> {
         .into_iter()
         .find(|a| a.has_role(govledger_domain::catalog::Role::Coordinator))
         .context("the demo city has no coordinator agency")?;
-    let issued = TokenStore::open(dir)?.issue(&coordinator.agency_id, TokenRole::Coordinator)?;
+    let issued = crate::store::tokens(dir)?.issue(&coordinator.agency_id, TokenRole::Coordinator)?;
     Ok((coordinator.agency_id, issued.secret))
 }
 

@@ -4,14 +4,18 @@
 //! config file. It is chosen once, before the command runs, and every
 //! command opens its ledger or reader through here.
 //!
-//! With a shared store the data directory still holds what is local to one
-//! server: the token store and the projection checkpoint.
+//! The bearer tokens are kept where the ledger is ([`tokens`]), so that on a
+//! shared store every replica reads the same ones. The data directory still
+//! holds what is local to one server: the state snapshot and the projection
+//! checkpoint.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use govledger_api::Tokens;
+use govledger_credentials::redact_url;
 use govledger_ledger::{Ledger, LedgerOptions, LogReader};
 use govledger_store_kurrentdb::{KurrentConfig, KurrentStore};
 use govledger_store_postgres::{PgConfig, PgStore};
@@ -130,6 +134,37 @@ pub fn holds_no_event(dir: &Path) -> Result<bool> {
     Ok(open_reader(dir)?.anchor()?.is_none_or(|head| head.seq == 0))
 }
 
+/// The tokens of the selected store: `tokens.sqlite` in the data directory
+/// (embedded), the `tokens` table of the PostgreSQL schema, or the
+/// `<stream>-tokens` stream on KurrentDB. `token` and `serve` use these, so
+/// `token issue --store postgres://…` writes where every replica reads.
+pub fn tokens(dir: &Path) -> Result<Tokens> {
+    match selected() {
+        Selection::Embedded => {
+            Tokens::open_file(dir).with_context(|| format!("cannot open the token store in {}", dir.display()))
+        }
+        Selection::Kurrent(config) => {
+            let stream = govledger_store_kurrentdb::tokens::KurrentTokens::connect(config)
+                .with_context(|| format!("cannot connect to KurrentDB at {}", redact_url(&config.connection)))?;
+            Ok(Tokens::new(Box::new(stream)))
+        }
+        Selection::Postgres(config) => Ok(Tokens::new(Box::new(connect_postgres(config)?.tokens()))),
+    }
+}
+
+/// A `tokens.sqlite` left in the data directory of a server on a shared
+/// store is read by nothing: says how to copy its tokens.
+pub fn warn_of_unread_token_file(dir: &Path) {
+    let file = dir.join(govledger_api::auth::TOKENS_FILE);
+    if !matches!(selected(), Selection::Embedded) && file.exists() {
+        eprintln!(
+            "warning: {} is not read on a shared store, whose tokens are kept in the store itself; copy its tokens \
+             with `govledger token import` (ops/RUNBOOK.md, \"Tokens on a shared store\")",
+            file.display()
+        );
+    }
+}
+
 /// Fails with a clear message when a command works only on the embedded store.
 pub fn require_embedded(command: &str) -> Result<()> {
     match selected() {
@@ -146,7 +181,8 @@ pub fn require_embedded(command: &str) -> Result<()> {
 }
 
 fn connect(config: &KurrentConfig) -> Result<KurrentStore> {
-    KurrentStore::connect(config).with_context(|| format!("cannot connect to KurrentDB at {}", config.connection))
+    KurrentStore::connect(config)
+        .with_context(|| format!("cannot connect to KurrentDB at {}", redact_url(&config.connection)))
 }
 
 fn connect_postgres(config: &PgConfig) -> Result<PgStore> {

@@ -1,7 +1,9 @@
-//! `govledger token issue|list|revoke`: credential management (SPEC 4) on a
-//! data directory. Works while a server runs on the same directory (it only
-//! reads the ledger and writes `tokens.sqlite`); a revocation takes effect on
-//! the server's next request with that token.
+//! `govledger token issue|list|revoke|import`: credential management (SPEC 4)
+//! on the selected store's tokens (`store::tokens`: `tokens.sqlite` in the
+//! data directory, or the shared store itself). Works while servers run (it
+//! only reads the ledger and writes the tokens); every server refuses a
+//! revoked token within `REVOCATION_BOUND`. `import` copies the tokens of a
+//! `tokens.sqlite` into a shared store, once, when a deployment moves to it.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use govledger_api::auth::IssueOptions;
 use govledger_api::auth::TokenError;
-use govledger_api::{AgencyIndex, TokenRole, TokenStore};
+use govledger_api::{AgencyIndex, TokenRole, Tokens};
 use govledger_domain::Timestamp;
 
 #[derive(Subcommand)]
@@ -44,6 +46,14 @@ pub enum TokenCommand {
     Revoke {
         /// The token id, e.g. tk-1a2b3c4d5e6f.
         id: String,
+    },
+    /// Copy the tokens of a tokens.sqlite into the shared store given with --store (PostgreSQL or
+    /// KurrentDB), keeping ids, hashes, roles, revocations, labels, expiries and last uses: the
+    /// tokens in use keep working after a move. Tokens already there are left as they are.
+    Import {
+        /// The data directory whose tokens.sqlite is copied (default: --data-dir).
+        #[arg(long)]
+        from: Option<std::path::PathBuf>,
     },
 }
 
@@ -79,6 +89,7 @@ pub fn run(dir: &Path, command: TokenCommand) -> Result<ExitCode> {
         }
         TokenCommand::List { json } => list(dir, json),
         TokenCommand::Revoke { id } => revoke(dir, &id),
+        TokenCommand::Import { from } => import(dir, from.as_deref().unwrap_or(dir)),
     }
 }
 
@@ -112,8 +123,8 @@ fn issue_options(
     Ok(IssueOptions { label, expires_at })
 }
 
-fn open_store(dir: &Path) -> Result<TokenStore> {
-    TokenStore::open(dir).with_context(|| format!("cannot open the token store in {}", dir.display()))
+fn open_store(dir: &Path) -> Result<Tokens> {
+    crate::store::tokens(dir)
 }
 
 /// Issues a token for `agency`, checking against the ledger that the agency
@@ -203,4 +214,39 @@ fn revoke(dir: &Path, id: &str) -> Result<ExitCode> {
         }
         Err(e) => bail!(e),
     }
+}
+
+/// Copies every token of `from`'s `tokens.sqlite` into the selected shared
+/// store; a token whose id or hash is there already is skipped, so running
+/// it twice copies nothing twice.
+fn import(dir: &Path, from: &Path) -> Result<ExitCode> {
+    if matches!(crate::store::selected(), crate::store::Selection::Embedded) {
+        eprintln!(
+            "error: `token import` copies a tokens.sqlite into a shared store: give the target with --store \
+             postgres://… or --store kurrentdb://… (the embedded store reads tokens.sqlite itself)"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let file = from.join(govledger_api::auth::TOKENS_FILE);
+    if !file.exists() {
+        eprintln!("error: there is no {} to import", file.display());
+        return Ok(ExitCode::from(1));
+    }
+    let source = govledger_credentials::SqliteTokens::open(from)
+        .with_context(|| format!("cannot open the token store {}", file.display()))?;
+    let target = open_store(dir)?;
+    let (mut copied, mut present) = (0, 0);
+    for token in govledger_credentials::TokenBackend::all(&source)? {
+        match target.backend().insert(&token) {
+            Ok(()) => copied += 1,
+            Err(TokenError::Duplicate(_)) => present += 1,
+            Err(e) => bail!(e),
+        }
+    }
+    println!(
+        "copied {copied} tokens from {} into {} ({present} were there already)",
+        file.display(),
+        target.backend().describe()
+    );
+    Ok(ExitCode::SUCCESS)
 }

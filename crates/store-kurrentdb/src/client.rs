@@ -43,10 +43,14 @@ impl KurrentStream {
     /// Builds a client for `config` and starts following the stream. Does
     /// not wait for the cluster: the first call that needs it connects.
     pub fn connect(config: &KurrentConfig) -> Result<Self, StoreError> {
-        let settings: ClientSettings = config
-            .connection
-            .parse()
-            .map_err(|e| StoreError::Io(format!("invalid KurrentDB connection string {:?}: {e}", config.connection)))?;
+        let settings: ClientSettings = config.connection.parse().map_err(|e| {
+            // The client's message may quote the string: it is scrubbed of the password.
+            let secrets = govledger_credentials::Secrets::of_urls([config.connection.as_str()]);
+            StoreError::Io(secrets.scrub(&format!(
+                "invalid KurrentDB connection string {:?}: {e}",
+                govledger_credentials::redact_url(&config.connection)
+            )))
+        })?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("govledger-kurrentdb")

@@ -36,6 +36,7 @@ pub mod client;
 pub mod emulated;
 pub mod mapping;
 pub mod stream;
+pub mod tokens;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -58,7 +59,8 @@ pub const DEFAULT_MAX_APPEND_BYTES: usize = 1_000_000;
 const PAGE: usize = 4_096;
 
 /// Where the store is: a KurrentDB connection string plus our own options.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` form hides the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct KurrentConfig {
     /// The connection string for the client (`kurrentdb://host:2113?tls=false`, …).
     pub connection: String,
@@ -68,7 +70,17 @@ pub struct KurrentConfig {
     pub max_append_bytes: usize,
 }
 
-/// A store URL that cannot be used.
+impl std::fmt::Debug for KurrentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KurrentConfig")
+            .field("connection", &govledger_credentials::redact_url(&self.connection))
+            .field("stream", &self.stream)
+            .field("max_append_bytes", &self.max_append_bytes)
+            .finish()
+    }
+}
+
+/// A store URL that cannot be used (its password hidden).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("store URL {url:?}: {reason}")]
 pub struct ConfigError {
@@ -89,7 +101,7 @@ impl KurrentConfig {
     /// (default [`DEFAULT_STREAM`]) and `max_append_bytes`, which are taken out
     /// before the rest goes to the client.
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
-        let fail = |reason: String| ConfigError { url: url.to_owned(), reason };
+        let fail = |reason: String| ConfigError { url: govledger_credentials::redact_url(url), reason };
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err(fail("expected scheme://hosts, e.g. kurrentdb://localhost:2113?tls=false".into()));
         };

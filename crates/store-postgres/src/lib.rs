@@ -29,17 +29,20 @@ mod conn;
 pub mod schema;
 #[cfg(feature = "test-server")]
 pub mod test_server;
+mod tokens;
 mod writer;
 
 use std::str::FromStr;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
+use govledger_credentials::{Secrets, redact_url};
 use govledger_ledger::{Head, LogReader, RawRow, StoreError, StoredEvent};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::conn::{Notices, Rt, describe, pooled};
+pub use crate::tokens::PgTokens;
 pub use crate::writer::PgWriter;
 
 /// The PostgreSQL schema holding the ledger unless the URL names another.
@@ -88,7 +91,7 @@ impl PgConfig {
     /// (default [`DEFAULT_COMMIT_TIMEOUT`]). A connect timeout of 10 s applies
     /// unless `connect_timeout` is given.
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
-        let fail = |reason: String| ConfigError { url: redact(url), reason };
+        let fail = |reason: String| ConfigError { url: redact_url(url), reason };
         if !Self::is_postgres_url(url) {
             return Err(fail("expected postgres://user@host:port/database".into()));
         }
@@ -119,7 +122,9 @@ impl PgConfig {
             }
         }
         let rest = if passed.is_empty() { base.to_owned() } else { format!("{base}?{}", passed.join("&")) };
-        let mut pg = tokio_postgres::Config::from_str(&rest).map_err(|e| fail(e.to_string()))?;
+        // The client's message may quote the URL: it is scrubbed of the password.
+        let mut pg =
+            tokio_postgres::Config::from_str(&rest).map_err(|e| fail(Secrets::of_urls([url]).scrub(&e.to_string())))?;
         if pg.get_hosts().is_empty() {
             return Err(fail("no host".into()));
         }
@@ -161,22 +166,8 @@ fn valid_identifier(s: &str) -> bool {
         && !s.as_bytes()[0].is_ascii_digit()
 }
 
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => {
-            let userinfo = &url[start + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..start + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// What a store's readers and writers share.
-struct Shared {
+pub(crate) struct Shared {
     config: PgConfig,
     pool: deadpool_postgres::Pool,
     heads: watch::Sender<u64>,
@@ -186,7 +177,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn block<T: Send + 'static, F>(
+    pub(crate) fn block<T: Send + 'static, F>(
         &self,
         f: impl FnOnce(deadpool_postgres::Pool, PgConfig) -> F,
     ) -> Result<T, StoreError>
@@ -262,6 +253,12 @@ impl PgStore {
             }
         });
         self.shared.heads.subscribe()
+    }
+
+    /// The bearer tokens kept in this schema (its `tokens` table), shared by
+    /// every replica.
+    pub fn tokens(&self) -> PgTokens {
+        PgTokens { shared: self.shared.clone() }
     }
 
     /// The store's configuration.

@@ -22,10 +22,11 @@ use crate::conn::describe;
 use crate::{PgConfig, col};
 
 /// The newest layout this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Migration `n` takes a schema at version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE events (
     seq  bigint PRIMARY KEY CHECK (seq > 0),
     id   uuid NOT NULL UNIQUE,
@@ -39,7 +40,21 @@ CREATE TABLE anchor (
     recorded_at text NOT NULL
 );
 INSERT INTO anchor (one, seq, hash, recorded_at) VALUES (1, 0, '', '');
-"];
+",
+    "
+CREATE TABLE tokens (
+    id           text PRIMARY KEY,
+    sha256       text NOT NULL UNIQUE,
+    agency       text NOT NULL,
+    role         text NOT NULL,
+    created_at   text NOT NULL,
+    revoked_at   text,
+    label        text,
+    expires_at   text,
+    last_used_at text
+);
+",
+];
 
 /// Creates or upgrades the schema, or refuses one from a newer govledger.
 pub(crate) async fn migrate(client: &Client, config: &PgConfig) -> Result<(), StoreError> {
