@@ -153,11 +153,6 @@ impl Assessor {
         projection.assess(&self.model, &Query { as_of: Some(as_of), ..*query }).map(Arc::new)
     }
 
-    /// A copy of the projection for a checkpoint (taken under the read lock).
-    pub fn checkpoint(&self) -> Vec<u8> {
-        self.read().to_checkpoint()
-    }
-
     /// Folds the ledger's events until the projection holds at least `seq`
     /// (or the whole log). Blocking: call it off the async threads.
     pub fn catch_up(&self, ledger: &Ledger, seq: u64) -> Result<u64, AppError> {

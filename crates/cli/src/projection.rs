@@ -3,6 +3,8 @@
 //! projection at the store's head from the checkpoint plus the events
 //! appended since, and write the checkpoint back.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -54,21 +56,25 @@ pub fn load(dir: &Path, reader: &dyn LogReader, progress: &mut dyn FnMut(u64)) -
         bail!("cannot project the ledger: {e}; run `govledger verify` to check the chain");
     }
     if projection.head_seq() != start || !path.exists() {
-        save(dir, &projection.to_checkpoint());
+        save(dir, &projection);
     }
     Ok(projection)
 }
 
-/// Writes checkpoint bytes (from `Projection::to_checkpoint`) into `dir`,
-/// atomically (a temporary file renamed over the old one). A checkpoint that
-/// cannot be written only costs the next start a rebuild: logged, not fatal.
-pub fn save(dir: &Path, checkpoint: &[u8]) {
+/// Writes the checkpoint of `projection` into `dir` as it is serialised (no
+/// copy in memory), atomically (a temporary file renamed over the old one).
+/// A checkpoint that cannot be written only costs the next start a rebuild:
+/// logged, not fatal.
+pub fn save(dir: &Path, projection: &Projection) {
     let path = dir.join(CHECKPOINT);
     // Unique per writer: replicas in containers sharing one data directory
     // all run as PID 1.
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let tmp = dir.join(format!("{CHECKPOINT}.tmp-{}-{nanos}", std::process::id()));
-    let written = std::fs::write(&tmp, checkpoint).and_then(|()| std::fs::rename(&tmp, &path));
+    let written = File::create(&tmp)
+        .and_then(|file| projection.write_checkpoint(BufWriter::with_capacity(64 << 10, file)))
+        .and_then(|out| out.into_inner().map_err(std::io::IntoInnerError::into_error))
+        .and_then(|_| std::fs::rename(&tmp, &path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         tracing::warn!("cannot write {}: {e}", path.display());

@@ -20,7 +20,8 @@ use tokio::sync::watch;
 /// next start. Returns whether the state snapshot was saved.
 pub fn save(dir: &Path, ledger: &Ledger, assessor: &Assessor) -> bool {
     let saved = save_state(&crate::store::snapshot_path(dir), ledger);
-    crate::projection::save(dir, &assessor.checkpoint());
+    // Under the projection's read lock: folding new events waits meanwhile.
+    crate::projection::save(dir, &assessor.read());
     saved
 }
 

@@ -260,11 +260,16 @@ enum Command {
     CatchUp {
         reply: oneshot::Sender<Result<Head, StoreError>>,
     },
-    /// A copy of the state at the head, if it holds only committed events.
-    Snapshot {
-        reply: oneshot::Sender<Option<(State, Head)>>,
+    /// Runs `read` on the writer's thread, between two commits, with the
+    /// state and the head it stands at (`None` if the state holds events
+    /// not yet committed): to write a snapshot, or copy the state.
+    ReadState {
+        read: ReadState,
     },
 }
+
+/// What `Command::ReadState` runs on the writer's thread.
+type ReadState = Box<dyn FnOnce(Option<(&State, &Head)>) + Send>;
 
 /// A ledger over a store. Cheap to clone; all clones share one writer.
 #[derive(Clone)]

@@ -167,12 +167,13 @@ fn a_damaged_cut_or_older_snapshot_is_ignored() {
     let path = dir.path().join("state.snapshot");
     let log = log_with_snapshot(&events, 800, &path);
     let good = std::fs::read(&path).unwrap();
-    assert!(good.starts_with(b"govledger-state-1\n"));
+    assert!(good.starts_with(b"govledger-state-2\n"));
     let (rebuilt, full_head, _) = reopen(&log, None);
     let mut flipped = good.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
-    let older = [b"govledger-state-0\n".as_slice(), &good[b"govledger-state-1\n".len()..]].concat();
+    // Version 1 held the interned ids as one text and their ends.
+    let older = [b"govledger-state-1\n".as_slice(), &good[b"govledger-state-2\n".len()..]].concat();
     for (what, bytes) in [
         ("cut short", good[..good.len() - 7].to_vec()),
         ("one byte changed", flipped),

@@ -1,6 +1,8 @@
 //! The projection's checkpoint: the state in postcard behind a magic and
 //! format version, so a restart need not fold the whole log again.
 
+use std::io::Write;
+
 use super::{IdIndex, Projection};
 
 /// Why a checkpoint cannot be used; rebuild from the log instead.
@@ -23,18 +25,26 @@ impl Projection {
     /// then the state in postcard, a compact binary serde format with a
     /// stable, documented wire format. The caller stores it next to the log
     /// and, on start, uses it only if the log still has [`head_hash`] at
-    /// [`head_seq`].
+    /// [`head_seq`]. Written into `out` as it is made: neither the bytes nor
+    /// a copy of the projection are held in memory. Fails only when `out`
+    /// does.
     ///
     /// [`head_hash`]: Projection::head_hash
     /// [`head_seq`]: Projection::head_seq
-    pub fn to_checkpoint(&self) -> Vec<u8> {
-        let out = CHECKPOINT_MAGIC.to_vec();
-        // Serializing plain structs, vectors and maps of strings into a Vec
-        // cannot fail.
-        postcard::to_extend(self, out).unwrap_or_default()
+    pub fn write_checkpoint<W: Write>(&self, mut out: W) -> std::io::Result<W> {
+        out.write_all(CHECKPOINT_MAGIC)?;
+        postcard::to_io(self, out).map_err(std::io::Error::other)
     }
 
-    /// Reads a checkpoint written by [`Projection::to_checkpoint`].
+    /// [`Projection::write_checkpoint`] into memory.
+    pub fn to_checkpoint(&self) -> Vec<u8> {
+        // Into a Vec, nothing can fail.
+        self.write_checkpoint(Vec::new()).unwrap_or_default()
+    }
+
+    /// Reads a checkpoint written by [`Projection::write_checkpoint`]. (Read
+    /// whole: postcard reads one value from a `Read` only through a buffer
+    /// that holds all of its bytes.)
     pub fn from_checkpoint(bytes: &[u8]) -> Result<Self, CheckpointError> {
         let body = bytes.strip_prefix(CHECKPOINT_MAGIC.as_slice()).ok_or(CheckpointError::Version)?;
         let mut p: Projection = postcard::from_bytes(body).map_err(|e| CheckpointError::Damaged(e.to_string()))?;

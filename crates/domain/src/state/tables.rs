@@ -83,6 +83,14 @@ impl IdIndex {
         self.table.insert_unique(hasher.hash_one(meta.id), u32::try_from(index).unwrap_or(u32::MAX), rehash);
     }
 
+    /// Makes room for indexing every event of `events` (no table grown
+    /// step by step, and no old table beside the new one meanwhile).
+    pub(super) fn reserve(&mut self, events: &[EventMeta]) {
+        let hasher = &self.hasher;
+        let rehash = |&i: &u32| events.get(i as usize).map_or(0, |e| hasher.hash_one(e.id));
+        self.table.reserve(events.len().saturating_sub(self.table.len()), rehash);
+    }
+
     /// Removes `events[index]` from the index.
     pub(super) fn remove(&mut self, index: usize, events: &[EventMeta]) {
         let Some(meta) = events.get(index) else { return };

@@ -3,7 +3,7 @@
 //!
 //! The file: [`MAGIC`] (its version), the SHA-256 of the rest, then the rest:
 //! the head the state stands at (postcard) and the state's bytes
-//! (`State::to_snapshot`). It is written to a temporary file, synced and
+//! (`State::write_snapshot`). It is written to a temporary file, synced and
 //! renamed over the old one, so a crash while writing leaves the old
 //! snapshot (or none) in place, never a torn one.
 //!
@@ -14,11 +14,19 @@
 //! reason in the log, and the state is folded from the whole log as
 //! without one.
 //!
-//! The state is copied by the writer between two commits (`Command::Snapshot`),
-//! when it holds exactly the committed events, so a snapshot never holds an
-//! event the store does not.
+//! The writer writes the state straight into the temporary file between two
+//! commits (`Command::ReadState`), when it holds exactly the committed
+//! events, so a snapshot never holds an event the store does not. Nothing is
+//! copied: neither the state nor its bytes are ever held twice in memory,
+//! writing or reading (a state grows with the log); the checksum is made as
+//! the bytes go by, written into its place after them and checked once the
+//! whole file is read, before the state read is used. The caller's thread
+//! syncs and renames the file, so the writer waits for the serialisation
+//! only, not for the disk.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
 use govledger_domain::State;
@@ -35,7 +43,8 @@ pub const SNAPSHOT_FILE: &str = "state.snapshot";
 
 /// The first bytes of a snapshot of this version. A file of another version
 /// is ignored (the state is folded from the log and a new one is written).
-const MAGIC: &[u8] = b"govledger-state-1\n";
+/// Version 2: the interned ids as a sequence of texts, readable piece by piece.
+const MAGIC: &[u8; 18] = b"govledger-state-2\n";
 
 /// Where the state of a snapshot stands.
 #[derive(Serialize, Deserialize)]
@@ -59,73 +68,137 @@ pub enum SnapshotError {
 }
 
 impl Ledger {
-    /// A copy of the validation state and the head it stands at, taken by
-    /// the writer between two commits. `Err(Busy)` if the writer was in the
-    /// middle of a group at that moment. Blocking.
-    pub fn state_at_head(&self) -> Result<(State, Head), SnapshotError> {
+    /// Runs `read` on the writer's thread with the state and the head it
+    /// stands at, between two commits; `Err(Busy)` if the writer was in the
+    /// middle of a group at that moment. Blocking; the writer waits for `read`.
+    fn read_state<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&State, &Head) -> T + Send + 'static,
+    ) -> Result<T, SnapshotError> {
         let (reply, rx) = oneshot::channel();
-        if !self.send(Command::Snapshot { reply }) {
+        let read = Box::new(move |at: Option<(&State, &Head)>| {
+            let _ = reply.send(at.map(|(state, head)| read(state, head)));
+        });
+        if !self.send(Command::ReadState { read }) {
             return Err(closed_store().into());
         }
         rx.blocking_recv().map_err(|_| SnapshotError::from(closed_store()))?.ok_or(SnapshotError::Busy)
     }
 
+    /// A copy of the validation state and the head it stands at (for tests
+    /// and tools: a snapshot is written without one). Blocking.
+    pub fn state_at_head(&self) -> Result<(State, Head), SnapshotError> {
+        self.read_state(|state, head| (state.clone(), head.clone()))
+    }
+
     /// Writes a snapshot of the validation state to `path` (atomically, see
     /// the module's doc) and returns the head it stands at. Blocking: the
-    /// writer is held only for the copy, not for the writing.
+    /// writer is held while it serialises the state into the file, not while
+    /// the file is synced.
     pub fn save_snapshot(&self, path: &Path) -> Result<Head, SnapshotError> {
-        let (state, head) = self.state_at_head()?;
-        write(path, &state, &head)?;
+        let io = |source| SnapshotError::Io { path: path.to_owned(), source };
+        let tmp = path.with_extension("snapshot.tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // The state names every agency and entity: the owner's only, as the store.
+            options.mode(0o600);
+        }
+        let file = options.open(&tmp).map_err(io)?;
+        let (file, head) = self.read_state(move |state, head| (write(file, state, head), head.clone()))?;
+        file.and_then(|f| f.sync_all()).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
         Ok(head)
     }
 }
 
-/// The writer's side of `Command::Snapshot`: a copy of `state` if it holds
-/// exactly the events up to `head`.
-pub(super) fn copy(state: &State, head: &Head) -> Option<(State, Head)> {
-    (state.head_seq() == head.seq).then(|| (state.clone(), head.clone()))
+/// Writes the snapshot of `state` at `head` into `file`: the magic, room for
+/// the checksum, the rest through a [`Summing`] writer, then the checksum
+/// into its room. Not synced.
+fn write(file: File, state: &State, head: &Head) -> std::io::Result<File> {
+    let stands = Stands { seq: head.seq, hash: head.hash.clone(), recorded_at: head.recorded_at.clone() };
+    let mut out = BufWriter::with_capacity(64 << 10, file);
+    out.write_all(MAGIC)?;
+    out.write_all(&[0; 32])?;
+    let mut rest = Summing { inner: out, sum: Sha256::new(), failed: None };
+    let written = postcard::to_io(&stands, &mut rest)
+        .map_err(|e| e.to_string())
+        .and_then(|rest| state.write_snapshot(rest).map_err(|e| e.to_string()))
+        .map(|_| ());
+    if let Some(failed) = rest.failed.take() {
+        return Err(failed);
+    }
+    written.map_err(std::io::Error::other)?;
+    let Summing { inner, sum, .. } = rest;
+    let file = inner.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+    file.write_all_at(&sum.finalize(), MAGIC.len() as u64)?;
+    Ok(file)
 }
 
-fn write(path: &Path, state: &State, head: &Head) -> Result<(), SnapshotError> {
-    let io = |source| SnapshotError::Io { path: path.to_owned(), source };
-    let stands = Stands { seq: head.seq, hash: head.hash.clone(), recorded_at: head.recorded_at.clone() };
-    // A small struct of numbers and strings into a Vec: this cannot fail.
-    let mut rest = postcard::to_stdvec(&stands).unwrap_or_default();
-    rest.extend_from_slice(&state.to_snapshot());
-    let tmp = path.with_extension("snapshot.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        // The state names every agency and entity: the owner's only, as the store.
-        options.mode(0o600);
+/// A writer or reader that sums the bytes that go through it and keeps the
+/// first error of the one under it (postcard reports any write error as
+/// "buffer full", and a read error as the end of the input).
+struct Summing<W> {
+    inner: W,
+    sum: Sha256,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Write for Summing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.inner.write(buf) {
+            Ok(n) => {
+                self.sum.update(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let kind = e.kind();
+                self.failed.get_or_insert(e);
+                Err(kind.into())
+            }
+        }
     }
-    let mut file = options.open(&tmp).map_err(io)?;
-    file.write_all(MAGIC).map_err(io)?;
-    file.write_all(&Sha256::digest(&rest)).map_err(io)?;
-    file.write_all(&rest).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io)?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
-    Ok(())
+}
+
+impl<R: Read> Read for Summing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.sum.update(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let kind = e.kind();
+                self.failed.get_or_insert(e);
+                Err(kind.into())
+            }
+        }
+    }
 }
 
 /// The state and head of the snapshot at `path`, if there is one that this
 /// store bears out (see the module's doc); `None` otherwise, with the reason
 /// logged when a file was there.
 pub(super) fn load(path: &Path, reader: &dyn LogReader) -> Result<Option<(State, Head)>, StoreError> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let file = match File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             tracing::warn!(path = %path.display(), error = %e, "cannot read the state snapshot; folding the whole log");
             return Ok(None);
         }
     };
-    match read(&bytes) {
+    match read(file) {
         Ok((state, head)) => {
             if bears_out(reader, &head)? {
                 return Ok(Some((state, head)));
@@ -143,17 +216,35 @@ pub(super) fn load(path: &Path, reader: &dyn LogReader) -> Result<Option<(State,
     Ok(None)
 }
 
-/// Reads a snapshot file's bytes; `Err` says why they are not one.
-fn read(bytes: &[u8]) -> Result<(State, Head), String> {
-    let Some(body) = bytes.strip_prefix(MAGIC) else {
+/// Reads a snapshot file as it goes, summing its bytes; the state is used
+/// only once the whole file is read and its checksum holds. `Err` says why
+/// the file is not a snapshot.
+fn read(file: File) -> Result<(State, Head), String> {
+    let mut input = BufReader::with_capacity(64 << 10, file);
+    let cut_short = |e: std::io::Error| format!("it is cut short ({e})");
+    let mut magic = [0; MAGIC.len()];
+    input.read_exact(&mut magic).map_err(cut_short)?;
+    if &magic != MAGIC {
         return Err("it is of another version of govledger, or not a snapshot".into());
-    };
-    let (sum, rest) = body.split_at_checked(32).ok_or("it is cut short")?;
-    if Sha256::digest(rest).as_slice() != sum {
+    }
+    let mut sum = [0; 32];
+    input.read_exact(&mut sum).map_err(cut_short)?;
+    let mut rest = Summing { inner: input, sum: Sha256::new(), failed: None };
+    let mut piece = [0; 256];
+    let parsed = (|| {
+        let (stands, _) = postcard::from_io::<Stands, _>((&mut rest, &mut piece[..])).map_err(|e| e.to_string())?;
+        let (state, _) = State::read_snapshot(&mut rest).map_err(|e| e.to_string())?;
+        Ok::<_, String>((stands, state))
+    })();
+    // Bytes after the state (there are none in a snapshot) count too.
+    std::io::copy(&mut rest, &mut std::io::sink()).map_err(cut_short)?;
+    if let Some(e) = rest.failed {
+        return Err(format!("it cannot be read: {e}"));
+    }
+    if rest.sum.finalize().as_slice() != sum {
         return Err("its checksum does not match (cut short or damaged)".into());
     }
-    let (stands, state) = postcard::take_from_bytes::<Stands>(rest).map_err(|e| e.to_string())?;
-    let state = State::from_snapshot(state).map_err(|e| e.to_string())?;
+    let (stands, state) = parsed?;
     if state.head_seq() != stands.seq {
         return Err(format!("it holds {} events but says it stands at seq {}", state.head_seq(), stands.seq));
     }

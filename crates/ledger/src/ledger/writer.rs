@@ -1,14 +1,15 @@
 //! The writer thread and its queue. The thread owns the `Core` and runs
 //! what callers queue, in order: appends as group commits (the appends
-//! waiting behind one join its group), imports, catch-ups and snapshot
-//! copies. It is the only thread that commits, so every append — async or
-//! blocking — is checked against exactly the state it is appended to.
+//! waiting behind one join its group), imports, catch-ups and reads of the
+//! state (snapshots). It is the only thread that commits, so every append —
+//! async or blocking — is checked against exactly the state it is appended
+//! to.
 
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use super::group::Committer;
-use super::{Command, MAX_GROUP_EVENTS, snapshot};
+use super::{Command, MAX_GROUP_EVENTS};
 
 /// The writer's queue and what it commits with.
 pub(super) struct Core {
@@ -61,8 +62,9 @@ impl Core {
             Command::CatchUp { reply } => {
                 let _ = reply.send(self.committer.catch_up().map(|_| self.committer.head.clone()));
             }
-            Command::Snapshot { reply } => {
-                let _ = reply.send(snapshot::copy(&self.committer.state, &self.committer.head));
+            Command::ReadState { read } => {
+                let Committer { state, head, .. } = &self.committer;
+                read((state.head_seq() == head.seq).then_some((state, head)));
             }
         }
         true
