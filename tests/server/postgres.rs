@@ -31,16 +31,23 @@ fn token_on(data: &Path, url: &str, agency: &str, role: &str) -> String {
     stdout.trim().to_owned()
 }
 
+/// Imports the fixture [`city`] into the store of `data` (`store`: the
+/// `--store` arguments, empty for the embedded one).
+fn import_city(root: &Path, data: &Path, store: &[&str]) {
+    let city_file = root.join("city.ndjson");
+    std::fs::write(&city_file, ndjson(&city())).unwrap();
+    let args = [store, &["import", city_file.to_str().unwrap()]].concat();
+    let (code, _, stderr) = govledger(data, &args);
+    assert_eq!(code, Some(0), "import {store:?}: {stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_on_one_postgres_serve_one_chain() {
     let Some(pg) = PgServer::start_or_skip("two_replicas_on_one_postgres_serve_one_chain") else { return };
     let url = pg.url("replicas");
     let root = tempfile::tempdir().unwrap();
     let (data_a, data_b) = (root.path().join("a"), root.path().join("b"));
-    let city_file = root.path().join("city.ndjson");
-    std::fs::write(&city_file, ndjson(&city())).unwrap();
-    let (code, _, stderr) = govledger(&data_a, &["--store", &url, "import", city_file.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "import into PostgreSQL: {stderr}");
+    import_city(root.path(), &data_a, &["--store", &url]);
 
     let a = Server::start(&data_a, root.path(), &["--store", &url, "--follow-interval-ms", "500"]);
     let b = Server::start(&data_b, root.path(), &["--store", &url, "--follow-interval-ms", "500"]);
@@ -120,9 +127,11 @@ async fn two_replicas_on_one_postgres_serve_one_chain() {
     assert!(stdout.contains(&format!("ok: {head} events")), "{stdout}");
 }
 
-/// The id of the one token of `agency` in the store (`token list --json`).
-fn token_id_on(data: &Path, url: &str, agency: &str) -> String {
-    let (code, stdout, stderr) = govledger(data, &["--store", url, "token", "list", "--json"]);
+/// The id of the one token of `agency` in the store of `data` (`store`: the
+/// `--store` arguments, empty for the embedded one; `token list --json`).
+fn token_id_on(data: &Path, store: &[&str], agency: &str) -> String {
+    let args = [store, &["token", "list", "--json"]].concat();
+    let (code, stdout, stderr) = govledger(data, &args);
     assert_eq!(code, Some(0), "token list: {stderr}");
     let ids: Vec<String> = stdout
         .lines()
@@ -148,10 +157,7 @@ async fn a_revocation_through_one_replica_is_refused_by_the_other_within_the_bou
     let url = pg.url("shared_tokens");
     let root = tempfile::tempdir().unwrap();
     let (data_a, data_b) = (root.path().join("a"), root.path().join("b"));
-    let city_file = root.path().join("city.ndjson");
-    std::fs::write(&city_file, ndjson(&city())).unwrap();
-    let (code, _, stderr) = govledger(&data_a, &["--store", &url, "import", city_file.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "import into PostgreSQL: {stderr}");
+    import_city(root.path(), &data_a, &["--store", &url]);
     let a = Server::start(&data_a, root.path(), &["--store", &url]);
     let b = Server::start(&data_b, root.path(), &["--store", &url]);
 
@@ -163,7 +169,7 @@ async fn a_revocation_through_one_replica_is_refused_by_the_other_within_the_bou
     }
     assert!(!data_b.join("tokens.sqlite").exists(), "replica B keeps no token file");
 
-    let id = token_id_on(&data_a, &url, "bank-0");
+    let id = token_id_on(&data_a, &["--store", &url], "bank-0");
     let (code, stdout, stderr) = govledger(&data_a, &["--store", &url, "token", "revoke", &id]);
     assert_eq!(code, Some(0), "token revoke: {stdout}{stderr}");
     let revoked = Instant::now();
@@ -198,17 +204,10 @@ async fn tokens_of_an_embedded_directory_are_imported_into_postgres() {
     let url = pg.url("imported_tokens");
     let root = tempfile::tempdir().unwrap();
     let (old, new) = (root.path().join("old"), root.path().join("new"));
-    let city_file = root.path().join("city.ndjson");
-    std::fs::write(&city_file, ndjson(&city())).unwrap();
-    let (code, _, stderr) = govledger(&old, &["import", city_file.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "{stderr}");
+    import_city(root.path(), &old, &[]);
     let in_use = issue_token(&old, "bank-0", "agency");
     let gone = issue_token(&old, "regulator", "auditor");
-    let gone_id = {
-        let (_, stdout, _) = govledger(&old, &["token", "list", "--json"]);
-        let line = stdout.lines().find(|l| l.contains("\"regulator\"")).unwrap().to_owned();
-        serde_json::from_str::<Value>(&line).unwrap()["id"].as_str().unwrap().to_owned()
-    };
+    let gone_id = token_id_on(&old, &[], "regulator");
     assert_eq!(govledger(&old, &["token", "revoke", &gone_id]).0, Some(0));
     let (code, _, stderr) = govledger(&old, &["migrate", "--from", old.to_str().unwrap(), "--to", &url]);
     assert_eq!(code, Some(0), "migrate: {stderr}");

@@ -145,7 +145,7 @@ pub fn tokens(dir: &Path) -> Result<Tokens> {
         }
         Selection::Kurrent(config) => {
             let stream = govledger_store_kurrentdb::tokens::KurrentTokens::connect(config)
-                .with_context(|| format!("cannot connect to KurrentDB at {}", redact_url(&config.connection)))?;
+                .with_context(|| unreachable(config))?;
             Ok(Tokens::new(Box::new(stream)))
         }
         Selection::Postgres(config) => Ok(Tokens::new(Box::new(connect_postgres(config)?.tokens()))),
@@ -181,8 +181,12 @@ pub fn require_embedded(command: &str) -> Result<()> {
 }
 
 fn connect(config: &KurrentConfig) -> Result<KurrentStore> {
-    KurrentStore::connect(config)
-        .with_context(|| format!("cannot connect to KurrentDB at {}", redact_url(&config.connection)))
+    KurrentStore::connect(config).with_context(|| unreachable(config))
+}
+
+/// The context of a failed connection to KurrentDB (its password hidden).
+fn unreachable(config: &KurrentConfig) -> String {
+    format!("cannot connect to KurrentDB at {}", redact_url(&config.connection))
 }
 
 fn connect_postgres(config: &PgConfig) -> Result<PgStore> {

@@ -148,9 +148,11 @@ struct Summing<W> {
     failed: Option<std::io::Error>,
 }
 
-impl<W: Write> Write for Summing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.inner.write(buf) {
+impl<T> Summing<T> {
+    /// Sums the `n` bytes of `buf` that passed, or keeps the error of the
+    /// file under it and hands on only its kind (an interruption is retried).
+    fn count(&mut self, buf: &[u8], passed: std::io::Result<usize>) -> std::io::Result<usize> {
+        match passed {
             Ok(n) => {
                 self.sum.update(&buf[..n]);
                 Ok(n)
@@ -162,6 +164,13 @@ impl<W: Write> Write for Summing<W> {
                 Err(kind.into())
             }
         }
+    }
+}
+
+impl<W: Write> Write for Summing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let passed = self.inner.write(buf);
+        self.count(buf, passed)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -171,18 +180,8 @@ impl<W: Write> Write for Summing<W> {
 
 impl<R: Read> Read for Summing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self.inner.read(buf) {
-            Ok(n) => {
-                self.sum.update(&buf[..n]);
-                Ok(n)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
-            Err(e) => {
-                let kind = e.kind();
-                self.failed.get_or_insert(e);
-                Err(kind.into())
-            }
-        }
+        let passed = self.inner.read(buf);
+        self.count(buf, passed)
     }
 }
 
