@@ -56,12 +56,14 @@ fn facts(input: &ReportInput<'_>, title: &TitlePage) -> Vec<Fact> {
     let checkpoint = match &input.proven {
         Some(p) => {
             let size = p.size.to_string();
-            let witnessed = if p.cosignatures > 0 {
-                t("title-witnessed", &[("count", &p.cosignatures.to_string())])
+            // The stamp keeps the count, not the log's quorum, so the page
+            // states the count; "witnessed" (SPEC 6.4: a quorum) is not claimed.
+            let cosigned = if p.cosignatures > 0 {
+                t("title-cosigned", &[("count", &p.cosignatures.to_string())])
             } else {
-                t("title-not-witnessed", &[])
+                t("title-not-cosigned", &[])
             };
-            t("title-checkpoint-value", &[("size", &size), ("root", &p.root), ("witnessed", &witnessed)])
+            t("title-checkpoint-value", &[("size", &size), ("root", &p.root), ("cosigned", &cosigned)])
         }
         None => t("title-checkpoint-none", &[("seq", &a.as_of_seq.to_string())]),
     };

@@ -73,13 +73,18 @@ fn the_title_page_names_issuer_period_issue_date_position_and_checkpoint() {
     ] {
         assert!(title_page.contains(fact), "missing {fact:?} in {title_page}");
     }
-    // A checkpoint stamp: its size, root and whether witnesses cosigned it.
+    // A checkpoint stamp: its size, root and how many witnesses cosigned it.
     let proven = Proven { size: 50, root: "cd".repeat(32), cosignatures: 2 };
     let stamped = html(&ReportInput { proven: Some(proven.clone()), ..input(&a, &model, &[], Lang::En) });
-    assert!(stamped.contains(&format!("tree size 50, root {}; witnessed (2 witness cosignature(s)", "cd".repeat(32))));
+    assert!(stamped.contains(&format!(
+        "tree size 50, root {}; 2 witness cosignature(s) when the report was made",
+        "cd".repeat(32)
+    )));
+    // The stamp holds no quorum: the page does not call it witnessed (SPEC 6.4).
+    assert!(!stamped.contains("; witnessed"), "{stamped}");
     let alone = Proven { cosignatures: 0, ..proven };
     let alone = html(&ReportInput { proven: Some(alone), ..input(&a, &model, &[], Lang::En) });
-    assert!(alone.contains("not witnessed (no witness cosignature when the report was made)"));
+    assert!(alone.contains("no witness cosignature when the report was made"));
     // Without an issuer the page says so; the issuer is in the parameters line.
     let draft = html(&ReportInput { title: Some(title(None)), ..input(&a, &model, &[], Lang::En) });
     assert!(draft.contains("Not stated: an unpublished draft"));

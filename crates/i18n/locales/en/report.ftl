@@ -99,9 +99,9 @@ title-issued-value = { $date }: the time the ledger recorded event { $seq }, whi
 title-position = Ledger position
 title-position-value = seq { $seq }: every event up to it counts, none after
 title-checkpoint = Signed checkpoint
-title-checkpoint-value = tree size { $size }, root { $root }; { $witnessed }
-title-witnessed = witnessed ({ $count } witness cosignature(s) when the report was made)
-title-not-witnessed = not witnessed (no witness cosignature when the report was made)
+title-checkpoint-value = tree size { $size }, root { $root }; { $cosigned }
+title-cosigned = { $count } witness cosignature(s) when the report was made
+title-not-cosigned = no witness cosignature when the report was made
 title-checkpoint-none = none covered seq { $seq } when the report was made
 
 ## Methodology, samples and the appendix

@@ -99,9 +99,9 @@ title-issued-value = { $date }：账本记录第 { $seq } 号事件（本报告�
 title-position = 账本位置
 title-position-value = 第 { $seq } 号事件：统计截至该事件的全部事件，之后的不计
 title-checkpoint = 已签名检查点
-title-checkpoint-value = 树规模 { $size }，根哈希 { $root }；{ $witnessed }
-title-witnessed = 已见证（生成报告时有 { $count } 个见证联署）
-title-not-witnessed = 未经见证（生成报告时没有见证联署）
+title-checkpoint-value = 树规模 { $size }，根哈希 { $root }；{ $cosigned }
+title-cosigned = 生成报告时有 { $count } 个见证联署
+title-not-cosigned = 生成报告时没有见证联署
 title-checkpoint-none = 生成报告时尚无检查点覆盖第 { $seq } 号事件
 
 ## 方法说明、样本与附录
